@@ -1,0 +1,63 @@
+# Vox: `make run` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# gunicorn workers for `make serve`: 2 per core + 1, the usual sizing for sync workers.
+WEB_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+
+.PHONY: install run serve worker beat test lint format migrate seed clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Vox needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# Embedded with no environment (SQLite, jobs on a thread in the server);
+# with DATABASE_URL and REDIS_URL set, a Celery worker runs beside the server.
+run: seed
+	@if [ -n "$$REDIS_URL" ]; then \
+		$(PY) -m celery -A config worker --loglevel=INFO --concurrency=2 & \
+		trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+worker: install
+	$(PY) -m celery -A config worker --loglevel=INFO
+
+beat: install
+	$(PY) -m celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+# The production shape without Docker: gunicorn, a Celery worker and beat.
+serve: install
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make serve needs DATABASE_URL and REDIS_URL"; exit 2; }
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 bin/serve $(HOST) $(PORT) $(WEB_WORKERS)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) var

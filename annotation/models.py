@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Assignment(models.Model):
+    """A rater's lease on an item: served, then submitted, skipped, or expired."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUBMITTED = "submitted"
+        SKIPPED = "skipped"
+        EXPIRED = "expired"
+
+    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("tasks.Item", on_delete=models.CASCADE, related_name="assignments")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    skip_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            # One row per (item, rater): an item is never served twice to one rater.
+            models.UniqueConstraint(fields=["item", "rater"], name="assignment_unique_item_rater"),
+            # At most one open lease per rater and project, even with two tabs racing.
+            models.UniqueConstraint(
+                fields=["rater", "project"],
+                condition=Q(status="active"),
+                name="assignment_one_active_lease",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["project", "expires_at"],
+                condition=Q(status="active"),
+                name="assignment_active_expiry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} on {self.item_id} ({self.status})"
+
+
+class Annotation(models.Model):
+    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("tasks.Item", on_delete=models.CASCADE, related_name="annotations")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations"
+    )
+    value = models.JSONField()
+    idempotency_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Server-side time from lease to submit, and the client's count of active time.
+    duration_ms = models.PositiveIntegerField(default=0)
+    active_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "rater"], name="annotation_unique_item_rater"),
+            models.UniqueConstraint(
+                fields=["rater", "idempotency_key"], name="annotation_unique_idempotency_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "id"], name="annotation_project_id")]
+
+    def __str__(self) -> str:
+        return f"{self.rater} on {self.item_id}"

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from annotation import views
+
+app_name = "annotation"
+urlpatterns = [
+    path("projects/<int:project_id>/label/", views.label, name="label"),
+    path("projects/<int:project_id>/label/submit/", views.label_submit, name="label-submit"),
+    path("projects/<int:project_id>/label/skip/", views.label_skip, name="label-skip"),
+]

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from annotation import api as annotation_api
+from tasks import api as tasks_api
+from tasks import views as tasks_views
+
+api = [
+    path("projects/", tasks_api.ProjectListApi.as_view(), name="project-list"),
+    path("projects/<int:project_id>/", tasks_api.ProjectDetailApi.as_view(), name="project-detail"),
+    path(
+        "projects/<int:project_id>/progress/",
+        tasks_api.ProjectProgressApi.as_view(),
+        name="project-progress",
+    ),
+    path("projects/<int:project_id>/members/", tasks_api.MemberAddApi.as_view(), name="member-add"),
+    path("projects/<int:project_id>/items/", tasks_api.ItemListApi.as_view(), name="item-list"),
+    path(
+        "projects/<int:project_id>/imports/",
+        tasks_api.ImportCreateApi.as_view(),
+        name="import-create",
+    ),
+    path("projects/<int:project_id>/export/", tasks_api.ExportApi.as_view(), name="project-export"),
+    path("projects/<int:project_id>/next/", annotation_api.NextItemApi.as_view(), name="next-item"),
+    path(
+        "projects/<int:project_id>/annotations/",
+        annotation_api.SubmitApi.as_view(),
+        name="annotation-submit",
+    ),
+    path("imports/<int:import_id>/", tasks_api.ImportDetailApi.as_view(), name="import-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", tasks_views.home, name="home"),
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include((api, "api"))),
+    path("", include("tasks.urls")),
+    path("", include("annotation.urls")),
+]

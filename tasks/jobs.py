@@ -1,0 +1,9 @@
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def import_run(job_id: int) -> None:
+    from tasks.services import import_run as run
+
+    run(job_id=job_id)

@@ -1,0 +1,150 @@
+"""Seed the demo: four users and two projects built from real data in demo/.
+
+Safe to run again: users and projects are found by name, items by external id.
+"""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from raters.models import Membership
+from tasks import schema as schemas
+from tasks.models import Item, Project
+from tasks.services import ItemRecord, items_insert, membership_add, project_create
+
+DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+RTE_NAME = "RTE: does the premise entail the hypothesis?"
+PAIRWISE_NAME = "PandaLM: which response follows the instruction better?"
+# Demo logins, printed by `make run`. Change or remove them before exposing Vox.
+DEMO_USERS = [
+    ("admin", "vox-admin", "superuser"),
+    ("manager", "vox-manager", "manager"),
+    ("alice", "vox-alice", "annotator"),
+    ("bob", "vox-bob", "annotator"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and projects (idempotent)."
+
+    def handle(self, *args, **options):
+        users = {name: self._user(name, password, role) for name, password, role in DEMO_USERS}
+        with transaction.atomic():
+            rte = self._project(
+                users["manager"],
+                RTE_NAME,
+                schemas.SINGLE_CHOICE,
+                {
+                    "choices": [
+                        {
+                            "value": "entailment",
+                            "label": "Entailment",
+                            "description": "The hypothesis follows from the premise.",
+                        },
+                        {
+                            "value": "not_entailment",
+                            "label": "No entailment",
+                            "description": "The premise does not establish the hypothesis.",
+                        },
+                    ]
+                },
+                "Read the premise. Does it establish that the hypothesis is true? "
+                "Judge from the text alone, not from what you know.",
+            )
+            self._fill(rte, _rte_records())
+            pairwise = self._project(
+                users["manager"],
+                PAIRWISE_NAME,
+                schemas.PAIRWISE,
+                {"allow_tie": True, "allow_both_bad": True},
+                "Both responses are machine-generated. Pick the one that "
+                "follows the instruction better.",
+            )
+            self._fill(pairwise, _pandalm_records())
+            for project in (rte, pairwise):
+                for name in ("alice", "bob"):
+                    membership_add(project=project, username=name, role=Membership.Role.ANNOTATOR)
+        self.stdout.write("Demo ready. Log in at http://127.0.0.1:8000/ as:")
+        for name, password, role in DEMO_USERS:
+            self.stdout.write(f"  {role:<10} {name:<8} password: {password}")
+
+    def _user(self, username, password, role):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username)
+        if created:
+            user.set_password(password)
+            user.email = f"{username}@example.com"
+            user.is_superuser = user.is_staff = role == "superuser"
+            user.save()
+        if role == "manager":
+            user.user_permissions.add(Permission.objects.get(codename="add_project"))
+        return user
+
+    def _project(self, manager, name, kind, schema, instructions):
+        project = Project.objects.filter(name=name).first()
+        if project is None:
+            project = project_create(
+                user=manager,
+                name=name,
+                kind=kind,
+                schema=schema,
+                instructions=instructions,
+                overlap=3,
+            )
+        return project
+
+    def _fill(self, project, records):
+        existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
+        created, _ = items_insert(project=project, records=records, skip_ids=existing)
+        if created:
+            self.stdout.write(f"{project.name}: {created} items")
+
+
+def _rte_records():
+    with open(DEMO_DIR / "rte" / "items.jsonl", encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            row = json.loads(line)
+            # The expert label and the original crowd labels stay out of the item: raters
+            # must never see them. Crowd labels are kept in meta for aggregation demos.
+            yield ItemRecord(
+                line=line_no,
+                external_id=row["item_id"],
+                priority=0,
+                data={"premise": row["premise"], "hypothesis": row["hypothesis"]},
+                meta={
+                    "source": "Snow et al. 2008 via CrowdTruth",
+                    "rte_task": row["rte_task"],
+                    "gold_label": row["gold_label"],
+                    "crowd_labels": row["annotations"],
+                },
+            )
+
+
+def _pandalm_records():
+    with open(DEMO_DIR / "pandalm" / "comparisons.jsonl", encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            row = json.loads(line)
+            prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
+            yield ItemRecord(
+                line=line_no,
+                external_id=row["comparison_id"],
+                priority=0,
+                data={
+                    "prompt": prompt,
+                    "response_a": row["response_a"],
+                    "response_b": row["response_b"],
+                },
+                meta={
+                    "source": "PandaLM test set",
+                    "machine_generated": True,
+                    "model_a": row["model_a"],
+                    "model_b": row["model_b"],
+                    "category": row["category"],
+                    "human_labels": row["annotations"],
+                },
+            )

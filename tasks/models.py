@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tasks import schema as schemas
+
+
+class Project(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE_CHOICE = schemas.SINGLE_CHOICE, "Single choice"
+        PAIRWISE = schemas.PAIRWISE, "Pairwise preference"
+
+    name = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    schema = models.JSONField(default=dict)
+    overlap = models.PositiveSmallIntegerField(
+        default=3, help_text="How many raters label each item."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Kept counters, so project pages never count a million items to show progress.
+    n_items = models.PositiveIntegerField(default=0)
+    n_complete = models.PositiveIntegerField(default=0)
+    n_annotations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_ge_1")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def percent_complete(self) -> int:
+        return int(100 * self.n_complete / self.n_items) if self.n_items else 0
+
+    @property
+    def choices(self) -> list[schemas.Choice]:
+        return schemas.choices_of(self.schema)
+
+
+class Item(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # NULL, not "", when absent: the uniqueness of external ids applies only to set ones.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    data = models.JSONField()
+    # Provenance that raters must not see (source model names, batch, ...).
+    meta = models.JSONField(default=dict, blank=True)
+    priority = models.IntegerField(default=0)
+    # Submitted labels and open leases: the queue reads these instead of counting rows.
+    n_done = models.PositiveSmallIntegerField(default=0)
+    n_open = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="item_unique_external_id",
+            )
+        ]
+        indexes = [
+            # The queue's order: priority first, then items closest to completion.
+            models.Index(
+                "project",
+                models.F("priority").desc(),
+                models.F("n_done").desc(),
+                "id",
+                name="item_queue_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id or f"item {self.pk}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.n_done >= self.project.overlap
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    n_created = models.PositiveIntegerField(default=0)
+    n_duplicates = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.bytes_read / self.size_bytes) if self.size_bytes else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

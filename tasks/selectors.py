@@ -1,0 +1,92 @@
+"""Reads of projects and items. Every view and API endpoint gets its objects here.
+
+These selectors are the access chokepoint: each raises Http404 (never 403) when the user
+may not see the object, so nobody can even learn that another project's ids exist.
+"""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from raters.models import Membership
+from tasks.models import ImportJob, Item, Project
+
+MANAGER = Membership.Role.MANAGER
+ANNOTATOR = Membership.Role.ANNOTATOR
+
+
+def user_can_create_projects(user) -> bool:
+    return user.is_superuser or user.has_perm("tasks.add_project")
+
+
+def project_list_for_user(user) -> QuerySet[Project]:
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(memberships__user=user).distinct()
+
+
+def project_role(user, project: Project) -> str | None:
+    if user.is_superuser:
+        return MANAGER
+    membership = Membership.objects.filter(project=project, user=user).only("role").first()
+    return membership.role if membership else None
+
+
+def project_for_user(user, project_id, *, role: str | None = None) -> Project:
+    """The project if the user is a member (in `role`, when given); else Http404."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        project = Project.objects.get(pk=project_id)
+    except (Project.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    actual = project_role(user, project)
+    if actual is None or (role is not None and actual != role):
+        raise Http404
+    return project
+
+
+def project_for_manager(user, project_id) -> Project:
+    return project_for_user(user, project_id, role=MANAGER)
+
+
+def project_for_annotator(user, project_id) -> Project:
+    return project_for_user(user, project_id, role=ANNOTATOR)
+
+
+def item_for_user(user, item_id) -> Item:
+    """Managers see any item of their projects; annotators only the items served to them."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        item = Item.objects.select_related("project").get(pk=item_id)
+    except (Item.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    role = project_role(user, item.project)
+    if role == MANAGER:
+        return item
+    if role == ANNOTATOR and item.assignments.filter(rater=user).exists():
+        return item
+    raise Http404
+
+
+def import_for_manager(user, import_id) -> ImportJob:
+    try:
+        job = ImportJob.objects.select_related("project").get(pk=import_id)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    project_for_manager(user, job.project_id)
+    return job
+
+
+def project_members(project: Project) -> QuerySet[Membership]:
+    return project.memberships.select_related("user").order_by("role", "user__username")
+
+
+def annotations_by_rater(project: Project) -> list[dict]:
+    """Per-annotator counts for the progress table, in one query."""
+    return list(
+        Membership.objects.filter(project=project, role=ANNOTATOR)
+        .annotate(n=Count("user__annotations", filter=Q(user__annotations__project=project)))
+        .values("user__username", "n")
+        .order_by("-n", "user__username")
+    )

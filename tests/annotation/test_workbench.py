@@ -1,0 +1,97 @@
+import re
+
+from django.urls import reverse
+
+from annotation.models import Annotation
+
+
+def served_item_id(html: str) -> int:
+    return int(re.search(r'name="item_id" value="(\d+)"', html).group(1))
+
+
+def test_the_workbench_shows_the_item_escaped_with_keys_on_the_choices(
+    client, project, rater, items
+):
+    items[0].data = {"text": "<script>alert(1)</script>"}
+    items[0].save()
+    client.force_login(rater)
+    html = client.get(reverse("annotation:label", args=[project.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<kbd>1</kbd>" in html and "<kbd>2</kbd>" in html
+    assert 'hx-post="/projects/' in html and "X-CSRFToken" in html
+
+
+def test_an_htmx_submit_returns_the_next_item_as_a_fragment(client, project, rater, items):
+    client.force_login(rater)
+    page = client.get(reverse("annotation:label", args=[project.pk]))
+    served = page.context["item"]
+    response = client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": served.pk, "value": "no", "idempotency_key": "abc", "active_ms": "1234"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="workbench"') and "<html" not in html
+    assert served_item_id(html) != served.pk
+    annotation = Annotation.objects.get(rater=rater)
+    assert (annotation.item_id, annotation.value, annotation.active_ms) == (served.pk, "no", 1234)
+
+
+def test_submitting_without_an_answer_keeps_the_item_and_says_why(client, project, rater, items):
+    client.force_login(rater)
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
+    response = client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": served.pk, "idempotency_key": "abc"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "Pick an answer first." in response.content.decode()
+    assert served_item_id(response.content.decode()) == served.pk
+    assert not Annotation.objects.exists()
+
+
+def test_the_api_submits_and_returns_the_next_item_in_one_round_trip(client, project, rater, items):
+    client.force_login(rater)
+    first = client.post(reverse("api:next-item", args=[project.pk])).json()["item"]
+    response = client.post(
+        reverse("api:annotation-submit", args=[project.pk]),
+        {"item_id": first["item_id"], "value": "yes", "idempotency_key": "k1"},
+        content_type="application/json",
+    )
+    body = response.json()
+    assert response.status_code == 201
+    assert body["annotation"]["item_id"] == first["item_id"]
+    assert body["next"]["item_id"] != first["item_id"]
+    replay = client.post(
+        reverse("api:annotation-submit", args=[project.pk]),
+        {"item_id": first["item_id"], "value": "no", "idempotency_key": "k1", "next": False},
+        content_type="application/json",
+    )
+    assert replay.json()["annotation"]["id"] == body["annotation"]["id"]
+    assert Annotation.objects.count() == 1
+
+
+def test_the_manager_sees_progress_and_exports_every_annotation(
+    client, project, manager, rater, items
+):
+    client.force_login(rater)
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
+    client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": served.pk, "value": "yes", "idempotency_key": "e1"},
+    )
+    client.force_login(manager)
+    page = client.get(reverse("tasks:project-detail", args=[project.pk])).content.decode()
+    assert "rita" in page
+    export = client.get(reverse("tasks:project-export", args=[project.pk]))
+    import json
+
+    rows = [json.loads(line) for line in b"".join(export.streaming_content).splitlines()]
+    assert len(rows) == len(items)
+    (row,) = [r for r in rows if r["annotations"]]
+    assert row["item_id"] == served.pk
+    assert row["annotations"][0]["rater"] == "rita" and row["annotations"][0]["value"] == "yes"
+    assert row["annotations"][0]["created_at"]
