@@ -25,19 +25,35 @@ class SubmitSerializer(serializers.Serializer):
     next = serializers.BooleanField(default=True, help_text="Also lease and return the next item.")
 
 
+class NextResponseSerializer(serializers.Serializer):
+    item = LeasedItemSerializer(allow_null=True)
+
+
+class SubmittedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    value = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class SubmitResponseSerializer(serializers.Serializer):
+    annotation = SubmittedSerializer()
+    next = LeasedItemSerializer(allow_null=True, required=False)
+
+
 def _leased(assignment) -> dict | None:
     return LeasedItemSerializer(assignment).data if assignment else None
 
 
 class NextItemApi(APIView):
-    @extend_schema(request=None, responses={200: LeasedItemSerializer})
+    @extend_schema(request=None, responses={200: NextResponseSerializer})
     def post(self, request, project_id):
         project = project_for_annotator(request.user, project_id)
         return Response({"item": _leased(assignment_next(rater=request.user, project=project))})
 
 
 class SubmitApi(APIView):
-    @extend_schema(request=SubmitSerializer)
+    @extend_schema(request=SubmitSerializer, responses={201: SubmitResponseSerializer})
     def post(self, request, project_id):
         project = project_for_annotator(request.user, project_id)
         serializer = SubmitSerializer(data=request.data)

@@ -112,7 +112,20 @@ class ProjectDetailApi(APIView):
         return Response(data)
 
 
+class RaterCountSerializer(serializers.Serializer):
+    rater = serializers.CharField()
+    annotations = serializers.IntegerField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    n_items = serializers.IntegerField()
+    n_complete = serializers.IntegerField()
+    n_annotations = serializers.IntegerField()
+    by_rater = RaterCountSerializer(many=True)
+
+
 class ProjectProgressApi(APIView):
+    @extend_schema(responses=ProgressSerializer)
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
         return Response(

@@ -25,6 +25,9 @@
     if (typing) return;
     if (event.key === "Enter") {
       event.preventDefault();
+      // htmx wires a swapped-in form a moment after the swap; a fast rater can beat it,
+      // and an unwired form would submit with a full page load.
+      if (window.htmx) window.htmx.process(f);
       f.requestSubmit();
       return;
     }

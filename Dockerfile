@@ -1,0 +1,12 @@
+# The Vox image: web (gunicorn), worker and beat all run from it.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VOX_VAR_DIR=/var/lib/vox
+WORKDIR /app
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir -e .
+COPY . .
+RUN DEBUG=0 SECRET_KEY=only-for-collectstatic python manage.py collectstatic --noinput -v0
+RUN useradd --system --home /app vox && mkdir -p /var/lib/vox && chown vox /var/lib/vox
+USER vox
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,82 @@
+"""The first flow, as people do it: a manager sets up, an annotator labels by keyboard."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from annotation.models import Annotation
+from tests.browser.conftest import log_in, log_out
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_manager_sets_up_a_project_and_an_annotator_labels_three_items_by_keyboard(
+    live_server, page, screenshot, tmp_path
+):
+    base = live_server.url
+    boss = UserFactory(username="mona")
+    boss.user_permissions.add(Permission.objects.get(codename="add_project"))
+    UserFactory(username="rita")
+
+    # The manager creates a project, uploads items and adds an annotator.
+    log_in(page, base, "mona")
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Name").fill("Sentiment")
+    page.get_by_label("Choices").fill("positive\nnegative\nneutral")
+    page.get_by_label("Overlap").fill("1")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Sentiment").wait_for()
+    items = tmp_path / "items.jsonl"
+    items.write_text(
+        "".join(
+            json.dumps({"text": f"Review number {i}: <b>not bold</b>", "external_id": f"r{i}"})
+            + "\n"
+            for i in range(5)
+        )
+    )
+    page.get_by_label("File").set_input_files(items)
+    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_text("5 items added").wait_for()
+    page.locator("#id_username").fill("rita")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_text("rita added as annotator").wait_for()
+    screenshot("manager-project")
+    log_out(page)
+
+    # The annotator labels three items with number keys and Enter; htmx swaps, no reload.
+    log_in(page, base, "rita")
+    page.get_by_role("link", name="Start labeling").click()
+    page.locator(".wb-item").wait_for()
+    assert "<b>not bold</b>" in page.locator(".wb-item").inner_text()
+    page.evaluate("window.__sameDocument = true")
+    screenshot("workbench-classification")
+    seen = []
+    for key in ("1", "2", "1"):
+        item_id = page.locator('input[name="item_id"]').first.input_value()
+        seen.append(int(item_id))
+        page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "id => document.querySelector('input[name=item_id]')?.value !== id", arg=item_id
+        )
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("#done-total").inner_text() == "3"
+    labels = dict(Annotation.objects.values_list("item_id", "value"))
+    assert labels == {seen[0]: "positive", seen[1]: "negative", seen[2]: "positive"}
+    log_out(page)
+
+    # The manager sees the progress and downloads the export.
+    log_in(page, base, "mona")
+    page.get_by_role("link", name="Manage").click()
+    assert page.locator("#by-rater").get_by_text("rita").is_visible()
+    assert page.locator("#stat-annotations").inner_text() == "3"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download JSONL export").click()
+    rows = [json.loads(line) for line in open(download.value.path(), encoding="utf-8")]
+    labelled = {r["item_id"]: r["annotations"] for r in rows if r["annotations"]}
+    assert set(labelled) == set(seen)
+    assert all(a[0]["rater"] == "rita" and a[0]["created_at"] for a in labelled.values())
+    assert labelled[seen[1]][0]["value"] == "negative"
+    screenshot("manager-progress")
