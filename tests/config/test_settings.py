@@ -9,12 +9,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The caller's own settings, and the browser tests' async switch, must not leak in.
+IGNORED_ENV = (
+    "DEBUG",
+    "SECRET_KEY",
+    "VOX_JOBS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
+
+
 def manage(*args, **env):
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "VOX_JOBS", "DATABASE_URL", "REDIS_URL")
-    }
+    base = {k: v for k, v in os.environ.items() if k not in IGNORED_ENV}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
