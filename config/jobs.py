@@ -10,7 +10,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
@@ -45,4 +45,5 @@ def _run_in_thread(job, args) -> None:
     except Exception:
         logger.exception("job %s%r failed", job.name, args)
     finally:
-        close_old_connections()
+        # Jobs are rare in embedded mode: don't keep a connection idling in this thread.
+        connections.close_all()
