@@ -44,9 +44,7 @@ beat: install
 # The production shape without Docker: gunicorn, a Celery worker and beat.
 serve: install
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make serve needs DATABASE_URL and REDIS_URL"; exit 2; }
-	DEBUG=0 $(PY) manage.py migrate --noinput
-	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
-	DEBUG=0 bin/serve $(HOST) $(PORT) $(WEB_WORKERS)
+	bin/serve $(HOST) $(PORT) $(WEB_WORKERS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from rest_framework.authtoken.views import obtain_auth_token
 
 from annotation import api as annotation_api
 from tasks import api as tasks_api
@@ -30,6 +31,7 @@ api = [
         name="annotation-submit",
     ),
     path("imports/<int:import_id>/", tasks_api.ImportDetailApi.as_view(), name="import-detail"),
+    path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
 ]
