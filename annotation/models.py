@@ -19,6 +19,9 @@ class Assignment(models.Model):
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     skip_reason = models.CharField(max_length=500, blank=True)
+    # How the item was shown to this rater: {"swapped": true} for pairwise sides, the
+    # display order for ranking. Recorded so position bias can be measured and undone.
+    presentation = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -55,6 +58,9 @@ class Annotation(models.Model):
     # Server-side time from lease to submit, and the client's count of active time.
     duration_ms = models.PositiveIntegerField(default=0)
     active_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The guideline version in force when the rater answered (None: no guideline yet).
+    guideline_version = models.PositiveIntegerField(null=True, blank=True)
+    presentation = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

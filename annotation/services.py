@@ -18,6 +18,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from annotation.models import Annotation, Assignment
+from quality.injection import gold_item_for_slot
 from tasks import schema as schemas
 from tasks.models import Item, Project
 
@@ -71,7 +72,9 @@ def assignment_next(*, rater, project: Project) -> Assignment | None:
     leases_reclaim(project=project)
     try:
         with transaction.atomic():
-            item = _claim_item(rater=rater, project=project)
+            item = gold_item_for_slot(rater=rater, project=project)
+            if item is None:
+                item = _claim_item(rater=rater, project=project)
             if item is None:
                 return None
             now = timezone.now()
@@ -100,7 +103,7 @@ def _claim_item(*, rater, project: Project) -> Item | None:
         status=Assignment.Status.EXPIRED
     )
     candidates = (
-        Item.objects.filter(project=project)
+        Item.objects.filter(project=project, is_gold=False)
         .alias(taken=F("n_done") + F("n_open"))
         .filter(taken__lt=project.overlap)
         .exclude(Exists(served))
@@ -123,7 +126,7 @@ def annotation_submit(
             raise SubmitRefused("This submission key was already used for another item.")
         return previous
     project = item.project
-    value = schemas.value_validate(project.kind, project.schema, value)
+    value = schemas.value_validate(project.kind, project.schema, value, item_data=item.data)
     try:
         with transaction.atomic():
             return _submit_locked(rater, item, project, value, idempotency_key, active_ms)

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from annotation.forms import value_from_post
 from annotation.selectors import rater_progress
 from annotation.services import SubmitRefused, annotation_submit, assignment_next, assignment_skip
 from tasks import schema as schemas
@@ -50,7 +51,7 @@ def label_submit(request, project_id):
         annotation_submit(
             rater=request.user,
             item=item,
-            value=schemas.value_from_form(project.kind, request.POST.get("value")),
+            value=value_from_post(project, request.POST),
             idempotency_key=(request.POST.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
             active_ms=_int_or_none(request.POST.get("active_ms")),
         )

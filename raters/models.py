@@ -16,6 +16,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
+    # Onboarding stage of an annotator; only qualified (or warned) raters get live items.
+    stage = models.CharField(max_length=16, default="qualified")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

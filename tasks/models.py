@@ -6,9 +6,9 @@ from tasks import schema as schemas
 
 
 class Project(models.Model):
-    class Kind(models.TextChoices):
-        SINGLE_CHOICE = schemas.SINGLE_CHOICE, "Single choice"
-        PAIRWISE = schemas.PAIRWISE, "Pairwise preference"
+    Kind = models.TextChoices(
+        "Kind", [(k.upper(), (k, label)) for k, label in schemas.KIND_LABELS.items()]
+    )
 
     name = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
@@ -52,6 +52,9 @@ class Item(models.Model):
     # Provenance that raters must not see (source model names, batch, ...).
     meta = models.JSONField(default=dict, blank=True)
     priority = models.IntegerField(default=0)
+    # Gold items are served only through the quality layer's injection policy and never
+    # count as labels of the project; raters cannot tell them apart.
+    is_gold = models.BooleanField(default=False)
     # Submitted labels and open leases: the queue reads these instead of counting rows.
     n_done = models.PositiveSmallIntegerField(default=0)
     n_open = models.PositiveSmallIntegerField(default=0)

@@ -123,7 +123,7 @@ def import_run(*, job_id: int) -> None:
     errors: list[ImportError_] = []
     seen_ids: set[str] = set()
     with job.file.open("rb") as fh:
-        for record in _records(fh, fmt, project.kind, errors, job):
+        for record in _records(fh, fmt, project, errors, job):
             if record.external_id is not None:
                 if record.external_id in seen_ids:
                     errors.append(
@@ -144,7 +144,7 @@ def import_run(*, job_id: int) -> None:
     with transaction.atomic():
         with job.file.open("rb") as fh:
             created, duplicates = items_insert(
-                project=project, records=_records(fh, fmt, project.kind, errors), skip_ids=existing
+                project=project, records=_records(fh, fmt, project, errors), skip_ids=existing
             )
         _import_finish(job, created=created, duplicates=duplicates)
 
@@ -214,17 +214,18 @@ class ItemRecord:
 
 
 def _records(
-    fh, fmt: str, kind: str, errors: list, job: ImportJob | None = None
+    fh, fmt: str, project: Project, errors: list, job: ImportJob | None = None
 ) -> Iterator[ItemRecord]:
     """Yield valid records; append an ImportError_ for each bad line and go on.
 
     Reads line by line from the binary file, so memory stays flat whatever the size.
     With a job, progress (bytes read) is saved every few thousand lines.
     """
+    kind, schema = project.kind, project.schema
     rows = _jsonl_rows(fh, errors) if fmt == "jsonl" else _csv_rows(fh, errors)
     for line_no, raw, n_bytes in rows:
         try:
-            data, external_id, priority, meta = schemas.item_validate(kind, raw)
+            data, external_id, priority, meta = schemas.item_validate(kind, raw, schema)
         except schemas.SchemaError as exc:
             errors.append(ImportError_(line_no, exc.field, exc.message))
             continue
