@@ -21,6 +21,7 @@ from annotation.models import Annotation, Assignment
 from quality.injection import gold_item_for_slot
 from tasks import schema as schemas
 from tasks.models import Item, Project
+from tasks.selectors import guideline_current
 
 ACTIVE = Assignment.Status.ACTIVE
 
@@ -154,12 +155,15 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         locked = Item.objects.select_for_update().get(pk=item.pk)
         if locked.n_done + locked.n_open >= project.overlap:
             raise SubmitRefused("Your lease on this item expired and its slots are taken.")
+    guideline = guideline_current(project)
     annotation = Annotation.objects.create(
         project=project,
         item=item,
         rater=rater,
         value=value,
         idempotency_key=idempotency_key,
+        guideline_version=guideline.version if guideline else None,
+        presentation=assignment.presentation,
         duration_ms=int((now - assignment.leased_at).total_seconds() * 1000),
         active_ms=active_ms,
     )

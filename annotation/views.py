@@ -2,13 +2,15 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from annotation.forms import value_from_post
 from annotation.selectors import rater_progress
 from annotation.services import SubmitRefused, annotation_submit, assignment_next, assignment_skip
 from tasks import schema as schemas
-from tasks.selectors import item_for_user, project_for_annotator
+from tasks.selectors import guideline_pending_for, item_for_user, project_for_annotator
 
 
 def _workbench(request, project, assignment, *, error: str = "", template_suffix=""):
@@ -34,9 +36,21 @@ def _display_fields(data: dict) -> list[tuple[str, str]]:
     return [(key, value if isinstance(value, str) else str(value)) for key, value in data.items()]
 
 
+def _guideline_gate(request, project):
+    """A redirect to the guidelines while a new version awaits this rater's acknowledgement."""
+    if guideline_pending_for(request.user, project) is None:
+        return None
+    url = reverse("tasks:guideline-read", args=[project.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
 @login_required
 def label(request, project_id):
     project = project_for_annotator(request.user, project_id)
+    if gate := _guideline_gate(request, project):
+        return gate
     return _workbench(request, project, assignment_next(rater=request.user, project=project))
 
 
@@ -65,6 +79,8 @@ def label_submit(request, project_id):
         )
     if not request.htmx:
         return redirect("annotation:label", project_id=project.pk)
+    if gate := _guideline_gate(request, project):
+        return gate
     return _workbench(request, project, assignment_next(rater=request.user, project=project))
 
 

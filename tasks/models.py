@@ -124,3 +124,42 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Guideline(models.Model):
+    """One published version of a project's guidelines. Versions are never edited."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="guidelines")
+    version = models.PositiveIntegerField()
+    body = models.TextField(help_text="Markdown. Raw HTML is not allowed and is stripped.")
+    # Worked examples per label option: {"<choice value>": "<markdown>"}.
+    examples = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="guideline_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} guidelines v{self.version}"
+
+
+class GuidelineAck(models.Model):
+    """A rater's acknowledgement of one guideline version, with its time."""
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="acks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    acked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "user"], name="guideline_ack_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.guideline}"

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from raters.models import Membership
-from tasks.models import ImportJob, Item, Project
+from tasks.models import Guideline, ImportJob, Item, Project
 
 MANAGER = Membership.Role.MANAGER
 ANNOTATOR = Membership.Role.ANNOTATOR
@@ -90,3 +90,19 @@ def annotations_by_rater(project: Project) -> list[dict]:
         .values("user__username", "n")
         .order_by("-n", "user__username")
     )
+
+
+def guideline_current(project: Project) -> Guideline | None:
+    """The latest published guideline version, or None before the first."""
+    return project.guidelines.order_by("-version").first()
+
+
+def guideline_pending_for(user, project: Project) -> Guideline | None:
+    """The current guideline if this user has not acknowledged it yet, else None.
+
+    Annotators must acknowledge each new version before their next item.
+    """
+    current = guideline_current(project)
+    if current is None or current.acks.filter(user=user).exists():
+        return None
+    return current

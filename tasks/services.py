@@ -19,7 +19,7 @@ from django.utils import timezone
 from config.jobs import enqueue
 from raters.models import Membership
 from tasks import schema as schemas
-from tasks.models import ImportJob, Item, Project
+from tasks.models import Guideline, GuidelineAck, ImportJob, Item, Project
 
 MAX_REPORTED_ERRORS = 50
 BATCH = 2000
@@ -62,6 +62,31 @@ def membership_add(*, project: Project, username: str, role: str) -> Membership:
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+def guideline_publish(
+    *, project: Project, user, body: str, examples: dict | None = None
+) -> Guideline:
+    """Publish a new guideline version; every annotator must acknowledge it before going on."""
+    if not body.strip():
+        raise schemas.SchemaError("body", "is required")
+    examples = examples or {}
+    if not isinstance(examples, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in examples.items()
+    ):
+        raise schemas.SchemaError("examples", "must map label values to Markdown text")
+    with transaction.atomic():
+        # Lock the project row so two managers publishing at once get distinct versions.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        last = project.guidelines.order_by("-version").values_list("version", flat=True).first()
+        return Guideline.objects.create(
+            project=project, version=(last or 0) + 1, body=body, examples=examples, created_by=user
+        )
+
+
+def guideline_ack(*, guideline: Guideline, user) -> GuidelineAck:
+    ack, _ = GuidelineAck.objects.get_or_create(guideline=guideline, user=user)
+    return ack
 
 
 # --- Import -------------------------------------------------------------------------------

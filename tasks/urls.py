@@ -9,5 +9,6 @@ urlpatterns = [
     path("projects/<int:project_id>/members/", views.member_add, name="member-add"),
     path("projects/<int:project_id>/imports/", views.import_new, name="import-new"),
     path("projects/<int:project_id>/export.jsonl", views.project_export, name="project-export"),
+    path("projects/<int:project_id>/guidelines/", views.guideline_read, name="guideline-read"),
     path("imports/<int:import_id>/", views.import_status, name="import-status"),
 ]

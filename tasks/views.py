@@ -7,16 +7,26 @@ from django.views.decorators.http import require_POST
 from tasks import schema as schemas
 from tasks.export import export_jsonl
 from tasks.forms import ImportForm, MemberAddForm, ProjectCreateForm
+from tasks.markdown import render_markdown
 from tasks.selectors import (
     annotations_by_rater,
+    guideline_current,
+    guideline_pending_for,
     import_for_manager,
     project_for_manager,
+    project_for_user,
     project_list_for_user,
     project_members,
     project_role,
     user_can_create_projects,
 )
-from tasks.services import ImportRejected, import_create, membership_add, project_create
+from tasks.services import (
+    ImportRejected,
+    guideline_ack,
+    import_create,
+    membership_add,
+    project_create,
+)
 
 
 @login_required
@@ -117,3 +127,24 @@ def project_export(request, project_id):
     response = StreamingHttpResponse(export_jsonl(project), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="vox-project-{project.pk}.jsonl"'
     return response
+
+
+@login_required
+def guideline_read(request, project_id):
+    """The current guidelines; annotators acknowledge a new version here before labeling."""
+    project = project_for_user(request.user, project_id)
+    guideline = guideline_current(project)
+    if request.method == "POST" and guideline is not None:
+        guideline_ack(guideline=guideline, user=request.user)
+        return redirect("annotation:label", project_id=project.pk)
+    return render(
+        request,
+        "tasks/guideline.html",
+        {
+            "project": project,
+            "guideline": guideline,
+            "body": render_markdown(guideline.body) if guideline else "",
+            "pending": guideline is not None
+            and guideline_pending_for(request.user, project) is not None,
+        },
+    )
