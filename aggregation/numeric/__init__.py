@@ -1,0 +1,25 @@
+"""Pure-numpy aggregation algorithms of Vox: no Django, no database.
+
+Every categorical method takes ``item_idx``, ``rater_idx`` and ``label`` as int arrays of shape
+(n_votes,) and returns a frozen dataclass with ``posterior`` (n_items, n_labels) and ``label``.
+"""
+
+from .categorical import (
+    CategoricalResult,
+    agreement_weights,
+    gold_accuracy_weights,
+    majority_vote,
+    weighted_vote,
+)
+from .dawid_skene import DawidSkeneResult, dawid_skene, one_coin_dawid_skene
+
+__all__ = [
+    "CategoricalResult",
+    "DawidSkeneResult",
+    "agreement_weights",
+    "dawid_skene",
+    "gold_accuracy_weights",
+    "majority_vote",
+    "one_coin_dawid_skene",
+    "weighted_vote",
+]
