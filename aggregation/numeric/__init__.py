@@ -12,13 +12,19 @@ from .categorical import (
     weighted_vote,
 )
 from .dawid_skene import DawidSkeneResult, dawid_skene, one_coin_dawid_skene
+from .glad import GladResult, glad
+from .mace import MaceResult, mace
 
 __all__ = [
     "CategoricalResult",
     "DawidSkeneResult",
+    "GladResult",
+    "MaceResult",
     "agreement_weights",
     "dawid_skene",
+    "glad",
     "gold_accuracy_weights",
+    "mace",
     "majority_vote",
     "one_coin_dawid_skene",
     "weighted_vote",

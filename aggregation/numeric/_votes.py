@@ -24,7 +24,7 @@ class Votes:
     Shapes: ``item``, ``rater``, ``label``, ``cell`` are (n_votes,) int64; ``weight`` is
     (n_votes,) float64 or None when every vote has weight 1; ``counts`` is (n_items,) with the
     number of vote rows per item; ``bounds`` is (n_items + 1,) with each item's slice.
-    ``cell`` is ``rater * n_labels + label``.
+    ``cell`` is ``rater * n_labels + label`` and ``item_label`` is ``item * n_labels + label``.
     """
 
     item: np.ndarray
@@ -37,6 +37,7 @@ class Votes:
     counts: np.ndarray
     bounds: np.ndarray
     cell: np.ndarray
+    item_label: np.ndarray
 
     @property
     def n_votes(self) -> int:
@@ -98,7 +99,7 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
         else:  # pragma: no cover - astronomically many codes
             order = np.lexsort((lab, rater, item))
             pair = None
-        item, rater, lab = item[order], rater[order], lab[order]
+        item, rater, lab = np.take(item, order), np.take(rater, order), np.take(lab, order)
         if pair is None:  # pragma: no cover
             new_pair = np.r_[True, (item[1:] != item[:-1]) | (rater[1:] != rater[:-1])]
         else:
@@ -121,6 +122,7 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
         counts=counts,
         bounds=bounds,
         cell=rater * n_labels + lab,
+        item_label=item * n_labels + lab,
     )
 
 
@@ -138,6 +140,20 @@ def argmax_lowest(scores: np.ndarray, rtol: float = 1e-9) -> tuple[np.ndarray, n
     label = np.argmax(near, axis=1).astype(np.int64)
     ties = near.sum(axis=1) > 1
     return label, ties
+
+
+def item_sum(votes: Votes, values: np.ndarray) -> np.ndarray:
+    """(n_items,) sum of per-vote ``values`` (n_votes,) over each item's votes (unweighted)."""
+    out = np.zeros(votes.n_items)
+    voted = votes.counts > 0
+    if voted.any():
+        out[voted] = np.add.reduceat(values, votes.bounds[:-1][voted])
+    return out
+
+
+def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table.ravel()[index]``; np.take is several times faster than fancy indexing here."""
+    return np.take(table.ravel(), index)
 
 
 def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -190,7 +206,8 @@ def sum_item_rows_by_key(
 def log_normalize(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise softmax of log scores; returns (probabilities, log normaliser per row)."""
     top = scores.max(axis=1, keepdims=True)
-    p = np.exp(scores - top)
+    p = np.subtract(scores, top)
+    np.exp(p, out=p)
     s = p.sum(axis=1, keepdims=True)
     p /= s
     return p, (np.log(s) + top)[:, 0]

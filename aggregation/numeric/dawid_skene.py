@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._votes import Votes, log_normalize, prepare_votes, sum_item_rows_by_key, sum_rows_by_item
+from ._votes import (
+    Votes,
+    item_sum,
+    log_normalize,
+    prepare_votes,
+    sum_item_rows_by_key,
+    sum_rows_by_item,
+    take,
+)
 from .categorical import CategoricalResult, finish_posterior, vote_counts
 
 
@@ -197,15 +205,15 @@ def coin_scores(votes: Votes, off: np.ndarray, diag: np.ndarray) -> np.ndarray:
     if w is not None:
         off = off * w
         diag = diag * w
-    base = np.bincount(votes.item, weights=off, minlength=n)[:n]
-    extra = np.bincount(votes.item * k + votes.label, weights=diag - off, minlength=n * k)
+    base = item_sum(votes, off)
+    extra = np.bincount(votes.item_label, weights=diag - off, minlength=n * k)
     return extra[: n * k].reshape(n, k) + base[:, None]
 
 
 def _one_coin_e_step(votes, class_prior, accuracy, gold=None):
     """Posterior (n_items, K) and log-likelihood for one-coin accuracies (n_raters,). Pure."""
     k = votes.n_labels
-    acc = accuracy[votes.rater]
+    acc = take(accuracy, votes.rater)
     off = _log((1.0 - acc) / max(k - 1, 1))
     scores = coin_scores(votes, off, _log(acc)) + _log(class_prior)
     return posterior_from_scores(votes, scores, gold)
@@ -215,7 +223,7 @@ def _one_coin_m_step(votes, posterior, prior):
     """Class prior (K,) and rater accuracies (n_raters,); ``prior`` pseudo-counts per cell. Pure."""
     r, k = votes.n_raters, votes.n_labels
     w = votes.weights_or_ones()
-    right = posterior[votes.item, votes.label] * w
+    right = take(posterior, votes.item_label) * w
     correct = np.bincount(votes.rater, weights=right, minlength=r)[:r]
     total = np.bincount(votes.rater, weights=w, minlength=r)[:r]
     denom = total + prior * k
