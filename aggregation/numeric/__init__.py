@@ -14,18 +14,28 @@ from .categorical import (
 from .dawid_skene import DawidSkeneResult, dawid_skene, one_coin_dawid_skene
 from .glad import GladResult, glad
 from .mace import MaceResult, mace
+from .pairwise import BradleyTerryResult, PreferenceResult, bradley_terry, preference
+from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
 
 __all__ = [
+    "BordaResult",
+    "BradleyTerryResult",
     "CategoricalResult",
     "DawidSkeneResult",
     "GladResult",
     "MaceResult",
+    "PlackettLuceResult",
+    "PreferenceResult",
     "agreement_weights",
+    "borda",
+    "bradley_terry",
     "dawid_skene",
     "glad",
     "gold_accuracy_weights",
     "mace",
     "majority_vote",
     "one_coin_dawid_skene",
+    "plackett_luce",
+    "preference",
     "weighted_vote",
 ]

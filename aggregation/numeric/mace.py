@@ -147,7 +147,13 @@ def mace(
     seeds = rng.integers(0, 2**63 - 1, size=n_restarts)
     cells = _cells(votes)
     k = n_labels
-    kw = {"variational": variational, "alpha": alpha, "beta": beta, "gamma": gamma, "smoothing": smoothing}
+    kw = {
+        "variational": variational,
+        "alpha": alpha,
+        "beta": beta,
+        "gamma": gamma,
+        "smoothing": smoothing,
+    }
     best = None
     for seed in seeds:
         local = np.random.default_rng(seed)
