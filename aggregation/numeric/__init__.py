@@ -13,27 +13,35 @@ from .categorical import (
 )
 from .dawid_skene import DawidSkeneResult, dawid_skene, one_coin_dawid_skene
 from .glad import GladResult, glad
+from .likert import BiasCorrectedResult, LikertResult, bias_corrected_mean, likert_summary
 from .mace import MaceResult, mace
+from .multilabel import MultiLabelResult, multilabel
 from .pairwise import BradleyTerryResult, PreferenceResult, bradley_terry, preference
 from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
 
 __all__ = [
+    "BiasCorrectedResult",
     "BordaResult",
     "BradleyTerryResult",
     "CategoricalResult",
     "DawidSkeneResult",
     "GladResult",
+    "LikertResult",
     "MaceResult",
+    "MultiLabelResult",
     "PlackettLuceResult",
     "PreferenceResult",
     "agreement_weights",
+    "bias_corrected_mean",
     "borda",
     "bradley_terry",
     "dawid_skene",
     "glad",
     "gold_accuracy_weights",
+    "likert_summary",
     "mace",
     "majority_vote",
+    "multilabel",
     "one_coin_dawid_skene",
     "plackett_luce",
     "preference",
