@@ -1,0 +1,49 @@
+"""Pure-numpy aggregation algorithms of Vox: no Django, no database.
+
+Every categorical method takes ``item_idx``, ``rater_idx`` and ``label`` as int arrays of shape
+(n_votes,) and returns a frozen dataclass with ``posterior`` (n_items, n_labels) and ``label``.
+"""
+
+from .categorical import (
+    CategoricalResult,
+    agreement_weights,
+    gold_accuracy_weights,
+    majority_vote,
+    weighted_vote,
+)
+from .dawid_skene import DawidSkeneResult, dawid_skene, one_coin_dawid_skene
+from .glad import GladResult, glad
+from .likert import BiasCorrectedResult, LikertResult, bias_corrected_mean, likert_summary
+from .mace import MaceResult, mace
+from .multilabel import MultiLabelResult, multilabel
+from .pairwise import BradleyTerryResult, PreferenceResult, bradley_terry, preference
+from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
+
+__all__ = [
+    "BiasCorrectedResult",
+    "BordaResult",
+    "BradleyTerryResult",
+    "CategoricalResult",
+    "DawidSkeneResult",
+    "GladResult",
+    "LikertResult",
+    "MaceResult",
+    "MultiLabelResult",
+    "PlackettLuceResult",
+    "PreferenceResult",
+    "agreement_weights",
+    "bias_corrected_mean",
+    "borda",
+    "bradley_terry",
+    "dawid_skene",
+    "glad",
+    "gold_accuracy_weights",
+    "likert_summary",
+    "mace",
+    "majority_vote",
+    "multilabel",
+    "one_coin_dawid_skene",
+    "plackett_luce",
+    "preference",
+    "weighted_vote",
+]

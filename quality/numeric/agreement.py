@@ -1,0 +1,160 @@
+"""Inter-rater agreement: percent agreement, Cohen's kappa matrix, Fleiss' kappa and
+Krippendorff's alpha (nominal, ordinal, interval) with missing data.
+
+All functions take votes as int arrays ``item_idx``, ``rater_idx`` of shape (n_votes,) and a
+value per vote: a label code for nominal data, an ordered code for ordinal data, a number for
+interval data. Duplicate (item, rater) votes: only each rater's first vote in the sorted order
+(lowest value) is kept here, since agreement is about one judgement per rater and item.
+
+J. Cohen (1960), "A coefficient of agreement for nominal scales", Educational and
+Psychological Measurement 20:37–46. J. L. Fleiss (1971), "Measuring nominal scale agreement
+among many raters", Psychological Bulletin 76:378–382. K. Krippendorff (2011), "Computing
+Krippendorff's alpha-reliability", University of Pennsylvania.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _dedupe(item_idx, rater_idx, value):
+    """Sorted, one vote per (item, rater): the lowest value wins (order-independent)."""
+    item = np.asarray(item_idx, dtype=np.int64)
+    rater = np.asarray(rater_idx, dtype=np.int64)
+    value = np.asarray(value)
+    if not (item.shape == rater.shape == value.shape) or item.ndim != 1:
+        raise ValueError("item_idx, rater_idx and values must be 1-D arrays of equal length")
+    order = np.lexsort((value, rater, item))
+    item, rater, value = item[order], rater[order], value[order]
+    keep = np.r_[True, (item[1:] != item[:-1]) | (rater[1:] != rater[:-1])] if item.size else []
+    return item[keep], rater[keep], value[keep]
+
+
+def _codes(value):
+    uniq, inv = np.unique(value, return_inverse=True)
+    return uniq, inv.astype(np.int64)
+
+
+def percent_agreement(item_idx, rater_idx, label) -> float:
+    """Share of agreeing pairs among all pairs of raters on the same item (items with >= 2
+    raters), each item weighted by its number of pairs. NaN when there is no pair."""
+    item, _, lab = _dedupe(item_idx, rater_idx, label)
+    if item.size == 0:
+        return float("nan")
+    _, code = _codes(lab)
+    k = int(code.max()) + 1
+    n_items = int(item.max()) + 1
+    counts = np.bincount(item * k + code, minlength=n_items * k).reshape(n_items, k)
+    m = counts.sum(axis=1)
+    pairs = (m * (m - 1)).sum()
+    if pairs == 0:
+        return float("nan")
+    return float((counts * (counts - 1)).sum() / pairs)
+
+
+def cohen_kappa_matrix(item_idx, rater_idx, label, *, n_raters, min_shared=5) -> np.ndarray:
+    """Cohen's kappa for every pair of raters, as a (n_raters, n_raters) matrix.
+
+    Each entry uses the items both raters labelled; pairs sharing fewer than ``min_shared``
+    items, and pairs whose kappa is undefined (both constant and equal), are NaN. The diagonal
+    is NaN. Memory is O(n_raters^2 * n_labels) for the per-pair label margins.
+    """
+    item, rater, lab = _dedupe(item_idx, rater_idx, label)
+    out = np.full((n_raters, n_raters), np.nan)
+    if item.size == 0:
+        return out
+    _, code = _codes(lab)
+    k = int(code.max()) + 1
+    # all ordered pairs of votes on the same item, by a self-join on the item-sorted votes
+    bounds = np.flatnonzero(np.r_[True, item[1:] != item[:-1], True])
+    sizes = np.diff(bounds)
+    first = np.repeat(bounds[:-1], sizes)  # start of each vote's item block
+    size = np.repeat(sizes, sizes)
+    a = np.repeat(np.arange(item.size), size)
+    offs = np.arange(a.size) - np.repeat(np.cumsum(size) - size, size)
+    b = np.repeat(first, size) + offs
+    keep = rater[a] != rater[b]
+    a, b = a[keep], b[keep]
+    pair = rater[a] * n_raters + rater[b]
+    n_pairs = n_raters * n_raters
+    shared = np.bincount(pair, minlength=n_pairs).astype(float)
+    agree = np.bincount(pair, weights=(code[a] == code[b]), minlength=n_pairs)
+    ma = np.bincount(pair * k + code[a], minlength=n_pairs * k).reshape(n_pairs, k)
+    mb = np.bincount(pair * k + code[b], minlength=n_pairs * k).reshape(n_pairs, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        po = agree / shared
+        pe = (ma * mb).sum(axis=1) / shared**2
+        kappa = (po - pe) / (1.0 - pe)
+    kappa[(shared < max(min_shared, 1)) | ~np.isfinite(kappa)] = np.nan
+    out[:] = kappa.reshape(n_raters, n_raters)
+    np.fill_diagonal(out, np.nan)
+    return out
+
+
+def fleiss_kappa(item_idx, rater_idx, label) -> float:
+    """Fleiss' kappa over items with at least two raters.
+
+    With a varying number of raters per item, each item's agreement P_i is computed with its own
+    count n_i and averaged over items, and the label shares p_j pool all those votes; with a
+    constant count this is exactly Fleiss (1971).
+    """
+    item, _, lab = _dedupe(item_idx, rater_idx, label)
+    if item.size == 0:
+        return float("nan")
+    _, code = _codes(lab)
+    k = int(code.max()) + 1
+    n_items = int(item.max()) + 1
+    counts = np.bincount(item * k + code, minlength=n_items * k).reshape(n_items, k)
+    m = counts.sum(axis=1)
+    use = m >= 2
+    if not use.any():
+        return float("nan")
+    c, m = counts[use].astype(float), m[use].astype(float)
+    p_i = ((c * (c - 1)).sum(axis=1)) / (m * (m - 1))
+    p_j = c.sum(axis=0) / c.sum()
+    p_bar, p_e = p_i.mean(), (p_j**2).sum()
+    return float((p_bar - p_e) / (1.0 - p_e)) if p_e < 1 else float("nan")
+
+
+def krippendorff_alpha(item_idx, rater_idx, value, *, level="nominal") -> float:
+    """Krippendorff's alpha with missing data (raters simply have no vote on some items).
+
+    ``level``: "nominal" (values are categories), "ordinal" (values are ordered; distances use
+    the marginal frequencies between them) or "interval" (squared differences of the values).
+    Items with fewer than two values are not pairable and are dropped, as in Krippendorff
+    (2011). Built from the coincidence matrix, O(n_votes + n_values^2).
+    """
+    item, _, val = _dedupe(item_idx, rater_idx, value)
+    if item.size == 0:
+        return float("nan")
+    uniq, code = _codes(val)
+    v = uniq.size
+    n_items = int(item.max()) + 1
+    counts = np.bincount(item * v + code, minlength=n_items * v).reshape(n_items, v)
+    m = counts.sum(axis=1)
+    use = m >= 2
+    counts, m = counts[use].astype(float), m[use].astype(float)
+    if counts.size == 0:
+        return float("nan")
+    o = (counts / (m - 1)[:, None]).T @ counts
+    o -= np.diag((counts / (m - 1)[:, None]).sum(axis=0))
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    if level == "nominal":
+        delta = 1.0 - np.eye(v)
+    elif level == "interval":
+        x = uniq.astype(float)
+        delta = (x[:, None] - x[None, :]) ** 2
+    elif level == "ordinal":
+        cum = np.cumsum(n_c)
+        lo = np.minimum.outer(np.arange(v), np.arange(v))
+        hi = np.maximum.outer(np.arange(v), np.arange(v))
+        between = cum[hi] - np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+        delta = (between - (n_c[:, None] + n_c[None, :]) / 2) ** 2
+    else:
+        raise ValueError("level must be 'nominal', 'ordinal' or 'interval'")
+    d_o = (o * delta).sum()
+    d_e = (np.outer(n_c, n_c) * delta).sum()
+    if d_e == 0:
+        return float("nan")
+    return float(1.0 - (n - 1) * d_o / d_e)

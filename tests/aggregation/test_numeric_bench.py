@@ -1,0 +1,44 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {
+    "method",
+    "labels",
+    "vox_s",
+    "crowdkit_s",
+    "ratio",
+    "vox_acc",
+    "crowdkit_acc",
+    "peak_rss_mb",
+}
+
+
+def test_the_aggregation_benchmark_runs_at_a_tiny_size_and_prints_its_json_keys():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "aggregation.py"),
+            "--labels",
+            "2000",
+            "--no-crowdkit",
+            "--methods",
+            "mv",
+            "ds",
+            "mace",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["method"] for r in rows] == ["mv", "ds", "mace"]
+    for r in rows:
+        assert KEYS <= set(r)
+        assert r["vox_s"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["vox_acc"] <= 1
+        assert r["crowdkit_s"] is None
