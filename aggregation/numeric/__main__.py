@@ -50,7 +50,7 @@ def main(argv=None) -> int:
             t = read_comparisons_csv(args.path)
             res = bradley_terry(t.winner, t.loser, n_items=len(t.items), ties=t.tie, ci=None)
             out.writerow(["item", "score"])
-            for name, score in zip(t.items, res.scores):
+            for name, score in zip(t.items, res.scores, strict=False):
                 out.writerow([name, f"{score:.6f}"])
             return 0
         t = read_labels_csv(args.path)
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         return 2
     out.writerow(["item", "label", "confidence"])
     conf = res.posterior[range(len(t.items)), res.label]
-    for name, lab, c in zip(t.items, res.label, conf):
+    for name, lab, c in zip(t.items, res.label, conf, strict=False):
         out.writerow([name, t.labels[lab], f"{c:.6f}"])
     return 0
 

@@ -81,7 +81,9 @@ def gold_accuracy(correct, total, *, a=1.0, b=1.0, level=0.95) -> GoldAccuracy:
         raise ValueError("need 0 <= correct <= total, arrays of equal shape")
     pa, pb = a + k, b + n - k
     mean = pa / (pa + pb)
-    lower = np.array([beta_ppf(1.0 - level, x, y) for x, y in zip(pa.ravel(), pb.ravel())])
+    lower = np.array(
+        [beta_ppf(1.0 - level, x, y) for x, y in zip(pa.ravel(), pb.ravel(), strict=False)]
+    )
     return GoldAccuracy(mean=mean, lower=lower.reshape(k.shape), correct=k, total=n)
 
 
