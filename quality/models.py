@@ -1,1 +1,160 @@
+from django.conf import settings
+from django.db import models
 
+
+class QualityPolicy(models.Model):
+    """A project's quality rules: onboarding, calibration, silent gold and trust thresholds."""
+
+    project = models.OneToOneField(
+        "tasks.Project", on_delete=models.CASCADE, related_name="quality"
+    )
+    # Onboarding
+    requires_qualification = models.BooleanField(default=False)
+    training_items_required = models.PositiveSmallIntegerField(default=0)
+    qualification_items = models.PositiveSmallIntegerField(default=10)
+    qualification_pass = models.FloatField(default=0.8)
+    qualification_max_attempts = models.PositiveSmallIntegerField(default=2)
+    qualification_cooldown_hours = models.PositiveSmallIntegerField(default=24)
+    # Calibration: due every N live items or D days (0 turns a trigger off).
+    calibration_every_items = models.PositiveIntegerField(default=0)
+    calibration_every_days = models.PositiveSmallIntegerField(default=0)
+    calibration_items = models.PositiveSmallIntegerField(default=5)
+    calibration_pass = models.FloatField(default=0.7)
+    # Silent gold in the live queue
+    gold_rate = models.FloatField(default=0.05)
+    adaptive_gold = models.BooleanField(default=True)
+    gold_rate_new = models.FloatField(default=0.2, help_text="For new or low-trust raters.")
+    gold_rate_trusted = models.FloatField(
+        default=0.03, help_text="For raters with proven accuracy."
+    )
+    gold_rate_floor = models.FloatField(default=0.02)
+    new_rater_gold = models.PositiveSmallIntegerField(
+        default=10, help_text="Gold answers before a rater counts as known."
+    )
+    # Trust rules on the Beta posterior of gold accuracy
+    warn_below = models.FloatField(default=0.75, help_text="T1: warn when the mean falls below.")
+    suspend_below = models.FloatField(
+        default=0.6, help_text="T2: suspend when the lower credible bound falls below."
+    )
+    suspend_min_gold = models.PositiveSmallIntegerField(
+        default=10, help_text="M: gold answers needed before suspension."
+    )
+    retrain_below = models.FloatField(
+        default=0.0, help_text="Send back to training when the mean falls below (0: off)."
+    )
+    # Behaviour signals
+    min_seconds_per_item = models.FloatField(default=2.0)
+    straightline_streak = models.PositiveSmallIntegerField(default=15)
+    auto_suspend_on_flags = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "quality policies"
+
+    def __str__(self) -> str:
+        return f"quality rules of {self.project}"
+
+
+class GoldItem(models.Model):
+    """A regular item plus its accepted answer, in exactly one pool.
+
+    The item keeps is_gold=True and lives in the project's item id space, so serving it
+    looks like serving any item. One pool per item keeps roles apart: no rater meets the
+    same gold item in training and in the live queue.
+    """
+
+    class Pool(models.TextChoices):
+        QUALIFICATION = "qualification"
+        TRAINING = "training"
+        CALIBRATION = "calibration"
+        INJECTION = "injection"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual"
+        IMPORT = "import"
+        PROMOTED = "promoted"
+
+    item = models.OneToOneField("tasks.Item", on_delete=models.CASCADE, related_name="gold")
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="gold_items"
+    )
+    pool = models.CharField(max_length=16, choices=Pool.choices)
+    # The accepted answer; see quality.scoring for its shapes (partial answers allowed).
+    answer = models.JSONField()
+    explanation = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    position = models.PositiveIntegerField(default=0, help_text="Order within its pool.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "pool", "position"], name="gold_pool_order")]
+
+    def __str__(self) -> str:
+        return f"gold {self.item_id} ({self.pool})"
+
+
+class GoldSession(models.Model):
+    """A qualification test, a training run or a calibration session of one rater."""
+
+    class Kind(models.TextChoices):
+        QUALIFICATION = "qualification"
+        TRAINING = "training"
+        CALIBRATION = "calibration"
+
+    membership = models.ForeignKey(
+        "raters.Membership", on_delete=models.CASCADE, related_name="sessions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    n_items = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.membership}"
+
+
+class GoldResponse(models.Model):
+    """One answer to a gold item, scored: in a session (with feedback) or silently live."""
+
+    class Mode(models.TextChoices):
+        QUALIFICATION = "qualification"
+        TRAINING = "training"
+        CALIBRATION = "calibration"
+        INJECTION = "injection"
+
+    gold = models.ForeignKey(GoldItem, on_delete=models.CASCADE, related_name="responses")
+    membership = models.ForeignKey(
+        "raters.Membership", on_delete=models.CASCADE, related_name="gold_responses"
+    )
+    session = models.ForeignKey(
+        GoldSession, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
+    )
+    annotation = models.OneToOneField(
+        "annotation.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    mode = models.CharField(max_length=16, choices=Mode.choices)
+    value = models.JSONField()
+    score = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gold", "membership"], name="gold_response_once")
+        ]
+        indexes = [
+            models.Index(fields=["membership", "mode", "created_at"], name="gold_response_history")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} on {self.gold} = {self.score:.2f}"
+
+    @property
+    def correct(self) -> bool:
+        return self.score >= 0.999

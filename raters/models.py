@@ -2,6 +2,25 @@ from django.conf import settings
 from django.db import models
 
 
+class Stage(models.TextChoices):
+    """An annotator's onboarding stage in one project.
+
+    invited -> training -> qualifying -> qualified -> (warned) -> suspended, or removed.
+    Only qualified and warned raters get live items.
+    """
+
+    INVITED = "invited"
+    TRAINING = "training"
+    QUALIFYING = "qualifying"
+    QUALIFIED = "qualified"
+    WARNED = "warned"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+LIVE_STAGES = (Stage.QUALIFIED, Stage.WARNED)
+
+
 class Membership(models.Model):
     """A user's role in one project. Site admins (superusers) need none to manage."""
 
@@ -16,8 +35,18 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
-    # Onboarding stage of an annotator; only qualified (or warned) raters get live items.
-    stage = models.CharField(max_length=16, default="qualified")
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUALIFIED)
+    # A manager may let trusted raters adjudicate disputed items.
+    is_reviewer = models.BooleanField(default=False)
+    # Running gold accuracy from silent gold in the live queue: the Beta posterior's counts.
+    gold_n = models.PositiveIntegerField(default=0)
+    gold_score_sum = models.FloatField(default=0.0)
+    # Calibration bookkeeping: live answers since the last calibration, and when it was.
+    live_since_calibration = models.PositiveIntegerField(default=0)
+    calibrated_at = models.DateTimeField(null=True, blank=True)
+    calibration_requested = models.BooleanField(default=False)
+    qualification_attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -27,3 +56,47 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} of {self.project}"
+
+    @property
+    def gets_live_items(self) -> bool:
+        return self.role == self.Role.ANNOTATOR and self.stage in LIVE_STAGES
+
+
+class StageTransition(models.Model):
+    """The audit trail of stage changes: who (the system when actor is empty) and why."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="transitions")
+    from_stage = models.CharField(max_length=16, choices=Stage.choices)
+    to_stage = models.CharField(max_length=16, choices=Stage.choices)
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.from_stage} -> {self.to_stage}"
+
+
+class RaterNotice(models.Model):
+    """A message to a rater about an action taken on them, shown in their UI until read."""
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        ACTION = "action"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notices")
+    level = models.CharField(max_length=16, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.level} for {self.membership}"
