@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from annotation.models import Annotation, Assignment
 from quality.injection import gold_item_for_slot
+from quality.services import live_answer_recorded
+from raters.models import LIVE_STAGES, Membership
 from tasks import schema as schemas
 from tasks.models import Item, Project
 from tasks.selectors import guideline_current
@@ -70,6 +72,11 @@ def assignment_next(*, rater, project: Project) -> Assignment | None:
     current = assignment_current(rater=rater, project=project)
     if current is not None:
         return current
+    if not Membership.objects.filter(
+        user=rater, project=project, role=Membership.Role.ANNOTATOR, stage__in=LIVE_STAGES
+    ).exists():
+        # Unqualified, suspended or removed raters never see live items.
+        return None
     leases_reclaim(project=project)
     try:
         with transaction.atomic():
@@ -151,7 +158,8 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         # Overdue but not reclaimed yet: give the slot back first, then compete for it.
         held = False
         Item.objects.filter(pk=item.pk, n_open__gt=0).update(n_open=F("n_open") - 1)
-    if not held:
+    # Gold items are not bound by overlap: they are served to many raters by design.
+    if not held and not item.is_gold:
         locked = Item.objects.select_for_update().get(pk=item.pk)
         if locked.n_done + locked.n_open >= project.overlap:
             raise SubmitRefused("Your lease on this item expired and its slots are taken.")
@@ -171,11 +179,13 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
     assignment.save(update_fields=["status"])
     open_delta = 1 if held else 0
     Item.objects.filter(pk=item.pk).update(n_done=F("n_done") + 1, n_open=F("n_open") - open_delta)
-    became_complete = item_n_done_after(item.pk) == project.overlap
-    Project.objects.filter(pk=project.pk).update(
-        n_annotations=F("n_annotations") + 1,
-        n_complete=F("n_complete") + (1 if became_complete else 0),
-    )
+    if not item.is_gold:
+        became_complete = item_n_done_after(item.pk) == project.overlap
+        Project.objects.filter(pk=project.pk).update(
+            n_annotations=F("n_annotations") + 1,
+            n_complete=F("n_complete") + (1 if became_complete else 0),
+        )
+    live_answer_recorded(annotation=annotation)
     return annotation
 
 

@@ -195,7 +195,7 @@ VOX_IMPORT_MAX_ITEM_BYTES = env_int("VOX_IMPORT_MAX_ITEM_BYTES", 1024**2, minimu
 # --- Labeling -------------------------------------------------------------
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)
 # Which gold item, if any, fills a rater's next slot (see quality/injection.py).
-VOX_GOLD_POLICY = "quality.injection.no_gold"
+VOX_GOLD_POLICY = "quality.injection.silent_gold"
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,6 +8,8 @@ the rate and the choice of gold can change without touching the queue.
 
 from __future__ import annotations
 
+import random
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -19,5 +21,50 @@ def no_gold(*, rater, project):
 
 def gold_item_for_slot(*, rater, project):
     """A gold Item to serve in the rater's next slot, or None for a live item."""
-    policy = import_string(getattr(settings, "VOX_GOLD_POLICY", "quality.injection.no_gold"))
+    policy = import_string(settings.VOX_GOLD_POLICY)
     return policy(rater=rater, project=project)
+
+
+_random = random.SystemRandom()  # unpredictable: a rater must not be able to time the draws
+
+
+def gold_rate_for(membership, policy) -> float:
+    """The share of a rater's slots that hold silent gold.
+
+    Adaptive mode asks more of new or low-trust raters and less of proven ones, never
+    below the floor, so every rater keeps meeting some gold.
+    """
+    from quality.selectors import trust_of
+
+    if not policy.adaptive_gold:
+        return max(policy.gold_rate, policy.gold_rate_floor)
+    trust = trust_of(membership)
+    if trust.n < policy.new_rater_gold or trust.mean < policy.warn_below:
+        rate = policy.gold_rate_new
+    elif trust.lower >= policy.warn_below:
+        rate = policy.gold_rate_trusted
+    else:
+        rate = policy.gold_rate
+    return max(rate, policy.gold_rate_floor)
+
+
+def silent_gold(*, rater, project):
+    """The default policy: at the rater's gold rate, an injection-pool item they never saw."""
+    from quality.models import GoldItem
+    from quality.selectors import membership_for, policy_for
+    from raters.models import LIVE_STAGES
+
+    membership = membership_for(rater, project)
+    if membership is None or membership.stage not in LIVE_STAGES:
+        return None
+    if _random.random() >= gold_rate_for(membership, policy_for(project)):
+        return None
+    # Each gold item reaches a rater at most once (one assignment per item and rater),
+    # so no single gold item becomes recognisable by repetition.
+    unseen = GoldItem.objects.filter(project=project, pool=GoldItem.Pool.INJECTION).exclude(
+        item__assignments__rater=rater
+    )
+    n = unseen.count()
+    if n == 0:
+        return None
+    return unseen.select_related("item").order_by("id")[_random.randrange(n)].item

@@ -146,7 +146,10 @@ class GoldResponse(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["gold", "membership"], name="gold_response_once")
+            # Once per item in a session; live answers are unique through their annotation.
+            models.UniqueConstraint(
+                fields=["session", "gold"], name="gold_response_once_per_session"
+            )
         ]
         indexes = [
             models.Index(fields=["membership", "mode", "created_at"], name="gold_response_history")

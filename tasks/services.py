@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from config.jobs import enqueue
 from raters.models import Membership
+from raters.services import membership_onboard
 from tasks import schema as schemas
 from tasks.models import Guideline, GuidelineAck, ImportJob, Item, Project
 
@@ -61,6 +62,8 @@ def membership_add(*, project: Project, username: str, role: str) -> Membership:
     if not created and membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
+    if created:
+        membership_onboard(membership=membership)
     return membership
 
 

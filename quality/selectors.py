@@ -1,0 +1,144 @@
+"""Reads for gold, sessions, trust and calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
+from quality.numeric.gold import beta_ppf
+from raters.models import LIVE_STAGES, Membership
+
+
+def policy_for(project) -> QualityPolicy:
+    """The project's quality rules; the defaults (unsaved) until a manager sets them."""
+    try:
+        return project.quality
+    except QualityPolicy.DoesNotExist:
+        return QualityPolicy(project=project)
+
+
+def membership_for(user, project) -> Membership | None:
+    return Membership.objects.filter(user=user, project=project).first()
+
+
+@dataclass(frozen=True)
+class Trust:
+    n: int
+    mean: float
+    lower: float
+    upper: float
+
+
+def trust_of(membership: Membership) -> Trust:
+    """Gold accuracy as a Beta(1 + right, 1 + wrong) posterior with its 90% credible band.
+
+    Partial credit counts fractionally. `lower` (the 5% quantile) is what suspension reads:
+    a rater is suspended only when their accuracy is credibly low, not after one slip.
+    """
+    return trust_from_counts(membership.gold_score_sum, membership.gold_n)
+
+
+def trust_from_counts(score_sum: float, n: int) -> Trust:
+    a, b = 1.0 + score_sum, 1.0 + n - score_sum
+    return Trust(n=n, mean=a / (a + b), lower=beta_ppf(0.05, a, b), upper=beta_ppf(0.95, a, b))
+
+
+def calibration_due(membership: Membership, policy: QualityPolicy, now=None) -> str | None:
+    """Why this rater must calibrate before more live items, or None if not due."""
+    if membership.stage not in LIVE_STAGES:
+        return None
+    if membership.calibration_requested:
+        return "an admin asked for a calibration session"
+    if (
+        policy.calibration_every_items
+        and membership.live_since_calibration >= policy.calibration_every_items
+    ):
+        return f"{membership.live_since_calibration} live items since the last calibration"
+    if policy.calibration_every_days:
+        since = membership.calibrated_at or membership.created_at
+        if (now or timezone.now()) - since >= timedelta(days=policy.calibration_every_days):
+            return f"more than {policy.calibration_every_days} days since the last calibration"
+    return None
+
+
+def calibration_overdue(membership: Membership, policy: QualityPolicy, now=None) -> bool:
+    """Due for more than a day (or twice the item interval): the admin should follow up."""
+    now = now or timezone.now()
+    if (
+        policy.calibration_every_items
+        and membership.live_since_calibration >= 2 * policy.calibration_every_items
+    ):
+        return True
+    if policy.calibration_every_days:
+        since = membership.calibrated_at or membership.created_at
+        return now - since >= timedelta(days=policy.calibration_every_days + 1)
+    return False
+
+
+def calibration_status(project) -> list[dict]:
+    """Every annotator of the project with whether a calibration is due or overdue."""
+    policy = policy_for(project)
+    rows = []
+    for m in project.memberships.filter(role=Membership.Role.ANNOTATOR).select_related("user"):
+        reason = calibration_due(m, policy)
+        rows.append(
+            {
+                "membership": m,
+                "username": m.user.username,
+                "stage": m.stage,
+                "due": reason is not None,
+                "reason": reason or "",
+                "overdue": reason is not None and calibration_overdue(m, policy),
+                "calibrated_at": m.calibrated_at,
+            }
+        )
+    return rows
+
+
+def open_session(membership: Membership, kind: str) -> GoldSession | None:
+    return membership.sessions.filter(kind=kind, finished_at__isnull=True).first()
+
+
+def session_next_gold(session: GoldSession) -> GoldItem | None:
+    """The next gold item of a session, or None when it is complete.
+
+    Qualification always asks the pool's first N items in order, so every rater takes the
+    same test. Training and calibration prefer items this rater has not seen yet.
+    """
+    answered = session.responses.count()
+    if answered >= session.n_items:
+        return None
+    project_id = session.membership.project_id
+    pool = GoldItem.objects.filter(project_id=project_id, pool=session.kind).select_related("item")
+    done_here = session.responses.values("gold_id")
+    if session.kind == GoldSession.Kind.QUALIFICATION:
+        return pool.exclude(pk__in=done_here).order_by("position", "id").first()
+    seen = Count("responses", filter=Q(responses__membership=session.membership))
+    return (
+        pool.exclude(pk__in=done_here)
+        .annotate(seen=seen)
+        .order_by("seen", "position", "id")
+        .first()
+    )
+
+
+def pool_sizes(project) -> dict[str, int]:
+    counts = dict(
+        GoldItem.objects.filter(project=project).values_list("pool").annotate(n=Count("id"))
+    )
+    return {pool: counts.get(pool, 0) for pool in GoldItem.Pool.values}
+
+
+def gold_history(membership: Membership) -> QuerySet[GoldResponse]:
+    """The rater's own scored answers, newest first: for their feedback history and trend."""
+    return membership.gold_responses.select_related("gold__item", "session").order_by(
+        "-created_at", "-id"
+    )
+
+
+def training_done(membership: Membership) -> int:
+    return membership.gold_responses.filter(mode=GoldResponse.Mode.TRAINING).count()

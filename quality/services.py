@@ -1,0 +1,412 @@
+"""Writes for gold items, gold sessions, silent gold scoring and the trust rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from quality import scoring
+from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
+from quality.selectors import calibration_due, open_session, policy_for, session_next_gold, trust_of
+from raters.models import LIVE_STAGES, Membership, RaterNotice, Stage
+from raters.services import stage_change
+from tasks import schema as schemas
+from tasks.models import Item, Project
+
+POLICY_FIELDS = {f.name for f in QualityPolicy._meta.fields} - {"id", "project"}
+RATE_FIELDS = ("gold_rate", "gold_rate_new", "gold_rate_trusted", "gold_rate_floor")
+SHARE_FIELDS = (
+    "qualification_pass",
+    "calibration_pass",
+    "warn_below",
+    "suspend_below",
+    "retrain_below",
+)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def policy_update(*, project: Project, **changes) -> QualityPolicy:
+    """Change a project's quality rules; shares and rates must lie in [0, 1]."""
+    unknown = set(changes) - POLICY_FIELDS
+    if unknown:
+        raise schemas.SchemaError(sorted(unknown)[0], "is not a quality rule")
+    for field in RATE_FIELDS + SHARE_FIELDS:
+        if field in changes and not 0.0 <= float(changes[field]) <= 1.0:
+            raise schemas.SchemaError(field, "must be between 0 and 1")
+    policy, _ = QualityPolicy.objects.get_or_create(project=project)
+    for field, value in changes.items():
+        setattr(policy, field, value)
+    if policy.suspend_below > policy.warn_below:
+        raise schemas.SchemaError("suspend_below", "must not exceed warn_below")
+    policy.save()
+    return policy
+
+
+# --- Gold items -------------------------------------------------------------------------------
+
+
+def gold_create(
+    *,
+    project: Project,
+    data: dict,
+    pool: str,
+    answer,
+    explanation: str = "",
+    user=None,
+    source: str = GoldItem.Source.MANUAL,
+    meta: dict | None = None,
+) -> GoldItem:
+    """A new gold item: an item like any other (same id space, same shape) plus its answer.
+
+    Gold items never count as the project's items or labels.
+    """
+    if pool not in GoldItem.Pool.values:
+        raise schemas.SchemaError("pool", f"must be one of {', '.join(GoldItem.Pool.values)}")
+    record = {**data, **({"meta": meta} if meta else {})}
+    clean, _, _, item_meta = schemas.item_validate(project.kind, record, project.schema)
+    canonical = scoring.gold_answer_validate(project.kind, project.schema, answer, item_data=clean)
+    with transaction.atomic():
+        item = Item.objects.create(project=project, data=clean, meta=item_meta, is_gold=True)
+        last = GoldItem.objects.filter(project=project, pool=pool).order_by("-position").first()
+        return GoldItem.objects.create(
+            item=item,
+            project=project,
+            pool=pool,
+            answer=canonical,
+            explanation=explanation,
+            source=source,
+            created_by=user,
+            position=(last.position + 1) if last else 0,
+        )
+
+
+def gold_promote(
+    *, item: Item, answer, explanation: str, user, pool: str = GoldItem.Pool.INJECTION
+) -> GoldItem:
+    """Make a gold item from a live item whose aggregate a manager confirmed.
+
+    The live item keeps its labels; the gold copy is a new item, so raters who labelled
+    the original are not scored on what they already answered in the open.
+    """
+    if item.is_gold:
+        raise schemas.SchemaError("item", "is already gold")
+    return gold_create(
+        project=item.project,
+        data=item.data,
+        pool=pool,
+        answer=answer,
+        explanation=explanation,
+        user=user,
+        source=GoldItem.Source.PROMOTED,
+        meta={**item.meta, "promoted_from": item.pk},
+    )
+
+
+@dataclass(frozen=True)
+class GoldImportError:
+    line: int
+    field: str
+    message: str
+
+
+def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple[int, list]:
+    """Import gold items from JSONL: each line an item plus `answer` and `explanation`.
+
+    All or nothing: with any error, nothing is saved and every bad line is reported.
+    """
+    parsed, errors = [], []
+    for line_no, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                errors.append(GoldImportError(line_no, "(line)", "is not valid UTF-8"))
+                continue
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(GoldImportError(line_no, "(line)", f"is not valid JSON: {exc.msg}"))
+            continue
+        if not isinstance(record, dict) or "answer" not in record:
+            errors.append(GoldImportError(line_no, "answer", "is required"))
+            continue
+        answer = record.pop("answer")
+        explanation = record.pop("explanation", "")
+        try:
+            data, _, _, meta = schemas.item_validate(project.kind, record, project.schema)
+            scoring.gold_answer_validate(project.kind, project.schema, answer, item_data=data)
+            if not isinstance(explanation, str):
+                raise schemas.SchemaError("explanation", "must be text")
+        except schemas.SchemaError as exc:
+            errors.append(GoldImportError(line_no, exc.field, exc.message))
+            continue
+        parsed.append((data, meta, answer, explanation))
+    if errors:
+        return 0, errors
+    with transaction.atomic():
+        for data, meta, answer, explanation in parsed:
+            gold_create(
+                project=project,
+                data=data,
+                meta=meta,
+                pool=pool,
+                answer=answer,
+                explanation=explanation,
+                user=user,
+                source=GoldItem.Source.IMPORT,
+            )
+    return len(parsed), []
+
+
+# --- Silent gold in the live queue ------------------------------------------------------------
+
+
+def live_answer_recorded(*, annotation) -> None:
+    """Called by the queue inside the submit transaction, for every live answer.
+
+    A gold item's answer is scored silently and feeds the rater's trust; any other answer
+    counts towards the next calibration. The rater's response is the same either way.
+    """
+    membership = Membership.objects.filter(
+        user_id=annotation.rater_id, project_id=annotation.project_id
+    ).first()
+    if membership is None:
+        return
+    if not annotation.item.is_gold:
+        Membership.objects.filter(pk=membership.pk).update(
+            live_since_calibration=F("live_since_calibration") + 1
+        )
+        return
+    gold = GoldItem.objects.filter(item_id=annotation.item_id).first()
+    if gold is None:
+        return
+    project = annotation.project
+    score = scoring.gold_score(project.kind, project.schema, gold.answer, annotation.value)
+    GoldResponse.objects.create(
+        gold=gold,
+        membership=membership,
+        annotation=annotation,
+        mode=GoldResponse.Mode.INJECTION,
+        value=annotation.value,
+        score=score,
+    )
+    Membership.objects.filter(pk=membership.pk).update(
+        gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
+    )
+    membership.refresh_from_db()
+    trust_apply(membership=membership, policy=policy_for(project))
+
+
+def trust_apply(*, membership: Membership, policy: QualityPolicy) -> str | None:
+    """Apply the project's trust rules after a gold answer; returns the stage it moved to.
+
+    Suspend when the lower credible bound is below T2 after at least M gold answers;
+    send back to training below the retrain threshold; warn below T1; lift a warning once
+    the mean is back at T1.
+    """
+    if membership.stage not in LIVE_STAGES:
+        return None
+    trust = trust_of(membership)
+    summary = f"gold accuracy {trust.mean:.0%} (lower bound {trust.lower:.0%}) over {trust.n} check questions"
+    if trust.n >= policy.suspend_min_gold and trust.lower < policy.suspend_below:
+        stage_change(
+            membership=membership,
+            to=Stage.SUSPENDED,
+            reason=f"{summary}; the lower bound is below {policy.suspend_below:.0%}",
+        )
+        return Stage.SUSPENDED
+    if (
+        policy.retrain_below
+        and trust.n >= policy.suspend_min_gold
+        and trust.mean < policy.retrain_below
+    ):
+        stage_change(
+            membership=membership,
+            to=Stage.TRAINING,
+            reason=f"{summary}; below {policy.retrain_below:.0%}, so back to training",
+        )
+        return Stage.TRAINING
+    if membership.stage == Stage.QUALIFIED and trust.mean < policy.warn_below and trust.n >= 3:
+        stage_change(
+            membership=membership,
+            to=Stage.WARNED,
+            reason=f"{summary}; below {policy.warn_below:.0%}",
+        )
+        return Stage.WARNED
+    if membership.stage == Stage.WARNED and trust.mean >= policy.warn_below:
+        stage_change(
+            membership=membership,
+            to=Stage.QUALIFIED,
+            reason=f"{summary}; back above {policy.warn_below:.0%}",
+        )
+        return Stage.QUALIFIED
+    return None
+
+
+def calibration_request(*, membership: Membership, actor) -> None:
+    Membership.objects.filter(pk=membership.pk).update(calibration_requested=True)
+    RaterNotice.objects.create(
+        membership=membership,
+        level=RaterNotice.Level.ACTION,
+        message=f"{actor.username} asked you to do a calibration session before your next items.",
+    )
+
+
+# --- Qualification, training and calibration sessions -------------------------------------------
+
+
+class SessionRefused(Exception):
+    """A session that cannot start now; the message says why, for the rater."""
+
+
+def session_start(*, membership: Membership, kind: str, now=None) -> GoldSession:
+    """Open (or resume) a qualification test, training run or calibration session."""
+    now = now or timezone.now()
+    membership.refresh_from_db()
+    existing = open_session(membership, kind)
+    if existing is not None:
+        return existing
+    policy = policy_for(membership.project)
+    if kind == GoldSession.Kind.QUALIFICATION:
+        if membership.stage != Stage.QUALIFYING:
+            raise SessionRefused("The qualification test is for raters who finished training.")
+        if membership.qualification_attempts >= policy.qualification_max_attempts:
+            raise SessionRefused("You have used all your attempts at the qualification test.")
+        if membership.last_attempt_at:
+            wait = membership.last_attempt_at + timezone.timedelta(
+                hours=policy.qualification_cooldown_hours
+            )
+            if now < wait:
+                raise SessionRefused(f"You can retake the test after {wait:%Y-%m-%d %H:%M} UTC.")
+        n = policy.qualification_items
+    elif kind == GoldSession.Kind.TRAINING:
+        if membership.stage in (Stage.SUSPENDED, Stage.REMOVED):
+            raise SessionRefused("Training is closed while you are suspended.")
+        n = max(policy.training_items_required, 1)
+    elif kind == GoldSession.Kind.CALIBRATION:
+        if membership.stage not in LIVE_STAGES:
+            raise SessionRefused("Calibration is for raters who label live items.")
+        n = policy.calibration_items
+    else:
+        raise SessionRefused(f"Unknown session kind {kind!r}.")
+    available = GoldItem.objects.filter(project_id=membership.project_id, pool=kind).count()
+    n = min(n, available)
+    if n == 0:
+        raise SessionRefused(f"The project has no {kind} items yet; ask a manager to add some.")
+    return GoldSession.objects.create(membership=membership, kind=kind, n_items=n)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    gold: GoldItem
+    score: float
+    correct: bool
+    lines: list[str]
+    explanation: str
+    finished: GoldSession | None  # the session, when this answer completed it
+
+
+def session_answer(*, session: GoldSession, gold: GoldItem, value) -> Feedback:
+    """Score one answer in a session; finish the session after its last item."""
+    project = session.membership.project
+    expected = session_next_gold(session)
+    if expected is None or expected.pk != gold.pk:
+        raise SessionRefused("That item is not the current item of this session.")
+    value = schemas.value_validate(project.kind, project.schema, value, item_data=gold.item.data)
+    score = scoring.gold_score(project.kind, project.schema, gold.answer, value)
+    with transaction.atomic():
+        GoldResponse.objects.create(
+            gold=gold,
+            membership=session.membership,
+            session=session,
+            mode=session.kind,
+            value=value,
+            score=score,
+        )
+        finished = session_finish(session=session) if session_next_gold(session) is None else None
+    lines = scoring.feedback_lines(
+        project.kind, project.schema, gold.answer, value, item_data=gold.item.data
+    )
+    return Feedback(
+        gold=gold,
+        score=score,
+        correct=score >= 0.999,
+        lines=lines,
+        explanation=gold.explanation,
+        finished=finished,
+    )
+
+
+def session_finish(*, session: GoldSession, now=None) -> GoldSession:
+    """Score the session and move the rater on: qualified, retrained, or calibrated."""
+    now = now or timezone.now()
+    membership = Membership.objects.get(pk=session.membership_id)
+    policy = policy_for(membership.project)
+    scores = list(session.responses.values_list("score", flat=True))
+    session.score = sum(scores) / len(scores) if scores else 0.0
+    session.finished_at = now
+    if session.kind == GoldSession.Kind.QUALIFICATION:
+        session.passed = session.score >= policy.qualification_pass
+        Membership.objects.filter(pk=membership.pk).update(
+            qualification_attempts=F("qualification_attempts") + 1, last_attempt_at=now
+        )
+        membership.refresh_from_db()
+        if session.passed:
+            stage_change(
+                membership=membership,
+                to=Stage.QUALIFIED,
+                reason=f"passed the qualification test with {session.score:.0%}",
+            )
+            Membership.objects.filter(pk=membership.pk).update(calibrated_at=now)
+        elif membership.qualification_attempts >= policy.qualification_max_attempts:
+            stage_change(
+                membership=membership,
+                to=Stage.SUSPENDED,
+                reason=f"failed the qualification test {membership.qualification_attempts} "
+                f"times (last score {session.score:.0%})",
+            )
+        else:
+            RaterNotice.objects.create(
+                membership=membership,
+                level=RaterNotice.Level.WARNING,
+                message=f"You scored {session.score:.0%}; {policy.qualification_pass:.0%} is needed. "
+                f"Review the training feedback, then retry after the cool-down "
+                f"({policy.qualification_cooldown_hours} h).",
+            )
+    elif session.kind == GoldSession.Kind.TRAINING:
+        session.passed = True
+        done = membership.gold_responses.filter(mode=GoldResponse.Mode.TRAINING).count()
+        if membership.stage == Stage.TRAINING and done >= policy.training_items_required:
+            nxt = Stage.QUALIFYING if policy.requires_qualification else Stage.QUALIFIED
+            stage_change(membership=membership, to=nxt, reason=f"completed {done} training items")
+    else:
+        session.passed = session.score >= policy.calibration_pass
+        Membership.objects.filter(pk=membership.pk).update(
+            calibrated_at=now, live_since_calibration=0, calibration_requested=False
+        )
+        if not session.passed:
+            stage_change(
+                membership=membership,
+                to=Stage.TRAINING,
+                reason=f"calibration score {session.score:.0%} is below "
+                f"{policy.calibration_pass:.0%}",
+            )
+    session.save(update_fields=["score", "finished_at", "passed"])
+    return session
+
+
+def gate_for_live_items(*, membership: Membership | None) -> str | None:
+    """What stands between this rater and live items, as a short reason, or None."""
+    if membership is None:
+        return "not a member"
+    if membership.stage not in LIVE_STAGES:
+        return f"stage {membership.stage}"
+    return calibration_due(membership, policy_for(membership.project))

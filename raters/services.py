@@ -1,0 +1,83 @@
+"""Writes for rater stages. Every change is recorded with its reason and who made it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from raters.models import Membership, RaterNotice, Stage, StageTransition
+
+# Plain words for the rater about each stage they are moved to.
+STAGE_MESSAGES = {
+    Stage.TRAINING: "You have been moved to training. Work through the training items; each "
+    "one shows the expected answer and why.",
+    Stage.QUALIFYING: "Training is done. Take the qualification test to start live labeling.",
+    Stage.QUALIFIED: "You are qualified: live items are open to you.",
+    Stage.WARNED: "Your accuracy on check questions has dropped. Please re-read the guidelines "
+    "and take more care; continued low accuracy leads to suspension.",
+    Stage.SUSPENDED: "You have been suspended from live labeling in this project.",
+    Stage.REMOVED: "You have been removed from this project.",
+}
+LEVELS = {
+    Stage.WARNED: RaterNotice.Level.WARNING,
+    Stage.SUSPENDED: RaterNotice.Level.ACTION,
+    Stage.REMOVED: RaterNotice.Level.ACTION,
+    Stage.TRAINING: RaterNotice.Level.ACTION,
+}
+
+
+def stage_change(
+    *, membership: Membership, to: str, reason: str, actor=None, notify: bool = True
+) -> bool:
+    """Move a rater to another stage; returns False when they are already there.
+
+    `actor` is the admin who decided, or None for the system's own rules. The rater gets
+    a notice that says what happened and why.
+    """
+    if to not in Stage.values:
+        raise ValueError(f"unknown stage {to!r}")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.stage == to:
+            return False
+        StageTransition.objects.create(
+            membership=locked,
+            from_stage=locked.stage,
+            to_stage=to,
+            reason=reason[:500],
+            actor=actor,
+        )
+        locked.stage = to
+        locked.save(update_fields=["stage"])
+        if notify:
+            who = "an admin" if actor else "Vox's quality rules"
+            RaterNotice.objects.create(
+                membership=locked,
+                level=LEVELS.get(to, RaterNotice.Level.INFO),
+                message=f"{STAGE_MESSAGES[to]} Reason ({who}): {reason}",
+            )
+    membership.stage = to
+    return True
+
+
+def membership_onboard(*, membership: Membership) -> None:
+    """Put a new annotator at the start of the project's onboarding, if it has one."""
+    from quality.selectors import policy_for
+
+    policy = policy_for(membership.project)
+    if membership.role != Membership.Role.ANNOTATOR or not policy.requires_qualification:
+        return
+    first = Stage.TRAINING if policy.training_items_required else Stage.QUALIFYING
+    stage_change(membership=membership, to=first, reason="the project requires qualification")
+
+
+def rater_reinstate(*, membership: Membership, actor, reason: str) -> None:
+    """An admin's decision to give a suspended or warned rater live items again."""
+    if not reason.strip():
+        raise ValueError("a reason is required to reinstate a rater")
+    stage_change(membership=membership, to=Stage.QUALIFIED, reason=reason, actor=actor)
+
+
+def notices_mark_read(*, membership: Membership) -> None:
+    from django.utils import timezone
+
+    membership.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
