@@ -9,6 +9,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from annotation.forms import value_from_post
 from annotation.selectors import rater_progress
 from annotation.services import SubmitRefused, annotation_submit, assignment_next, assignment_skip
+from quality.selectors import membership_for
+from quality.services import gate_for_live_items
 from tasks import schema as schemas
 from tasks.selectors import guideline_pending_for, item_for_user, project_for_annotator
 
@@ -37,10 +39,15 @@ def _display_fields(data: dict) -> list[tuple[str, str]]:
 
 
 def _guideline_gate(request, project):
-    """A redirect to the guidelines while a new version awaits this rater's acknowledgement."""
-    if guideline_pending_for(request.user, project) is None:
+    """A redirect away from live items while something comes first: a new guideline
+    version to acknowledge, or (from the quality rules) onboarding, a suspension or a
+    calibration that is due."""
+    if guideline_pending_for(request.user, project) is not None:
+        url = reverse("tasks:guideline-read", args=[project.pk])
+    elif gate_for_live_items(membership=membership_for(request.user, project)) is not None:
+        url = reverse("raters:standing", args=[project.pk])
+    else:
         return None
-    url = reverse("tasks:guideline-read", args=[project.pk])
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)

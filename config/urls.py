@@ -44,4 +44,6 @@ urlpatterns = [
     path("api/", include((api, "api"))),
     path("", include("tasks.urls")),
     path("", include("annotation.urls")),
+    path("", include("raters.urls")),
+    path("", include("quality.urls")),
 ]

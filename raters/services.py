@@ -81,3 +81,24 @@ def notices_mark_read(*, membership: Membership) -> None:
     from django.utils import timezone
 
     membership.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+RATER_ACTIONS = ("reinstate", "suspend", "training", "calibrate")
+
+
+def rater_action(*, membership: Membership, action: str, reason: str, actor) -> None:
+    """An admin's action on a rater, always with a reason that the rater can read."""
+    if action not in RATER_ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(RATER_ACTIONS)}")
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    if action == "reinstate":
+        rater_reinstate(membership=membership, actor=actor, reason=reason)
+    elif action == "suspend":
+        stage_change(membership=membership, to=Stage.SUSPENDED, reason=reason, actor=actor)
+    elif action == "training":
+        stage_change(membership=membership, to=Stage.TRAINING, reason=reason, actor=actor)
+    else:
+        from quality.services import calibration_request
+
+        calibration_request(membership=membership, actor=actor, reason=reason)

@@ -86,6 +86,16 @@ class Item(models.Model):
     def is_complete(self) -> bool:
         return self.n_done >= self.project.overlap
 
+    @property
+    def summary(self) -> str:
+        """The first text field: enough to recognise the item in a list."""
+        prompt = self.data.get("prompt")
+        if isinstance(prompt, list) and prompt:
+            prompt = prompt[-1].get("content", prompt[-1].get("text", ""))
+        if isinstance(prompt, str):
+            return prompt
+        return next((v for v in self.data.values() if isinstance(v, str)), "")
+
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('quality', '0001_initial'),
+        ("quality", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='qualitypolicy',
-            name='suspend_below',
-            field=models.FloatField(default=0.5, help_text='T2: suspend when the lower credible bound falls below.'),
+            model_name="qualitypolicy",
+            name="suspend_below",
+            field=models.FloatField(
+                default=0.5, help_text="T2: suspend when the lower credible bound falls below."
+            ),
         ),
         migrations.AlterField(
-            model_name='qualitypolicy',
-            name='suspend_min_gold',
-            field=models.PositiveSmallIntegerField(default=20, help_text='M: gold answers needed before suspension.'),
+            model_name="qualitypolicy",
+            name="suspend_min_gold",
+            field=models.PositiveSmallIntegerField(
+                default=20, help_text="M: gold answers needed before suspension."
+            ),
         ),
     ]

@@ -40,11 +40,18 @@ def crowd(db, monkeypatch):
         truth[item.pk] = "yes" if i % 2 else "no"
     for i in range(60):
         value = "yes" if i % 2 else "no"
-        gold = gold_create(project=project, data={"text": f"check {i}"}, pool="injection",
-                           answer=value)
+        gold = gold_create(
+            project=project, data={"text": f"check {i}"}, pool="injection", answer=value
+        )
         truth[gold.item_id] = value
-    policy_update(project=project, gold_rate=0.5, adaptive_gold=False, suspend_min_gold=20,
-                  suspend_below=0.5, warn_below=0.75)
+    policy_update(
+        project=project,
+        gold_rate=0.5,
+        adaptive_gold=False,
+        suspend_min_gold=20,
+        suspend_below=0.5,
+        warn_below=0.75,
+    )
     raters = {kind: make_raters(project, n, prefix=kind) for kind, n in GROUPS.items()}
     return project, truth, raters
 
@@ -57,8 +64,12 @@ def test_spammers_and_always_a_raters_are_suspended_and_good_raters_never(crowd)
         for rater in members:
             membership = Membership.objects.get(user=rater, project=project)
             while (a := assignment_next(rater=rater, project=project)) is not None:
-                annotation_submit(rater=rater, item=a.item, idempotency_key=str(a.item_id),
-                                  value=answer(kind, truth[a.item_id], rng))
+                annotation_submit(
+                    rater=rater,
+                    item=a.item,
+                    idempotency_key=str(a.item_id),
+                    value=answer(kind, truth[a.item_id], rng),
+                )
             membership.refresh_from_db()
             if membership.stage == Stage.SUSPENDED:
                 suspended_after[kind].append(membership.gold_n)

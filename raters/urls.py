@@ -1,0 +1,14 @@
+from django.urls import path
+
+from raters import views
+
+app_name = "raters"
+urlpatterns = [
+    path("projects/<int:project_id>/me/", views.standing, name="standing"),
+    path(
+        "projects/<int:project_id>/practice/<str:kind>/start/",
+        views.practice_start,
+        name="practice-start",
+    ),
+    path("projects/<int:project_id>/practice/<str:kind>/", views.practice, name="practice"),
+]

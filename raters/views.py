@@ -1,0 +1,136 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotation.forms import value_from_post
+from quality.charts import accuracy_trend_svg
+from quality.models import GoldItem, GoldSession
+from quality.selectors import (
+    calibration_due,
+    gold_history,
+    membership_for,
+    open_session,
+    policy_for,
+    pool_sizes,
+    session_next_gold,
+    training_done,
+    trust_of,
+)
+from quality.services import SessionRefused, session_answer, session_start
+from raters.models import LIVE_STAGES, Stage
+from raters.services import notices_mark_read
+from tasks import schema as schemas
+from tasks.selectors import project_for_annotator
+
+
+def _membership(request, project_id):
+    project = project_for_annotator(request.user, project_id)
+    membership = membership_for(request.user, project)
+    if membership is None:
+        raise Http404
+    return project, membership
+
+
+@login_required
+def standing(request, project_id):
+    """The rater's own page: stage, notices, accuracy trend, feedback and what to do next."""
+    project, membership = _membership(request, project_id)
+    policy = policy_for(project)
+    history = list(gold_history(membership)[:200])
+    notices = list(membership.notices.all()[:20])
+    unread = [n.pk for n in notices if n.read_at is None]
+    context = {
+        "project": project,
+        "membership": membership,
+        "policy": policy,
+        "trust": trust_of(membership),
+        "trend_svg": accuracy_trend_svg(
+            [r.score for r in reversed(history) if r.mode == "injection"],
+            warn=policy.warn_below,
+            suspend=policy.suspend_below,
+        ),
+        "sessions": membership.sessions.filter(finished_at__isnull=False)[:20],
+        # Qualification answers stay private: per-item scores would teach the test, and
+        # live gold would reveal which items were checks.
+        "history": [r for r in history if r.mode in ("training", "calibration")][:30],
+        "notices": notices,
+        "unread": unread,
+        "calibration_reason": calibration_due(membership, policy),
+        "training_done": training_done(membership),
+        "pools": pool_sizes(project),
+        "live": membership.stage in LIVE_STAGES,
+        "Stage": Stage,
+    }
+    response = render(request, "raters/standing.html", context)
+    if unread:
+        notices_mark_read(membership=membership)
+    return response
+
+
+@require_POST
+@login_required
+def practice_start(request, project_id, kind):
+    project, membership = _membership(request, project_id)
+    try:
+        session_start(membership=membership, kind=kind)
+    except SessionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("raters:standing", project_id=project.pk)
+    return redirect("raters:practice", project_id=project.pk, kind=kind)
+
+
+@login_required
+def practice(request, project_id, kind):
+    """One gold item of the rater's open session; training and calibration give feedback."""
+    project, membership = _membership(request, project_id)
+    if kind not in GoldSession.Kind.values:
+        raise Http404
+    session = open_session(membership, kind)
+    if session is None:
+        return redirect("raters:standing", project_id=project.pk)
+    feedback = error = None
+    if request.method == "POST":
+        posted = GoldItem.objects.filter(pk=request.POST.get("gold_id"), project=project).first()
+        try:
+            if posted is None:
+                raise SessionRefused("That item is not part of this session.")
+            feedback = session_answer(
+                session=session, gold=posted, value=value_from_post(project, request.POST)
+            )
+        except schemas.SchemaError as exc:
+            error = (
+                exc.message
+                if not exc.field.startswith("value")
+                else f"Check your answer: {exc.message}"
+            )
+        except SessionRefused as exc:
+            error = str(exc)
+        else:
+            if kind == GoldSession.Kind.QUALIFICATION:
+                # No per-item feedback in the test itself: it would teach the answers.
+                feedback = None
+                if session_next_gold(session) is None:
+                    session.refresh_from_db()
+                    return render(
+                        request,
+                        "raters/session-done.html",
+                        {"project": project, "session": session},
+                    )
+                return redirect("raters:practice", project_id=project.pk, kind=kind)
+    gold = session_next_gold(session)
+    context = {
+        "project": project,
+        "session": session,
+        "kind": kind,
+        "gold": gold,
+        "item": gold.item if gold else None,
+        "feedback": feedback,
+        "error": error,
+        "answered": session.responses.count(),
+        "strength_labels": schemas.STRENGTH_LABELS.items(),
+    }
+    if feedback and feedback.finished:
+        context["finished"] = feedback.finished
+    return render(request, "raters/practice.html", context)
