@@ -8,11 +8,11 @@ from rest_framework.views import APIView
 
 from annotation.services import SubmitRefused, annotation_submit, assignment_next
 from tasks import schema as schemas
-from tasks.selectors import item_for_user, project_for_annotator
+from tasks.selectors import item_for_rater, project_for_annotator
 
 
 class LeasedItemSerializer(serializers.Serializer):
-    item_id = serializers.IntegerField(source="item.id")
+    item_id = serializers.IntegerField(source="item.public_id")
     data = serializers.JSONField(source="item.data")
     expires_at = serializers.DateTimeField()
 
@@ -59,7 +59,7 @@ class SubmitApi(APIView):
         serializer = SubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        item = item_for_user(request.user, data["item_id"])
+        item = item_for_rater(request.user, data["item_id"])
         if item.project_id != project.pk:
             raise ValidationError({"item_id": ["This item is not in this project."]})
         try:
@@ -77,7 +77,7 @@ class SubmitApi(APIView):
         body = {
             "annotation": {
                 "id": annotation.pk,
-                "item_id": item.pk,
+                "item_id": item.public_id,
                 "value": annotation.value,
                 "created_at": annotation.created_at,
             }

@@ -12,7 +12,7 @@ from annotation.services import SubmitRefused, annotation_submit, assignment_nex
 from quality.selectors import membership_for
 from quality.services import gate_for_live_items
 from tasks import schema as schemas
-from tasks.selectors import guideline_pending_for, item_for_user, project_for_annotator
+from tasks.selectors import guideline_pending_for, item_for_rater, project_for_annotator
 
 
 def _workbench(request, project, assignment, *, error: str = "", template_suffix=""):
@@ -65,7 +65,7 @@ def label(request, project_id):
 @login_required
 def label_submit(request, project_id):
     project = project_for_annotator(request.user, project_id)
-    item = item_for_user(request.user, request.POST.get("item_id"))
+    item = item_for_rater(request.user, request.POST.get("item_id"))
     if item.project_id != project.pk:
         return redirect("annotation:label", project_id=project.pk)
     try:
@@ -95,7 +95,7 @@ def label_submit(request, project_id):
 @login_required
 def label_skip(request, project_id):
     project = project_for_annotator(request.user, project_id)
-    item = item_for_user(request.user, request.POST.get("item_id"))
+    item = item_for_rater(request.user, request.POST.get("item_id"))
     if item.project_id == project.pk:
         try:
             assignment_skip(rater=request.user, item=item, reason=request.POST.get("reason", ""))

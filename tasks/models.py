@@ -87,6 +87,13 @@ class Item(models.Model):
         return self.n_done >= self.project.overlap
 
     @property
+    def public_id(self) -> int:
+        """The id raters see; see tasks/ids.py for why it is not the database id."""
+        from tasks.ids import encode_item_id
+
+        return encode_item_id(self.pk)
+
+    @property
     def summary(self) -> str:
         """The first text field: enough to recognise the item in a list."""
         prompt = self.data.get("prompt")

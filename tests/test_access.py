@@ -38,7 +38,9 @@ def test_an_annotator_of_another_project_gets_404_on_its_items_api_and_export(
     ):
         assert (
             client.post(
-                url, {"item_id": labelled.pk, "value": "yes"}, content_type="application/json"
+                url,
+                {"item_id": labelled.public_id, "value": "yes"},
+                content_type="application/json",
             ).status_code
             == 404
         ), url
@@ -61,7 +63,7 @@ def test_an_annotator_cannot_submit_an_item_that_was_not_served_to_them(
     client.force_login(rater)
     response = client.post(
         reverse("api:annotation-submit", args=[project.pk]),
-        {"item_id": items[-1].pk, "value": "yes"},
+        {"item_id": items[-1].public_id, "value": "yes"},
         content_type="application/json",
     )
     assert response.status_code == 404
@@ -79,7 +81,7 @@ def test_the_api_accepts_token_auth(client, project, rater, items):
         reverse("api:next-item", args=[project.pk]), HTTP_AUTHORIZATION=f"Token {token.key}"
     )
     assert response.status_code == 200 and response.json()["item"]["item_id"] in {
-        i.pk for i in items
+        i.public_id for i in items
     }
 
 
@@ -90,7 +92,7 @@ def test_a_post_without_a_csrf_token_is_rejected(project, rater, items):
     strict.force_login(rater)
     response = strict.post(
         reverse("annotation:label-submit", args=[project.pk]),
-        {"item_id": items[0].pk, "value": "yes"},
+        {"item_id": items[0].public_id, "value": "yes"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 403

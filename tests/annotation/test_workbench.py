@@ -28,13 +28,13 @@ def test_an_htmx_submit_returns_the_next_item_as_a_fragment(client, project, rat
     served = page.context["item"]
     response = client.post(
         reverse("annotation:label-submit", args=[project.pk]),
-        {"item_id": served.pk, "value": "no", "idempotency_key": "abc", "active_ms": "1234"},
+        {"item_id": served.public_id, "value": "no", "idempotency_key": "abc", "active_ms": "1234"},
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="workbench"') and "<html" not in html
-    assert served_item_id(html) != served.pk
+    assert served_item_id(html) != served.public_id
     annotation = Annotation.objects.get(rater=rater)
     assert (annotation.item_id, annotation.value, annotation.active_ms) == (served.pk, "no", 1234)
 
@@ -44,12 +44,12 @@ def test_submitting_without_an_answer_keeps_the_item_and_says_why(client, projec
     served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
     response = client.post(
         reverse("annotation:label-submit", args=[project.pk]),
-        {"item_id": served.pk, "idempotency_key": "abc"},
+        {"item_id": served.public_id, "idempotency_key": "abc"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert "Pick an answer first." in response.content.decode()
-    assert served_item_id(response.content.decode()) == served.pk
+    assert served_item_id(response.content.decode()) == served.public_id
     assert not Annotation.objects.exists()
 
 
@@ -81,7 +81,7 @@ def test_the_manager_sees_progress_and_exports_every_annotation(
     served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
     client.post(
         reverse("annotation:label-submit", args=[project.pk]),
-        {"item_id": served.pk, "value": "yes", "idempotency_key": "e1"},
+        {"item_id": served.public_id, "value": "yes", "idempotency_key": "e1"},
     )
     client.force_login(manager)
     page = client.get(reverse("tasks:project-detail", args=[project.pk])).content.decode()

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from annotation.models import Annotation
+from tasks.ids import decode_item_id
 from tests.browser.conftest import log_in, log_out
 from tests.factories import UserFactory
 
@@ -55,7 +56,7 @@ def test_a_manager_sets_up_a_project_and_an_annotator_labels_three_items_by_keyb
     seen = []
     for key in ("1", "2", "1"):
         item_id = page.locator('input[name="item_id"]').first.input_value()
-        seen.append(int(item_id))
+        seen.append(decode_item_id(int(item_id)))
         page.keyboard.press(key)
         page.keyboard.press("Enter")
         page.wait_for_function(

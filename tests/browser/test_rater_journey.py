@@ -67,6 +67,8 @@ def project():
 
 
 def answer(page, key):
+    # The keyboard script loads with the page; keys pressed before it runs would be lost.
+    page.wait_for_load_state()
     page.keyboard.press(key)
     page.keyboard.press("Enter")
 

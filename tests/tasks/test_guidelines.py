@@ -32,7 +32,7 @@ def test_a_new_version_must_be_acknowledged_before_the_next_item(
     guideline_publish(project=project, user=manager, body="Version two.")
     response = client.post(
         reverse("annotation:label-submit", args=[project.pk]),
-        {"item_id": items[0].pk, "value": "yes"},
+        {"item_id": items[0].public_id, "value": "yes"},
         HTTP_HX_REQUEST="true",
     )
     assert response.headers["HX-Redirect"] == reverse("tasks:guideline-read", args=[project.pk])
