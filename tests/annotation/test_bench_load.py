@@ -14,7 +14,9 @@ from django.core.management import call_command
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import annotate_load  # noqa: E402
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+# The benchmark measures the production shape; the in-memory SQLite test database
+# cannot take concurrent writers from the live server's threads.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def command(*args) -> dict:
