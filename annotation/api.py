@@ -1,3 +1,10 @@
+"""The work queue over HTTP: next, submit-and-next, skip and undo.
+
+Items come back as the rater is shown them (pairwise sides may be swapped, see
+`presentation`), and answers name the sides as shown; the server maps them back.
+Responses are built as plain dicts: these endpoints are the hot path.
+"""
+
 import uuid
 
 from drf_spectacular.utils import extend_schema
@@ -6,23 +13,43 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.services import SubmitRefused, annotation_submit, assignment_next
+from annotation.presentation import displayed_data
+from annotation.selectors import item_for_rater, membership_for_annotator
+from annotation.services import (
+    SubmitRefused,
+    annotation_submit,
+    annotation_undo,
+    assignment_next,
+    assignment_next_any,
+    assignment_skip,
+)
 from tasks import schema as schemas
-from tasks.selectors import item_for_rater, project_for_annotator
+from tasks.ids import encode_item_id
 
 
 class LeasedItemSerializer(serializers.Serializer):
-    item_id = serializers.IntegerField(source="item.public_id")
-    data = serializers.JSONField(source="item.data")
+    item_id = serializers.IntegerField()
+    project_id = serializers.IntegerField()
+    data = serializers.JSONField(help_text="The item as shown to this rater.")
+    presentation = serializers.JSONField(
+        help_text='{"swapped": true} when pairwise sides are shown swapped; '
+        '{"order": [...]} for the display order of ranking responses.'
+    )
     expires_at = serializers.DateTimeField()
 
 
 class SubmitSerializer(serializers.Serializer):
     item_id = serializers.IntegerField()
-    value = serializers.JSONField()
+    value = serializers.JSONField(help_text="The answer; pairwise sides as shown.")
     idempotency_key = serializers.CharField(max_length=64, required=False)
     active_ms = serializers.IntegerField(min_value=0, required=False)
     next = serializers.BooleanField(default=True, help_text="Also lease and return the next item.")
+
+
+class SkipSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    next = serializers.BooleanField(default=True)
 
 
 class NextResponseSerializer(serializers.Serializer):
@@ -32,7 +59,7 @@ class NextResponseSerializer(serializers.Serializer):
 class SubmittedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     item_id = serializers.IntegerField()
-    value = serializers.JSONField()
+    value = serializers.JSONField(help_text="As stored: pairwise sides name the item's own A/B.")
     created_at = serializers.DateTimeField()
 
 
@@ -41,27 +68,54 @@ class SubmitResponseSerializer(serializers.Serializer):
     next = LeasedItemSerializer(allow_null=True, required=False)
 
 
-def _leased(assignment) -> dict | None:
-    return LeasedItemSerializer(assignment).data if assignment else None
+class UndoResponseSerializer(serializers.Serializer):
+    item = LeasedItemSerializer()
+    value = serializers.JSONField(help_text="The answer that was taken back, as stored.")
+
+
+def _leased(assignment, project) -> dict | None:
+    if assignment is None:
+        return None
+    return {
+        "item_id": encode_item_id(assignment.item_id),
+        "project_id": project.pk,
+        "data": displayed_data(project.kind, assignment.item.data, assignment.presentation),
+        "presentation": assignment.presentation,
+        "expires_at": assignment.expires_at,
+    }
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class NextItemApi(APIView):
     @extend_schema(request=None, responses={200: NextResponseSerializer})
     def post(self, request, project_id):
-        project = project_for_annotator(request.user, project_id)
-        return Response({"item": _leased(assignment_next(rater=request.user, project=project))})
+        membership = membership_for_annotator(request.user, project_id)
+        project = membership.project
+        assignment = assignment_next(rater=request.user, project=project, membership=membership)
+        return Response({"item": _leased(assignment, project)})
+
+
+class NextAnyItemApi(APIView):
+    """The next item in any project where the rater is a qualified annotator."""
+
+    @extend_schema(request=None, responses={200: NextResponseSerializer})
+    def post(self, request):
+        assignment = assignment_next_any(rater=request.user)
+        return Response({"item": _leased(assignment, assignment.project) if assignment else None})
 
 
 class SubmitApi(APIView):
     @extend_schema(request=SubmitSerializer, responses={201: SubmitResponseSerializer})
     def post(self, request, project_id):
-        project = project_for_annotator(request.user, project_id)
-        serializer = SubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        item = item_for_rater(request.user, data["item_id"])
-        if item.project_id != project.pk:
-            raise ValidationError({"item_id": ["This item is not in this project."]})
+        membership = membership_for_annotator(request.user, project_id)
+        project = membership.project
+        data = _valid(SubmitSerializer, request)
+        item = item_for_rater(request.user, project, data["item_id"])
         try:
             annotation = annotation_submit(
                 rater=request.user,
@@ -83,5 +137,37 @@ class SubmitApi(APIView):
             }
         }
         if data["next"]:
-            body["next"] = _leased(assignment_next(rater=request.user, project=project))
+            assignment = assignment_next(rater=request.user, project=project, membership=membership)
+            body["next"] = _leased(assignment, project)
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class SkipApi(APIView):
+    @extend_schema(request=SkipSerializer, responses={200: NextResponseSerializer})
+    def post(self, request, project_id):
+        membership = membership_for_annotator(request.user, project_id)
+        project = membership.project
+        data = _valid(SkipSerializer, request)
+        item = item_for_rater(request.user, project, data["item_id"])
+        try:
+            assignment_skip(rater=request.user, item=item, reason=data.get("reason", ""))
+        except SubmitRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        assignment = None
+        if data["next"]:
+            assignment = assignment_next(rater=request.user, project=project, membership=membership)
+        return Response({"item": _leased(assignment, project)})
+
+
+class UndoApi(APIView):
+    """Take back the last submit in this project, within the undo window."""
+
+    @extend_schema(request=None, responses={200: UndoResponseSerializer})
+    def post(self, request, project_id):
+        membership = membership_for_annotator(request.user, project_id)
+        project = membership.project
+        try:
+            assignment = annotation_undo(rater=request.user, project=project)
+        except SubmitRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response({"item": _leased(assignment, project), "value": assignment.undone_value})

@@ -7,26 +7,31 @@ def value_from_post(project, post) -> object:
     """Gather a form's fields into the project's kind of answer; tasks.schema checks it.
 
     Field names: `value` (a choice; repeated for multi choice), `value.<dimension>` for
-    Likert, `strength`, `flags.A` / `flags.B` and `rationale` for pairwise, `ranking` as
-    JSON tiers or "1 > 2 = 3" (response numbers from 1) for ranking, `text` for
-    demonstrations.
+    Likert, `choice`, `strength`, `flags.A` / `flags.B` and `rationale` for pairwise,
+    `ranking` as JSON tiers or "1 > 2 = 3" (response numbers from 1), `text` for
+    demonstrations. The schema module checks the result. Pairwise sides are as displayed;
+    the submit service maps them back.
     """
-    kind = project.kind
+    kind, schema = project.kind, project.schema
     if kind == schemas.MULTI_CHOICE:
         return post.getlist("value")
     if kind == schemas.LIKERT:
-        return {d["name"]: post.get(f"value.{d['name']}") for d in project.schema["dimensions"]}
+        return {
+            d["name"]: post.get(f"value.{d['name']}")
+            for d in schema["dimensions"]
+            if post.get(f"value.{d['name']}")
+        }
     if kind == schemas.PAIRWISE:
-        value = {"choice": post.get("value")}
+        value = {"choice": post.get("choice") or post.get("value")}
         if post.get("strength"):
             value["strength"] = post.get("strength")
-        if "flags.A" in post or "flags.B" in post:
+        if schema.get("flags"):
             value["flags"] = {"A": post.getlist("flags.A"), "B": post.getlist("flags.B")}
-        if "rationale" in post:
-            value["rationale"] = post.get("rationale")
+        if schema.get("rationale", "none") != "none":
+            value["rationale"] = post.get("rationale", "")
         return value
     if kind == schemas.RANKING:
-        return {"ranking": _ranking_tiers(post.get("ranking", ""))}
+        return {"ranking": _ranking_tiers(post.get("ranking") or "")}
     if kind == schemas.DEMONSTRATION:
         return {"text": post.get("text", "")}
     return post.get("value")

@@ -8,6 +8,9 @@ class Assignment(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active"
+        # Prefetched: held for the rater as their next item, so the workbench can show it
+        # the moment they submit. It takes a slot like an open lease and becomes active then.
+        QUEUED = "queued"
         SUBMITTED = "submitted"
         SKIPPED = "skipped"
         EXPIRED = "expired"
@@ -33,11 +36,16 @@ class Assignment(models.Model):
                 condition=Q(status="active"),
                 name="assignment_one_active_lease",
             ),
+            models.UniqueConstraint(
+                fields=["rater", "project"],
+                condition=Q(status="queued"),
+                name="assignment_one_queued_lease",
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["project", "expires_at"],
-                condition=Q(status="active"),
+                condition=Q(status__in=["active", "queued"]),
                 name="assignment_active_expiry",
             )
         ]
@@ -69,7 +77,35 @@ class Annotation(models.Model):
                 fields=["rater", "idempotency_key"], name="annotation_unique_idempotency_key"
             ),
         ]
-        indexes = [models.Index(fields=["project", "id"], name="annotation_project_id")]
+        indexes = [
+            models.Index(fields=["project", "id"], name="annotation_project_id"),
+            # A rater's own progress and last submit (undo) in a project.
+            models.Index(fields=["rater", "project", "id"], name="annotation_rater_project"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rater} on {self.item_id}"
+
+
+class CounterShard(models.Model):
+    """Pending additions to a project's kept counters, spread over a few rows.
+
+    Every submit used to update the one Project row, so all submits of a project queued
+    on that row's lock. Submits now add to the shard of their rater (rater id modulo
+    SHARDS), and a job folds the shards into Project a moment later.
+    """
+
+    SHARDS = 16
+
+    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
+    shard = models.PositiveSmallIntegerField()
+    n_annotations = models.IntegerField(default=0)
+    n_complete = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "shard"], name="counter_shard_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"counters of {self.project_id}, shard {self.shard}"

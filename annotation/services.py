@@ -1,23 +1,30 @@
-"""The work queue: leases, submissions and skips.
+"""The work queue: leases, submissions, undo and skips.
 
 Invariants, kept by the database and not only by this code:
 - an item is served to a rater at most once (unique item, rater on Assignment);
 - a rater holds at most one open lease per project (partial unique index);
-- an item never holds more than `overlap` submitted labels plus open leases: candidates
-  are locked with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent web
-  processes never pick the same last slot; SQLite runs one writer at a time.
+- an item never holds more than `overlap` submitted labels plus open leases: the claim is
+  one UPDATE whose subquery locks its candidate with FOR UPDATE SKIP LOCKED on PostgreSQL,
+  so concurrent web processes never take the same last slot; SQLite runs one writer at a
+  time.
+- only raters in a live onboarding stage (qualified or warned) get live items.
+
+The hot path (next, submit) is a handful of indexed statements and never writes a row that
+every request shares: project counters go to per-rater shards that a job folds later.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F
 from django.utils import timezone
 
-from annotation.models import Annotation, Assignment
+from annotation.models import Annotation, Assignment, CounterShard
 from quality.injection import gold_item_for_slot
 from quality.services import live_answer_recorded
 from raters.models import LIVE_STAGES, Membership
@@ -26,27 +33,46 @@ from tasks.models import Item, Project
 from tasks.selectors import guideline_current
 
 ACTIVE = Assignment.Status.ACTIVE
+QUEUED = Assignment.Status.QUEUED
+HELD = (ACTIVE, QUEUED)
 
 
 class SubmitRefused(Exception):
     """A submission that cannot be accepted; the message says why, for the rater."""
 
 
+def rater_is_live(membership: Membership | None) -> bool:
+    return (
+        membership is not None
+        and membership.role == Membership.Role.ANNOTATOR
+        and membership.stage in LIVE_STAGES
+    )
+
+
+# --- Leases -----------------------------------------------------------------------------------
+
+
 def leases_reclaim(*, project: Project | None = None, now=None) -> int:
     """Expire overdue leases and give their slots back. Returns how many expired."""
+    with transaction.atomic():
+        return _reclaim(project=project, now=now)
+
+
+def _reclaim(*, project: Project | None, now=None) -> int:
+    # Run before every claim, inside its transaction: an indexed probe of the overdue
+    # leases (assignment_active_expiry) that almost always finds none.
     now = now or timezone.now()
-    overdue = Assignment.objects.filter(status=ACTIVE, expires_at__lte=now)
+    overdue = Assignment.objects.filter(status__in=HELD, expires_at__lte=now)
     if project is not None:
         overdue = overdue.filter(project=project)
-    with transaction.atomic():
-        rows = list(_locked(overdue.order_by("id")).values_list("id", "item_id")[:1000])
-        if not rows:
-            return 0
-        Assignment.objects.filter(id__in=[r[0] for r in rows], status=ACTIVE).update(
-            status=Assignment.Status.EXPIRED
-        )
-        for _, item_id in rows:
-            Item.objects.filter(pk=item_id, n_open__gt=0).update(n_open=F("n_open") - 1)
+    rows = list(_locked(overdue.order_by("id")).values_list("id", "item_id")[:1000])
+    if not rows:
+        return 0
+    Assignment.objects.filter(id__in=[r[0] for r in rows], status__in=HELD).update(
+        status=Assignment.Status.EXPIRED
+    )
+    for _, item_id in rows:
+        Item.objects.filter(pk=item_id, n_open__gt=0).update(n_open=F("n_open") - 1)
     return len(rows)
 
 
@@ -58,66 +84,216 @@ def _locked(qs):
 
 
 def assignment_current(*, rater, project: Project) -> Assignment | None:
-    return (
+    """The rater's open lease in the project; a prefetched one becomes open when none is."""
+    now = timezone.now()
+    held = list(
         Assignment.objects.filter(
-            rater=rater, project=project, status=ACTIVE, expires_at__gt=timezone.now()
+            rater=rater, project=project, status__in=HELD, expires_at__gt=now
+        ).select_related("item")
+    )
+    for assignment in held:
+        if assignment.status == ACTIVE:
+            return assignment
+    for assignment in held:
+        if _promote(assignment, now):
+            return assignment
+    return None
+
+
+def _promote(assignment: Assignment, now) -> bool:
+    # Time on task starts when the rater is shown the item, not when it was prefetched.
+    expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+    try:
+        with transaction.atomic():
+            promoted = Assignment.objects.filter(pk=assignment.pk, status=QUEUED).update(
+                status=ACTIVE, leased_at=now, expires_at=expires
+            )
+    except IntegrityError:  # another request promoted or leased first
+        return False
+    if promoted:
+        assignment.status, assignment.leased_at, assignment.expires_at = ACTIVE, now, expires
+    return bool(promoted)
+
+
+def assignment_prefetch(
+    *, rater, project: Project, membership: Membership | None = None
+) -> Assignment | None:
+    """Hold the rater's next live item (status queued) so the workbench can preload it."""
+    if membership is None:
+        membership = Membership.objects.filter(project=project, user=rater).first()
+    if not rater_is_live(membership):
+        return None
+    queued = (
+        Assignment.objects.filter(
+            rater=rater, project=project, status=QUEUED, expires_at__gt=timezone.now()
         )
         .select_related("item")
         .first()
     )
-
-
-def assignment_next(*, rater, project: Project) -> Assignment | None:
-    """The rater's open lease in this project, or a new lease on the best free item."""
-    current = assignment_current(rater=rater, project=project)
-    if current is not None:
-        return current
-    if not Membership.objects.filter(
-        user=rater, project=project, role=Membership.Role.ANNOTATOR, stage__in=LIVE_STAGES
-    ).exists():
-        # Unqualified, suspended or removed raters never see live items.
-        return None
-    leases_reclaim(project=project)
+    if queued is not None:
+        return queued
     try:
         with transaction.atomic():
-            item = gold_item_for_slot(rater=rater, project=project)
-            if item is None:
-                item = _claim_item(rater=rater, project=project)
+            item = _choose_item(rater=rater, project=project, live=True)
             if item is None:
                 return None
-            now = timezone.now()
-            expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
-            # An expired lease of this rater on the same item is reused, not duplicated.
-            assignment, _ = Assignment.objects.update_or_create(
-                item=item,
-                rater=rater,
-                defaults={
-                    "project": project,
-                    "status": ACTIVE,
-                    "leased_at": now,
-                    "expires_at": expires,
-                },
-            )
-            Item.objects.filter(pk=item.pk).update(n_open=F("n_open") + 1)
-            assignment.item = item
-            return assignment
+            return _lease(rater=rater, project=project, item=item, status=QUEUED)
+    except IntegrityError:
+        return None
+
+
+def assignment_next(
+    *, rater, project: Project, membership: Membership | None = None
+) -> Assignment | None:
+    """The rater's open lease in this project, or a new lease on the best free item.
+
+    Raters outside a live stage get no live items (the gold hook may still serve them).
+    Pass the rater's membership when the caller already has it, to save a query.
+    """
+    if membership is None:
+        membership = Membership.objects.filter(project=project, user=rater).first()
+    live = rater_is_live(membership)
+    current = assignment_current(rater=rater, project=project)
+    if current is not None and (live or current.item.is_gold):
+        return current
+    if current is not None:
+        return None
+    try:
+        with transaction.atomic():
+            _reclaim(project=project)
+            item = _choose_item(rater=rater, project=project, live=live)
+            if item is None:
+                return None
+            return _lease(rater=rater, project=project, item=item)
     except IntegrityError:
         # Another request of the same rater leased first (two tabs): serve that lease.
         return assignment_current(rater=rater, project=project)
 
 
+def _choose_item(*, rater, project: Project, live: bool) -> Item | None:
+    """The item for the rater's next slot, served or prefetched alike: the quality layer's
+    gold when its policy says so, else the best free live item. One path for both, so a
+    prefetched slot is as likely to hold gold as any other."""
+    item = gold_item_for_slot(rater=rater, project=project)
+    if item is not None:
+        Item.objects.filter(pk=item.pk).update(n_open=F("n_open") + 1)
+        return item
+    return _claim_item(rater=rater, project=project) if live else None
+
+
+def assignment_next_any(*, rater) -> Assignment | None:
+    """A lease in any project where the rater is a live annotator, oldest project first."""
+    memberships = Membership.objects.filter(
+        user=rater, role=Membership.Role.ANNOTATOR, stage__in=LIVE_STAGES
+    ).select_related("project")
+    for membership in memberships.order_by("project_id"):
+        assignment = assignment_next(rater=rater, project=membership.project, membership=membership)
+        if assignment is not None:
+            return assignment
+    return None
+
+
+def _priority_levels(project: Project) -> list[int]:
+    # A loose index scan: one probe of item_queue_order per distinct priority.
+    table = Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE levels(p) AS (
+                SELECT MAX(priority) FROM {table} WHERE project_id = %s
+                UNION ALL
+                SELECT (SELECT MAX(priority) FROM {table}
+                        WHERE project_id = %s AND priority < levels.p)
+                FROM levels WHERE levels.p IS NOT NULL
+            )
+            SELECT p FROM levels WHERE p IS NOT NULL
+            """,  # noqa: S608 - table names come from the models, values are parameters
+            [project.pk, project.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _claim_item(*, rater, project: Project) -> Item | None:
-    served = Assignment.objects.filter(item=OuterRef("pk"), rater=rater).exclude(
-        status=Assignment.Status.EXPIRED
+    """Take one slot of the best free item, in one statement per priority level.
+
+    Within a level the order is "closest to completion first", and `n_done < overlap` is a
+    range on the queue index, so finished items are never scanned however many there are.
+    """
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
-    candidates = (
-        Item.objects.filter(project=project, is_gold=False)
-        .alias(taken=F("n_done") + F("n_open"))
-        .filter(taken__lt=project.overlap)
-        .exclude(Exists(served))
-        .order_by("-priority", "-n_done", "id")
+    items, leases = Item._meta.db_table, Assignment._meta.db_table
+    sql = f"""
+        UPDATE {items} SET n_open = n_open + 1
+        WHERE id = (
+            SELECT i.id FROM {items} i
+            WHERE i.project_id = %s AND i.priority = %s AND i.n_done < %s
+              AND i.n_done + i.n_open < %s AND NOT i.is_gold
+              AND NOT EXISTS (
+                  SELECT 1 FROM {leases} a
+                  WHERE a.item_id = i.id AND a.rater_id = %s AND a.status <> 'expired')
+            ORDER BY i.n_done DESC, i.id
+            LIMIT 1{lock})
+        RETURNING id, project_id, external_id, data, priority, is_gold, n_done, n_open
+    """  # noqa: S608 - table names come from the models, values are parameters
+    for priority in _priority_levels(project):
+        params = [project.pk, priority, project.overlap, project.overlap, rater.pk]
+        claimed = list(Item.objects.raw(sql, params))
+        if claimed:
+            claimed[0].project = project
+            return claimed[0]
+    return None
+
+
+def _presentation(project: Project, item: Item) -> dict:
+    # Randomised per lease, so position bias averages out and can be measured afterwards.
+    if project.kind == schemas.PAIRWISE:
+        return {"swapped": bool(secrets.randbelow(2))}
+    if project.kind == schemas.RANKING:
+        order = list(range(len(item.data.get("responses", []))))
+        secrets.SystemRandom().shuffle(order)
+        return {"order": order}
+    return {}
+
+
+def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assignment:
+    now = timezone.now()
+    assignment = Assignment(
+        project=project,
+        item=item,
+        rater=rater,
+        status=status,
+        leased_at=now,
+        expires_at=now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
+        presentation=_presentation(project, item),
+        skip_reason="",
     )
-    return _locked(candidates).first()
+    # An expired lease of this rater on the same item is reused, not duplicated. A second
+    # open lease in the project trips the partial unique index instead (IntegrityError).
+    Assignment.objects.bulk_create(
+        [assignment],
+        update_conflicts=True,
+        unique_fields=["item", "rater"],
+        update_fields=["project", "status", "leased_at", "expires_at", "presentation"],
+    )
+    if assignment.pk is None:  # backends that cannot return ids from an upsert
+        assignment.pk = Assignment.objects.get(item=item, rater=rater).pk
+    return assignment
+
+
+def assignment_skip(*, rater, item: Item, reason: str) -> None:
+    """Release the lease; the item is never served to this rater again."""
+    with transaction.atomic():
+        updated = Assignment.objects.filter(item=item, rater=rater, status__in=HELD).update(
+            status=Assignment.Status.SKIPPED, skip_reason=reason[:500]
+        )
+        if updated:
+            Item.objects.filter(pk=item.pk, n_open__gt=0).update(n_open=F("n_open") - 1)
+        elif not Assignment.objects.filter(item=item, rater=rater).exists():
+            raise SubmitRefused("This item is not leased to you.")
+
+
+# --- Submissions ------------------------------------------------------------------------------
 
 
 def annotation_submit(
@@ -125,8 +301,10 @@ def annotation_submit(
 ) -> Annotation:
     """Record a rater's answer, exactly once in effect.
 
-    A replay with the same idempotency key returns the first result. A submit after the
-    lease expired is accepted only while the item still has a free slot.
+    `value` names pairwise sides as this rater saw them; the lease's presentation maps it
+    back to the item's own A and B before it is stored. A replay with the same idempotency
+    key returns the first result. A submit after the lease expired is accepted only while
+    the item still has a free slot.
     """
     previous = Annotation.objects.filter(rater=rater, idempotency_key=idempotency_key).first()
     if previous is not None:
@@ -137,13 +315,15 @@ def annotation_submit(
     value = schemas.value_validate(project.kind, project.schema, value, item_data=item.data)
     try:
         with transaction.atomic():
-            return _submit_locked(rater, item, project, value, idempotency_key, active_ms)
+            annotation = _submit_locked(rater, item, project, value, idempotency_key, active_ms)
     except IntegrityError:
         # A concurrent replay won the race; return what it stored.
         existing = Annotation.objects.filter(rater=rater, item=item).first()
         if existing is None:
             raise
         return existing
+    transaction.on_commit(lambda: counters_fold_soon(project.pk))
+    return annotation
 
 
 def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> Annotation:
@@ -153,7 +333,7 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         raise SubmitRefused("This item is not leased to you.")
     if assignment.status == Assignment.Status.SUBMITTED:
         raise SubmitRefused("You have already labeled this item.")
-    held = assignment.status == ACTIVE
+    held = assignment.status in HELD
     if held and assignment.expires_at <= now:
         # Overdue but not reclaimed yet: give the slot back first, then compete for it.
         held = False
@@ -163,6 +343,8 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         locked = Item.objects.select_for_update().get(pk=item.pk)
         if locked.n_done + locked.n_open >= project.overlap:
             raise SubmitRefused("Your lease on this item expired and its slots are taken.")
+    if project.kind == schemas.PAIRWISE:
+        value = schemas.pairwise_unswap(value, bool(assignment.presentation.get("swapped")))
     guideline = guideline_current(project)
     annotation = Annotation.objects.create(
         project=project,
@@ -175,31 +357,142 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         duration_ms=int((now - assignment.leased_at).total_seconds() * 1000),
         active_ms=active_ms,
     )
-    assignment.status = Assignment.Status.SUBMITTED
-    assignment.save(update_fields=["status"])
-    open_delta = 1 if held else 0
-    Item.objects.filter(pk=item.pk).update(n_done=F("n_done") + 1, n_open=F("n_open") - open_delta)
+    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED)
+    # The prefetched item is on the rater's screen from now on: its time on task starts.
+    others_open = Assignment.objects.filter(rater=rater, project=project, status=ACTIVE)
+    Assignment.objects.filter(rater=rater, project=project, status=QUEUED).exclude(
+        Exists(others_open)
+    ).update(
+        status=ACTIVE,
+        leased_at=now,
+        expires_at=now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
+    )
+    n_done = _item_counts_add(item.pk, done=1, open_=-1 if held else 0)
     if not item.is_gold:
-        became_complete = item_n_done_after(item.pk) == project.overlap
-        Project.objects.filter(pk=project.pk).update(
-            n_annotations=F("n_annotations") + 1,
-            n_complete=F("n_complete") + (1 if became_complete else 0),
-        )
+        # Gold items are checks on raters, not labels of the project.
+        _counters_add(project.pk, rater.pk, annotations=1, complete=int(n_done == project.overlap))
     live_answer_recorded(annotation=annotation)
     return annotation
 
 
-def item_n_done_after(item_id: int) -> int:
-    return Item.objects.filter(pk=item_id).values_list("n_done", flat=True).get()
-
-
-def assignment_skip(*, rater, item: Item, reason: str) -> None:
-    """Release the lease; the item is never served to this rater again."""
-    with transaction.atomic():
-        updated = Assignment.objects.filter(item=item, rater=rater, status=ACTIVE).update(
-            status=Assignment.Status.SKIPPED, skip_reason=reason[:500]
+def _item_counts_add(item_id: int, *, done: int, open_: int) -> int:
+    """Add to an item's kept counts in one statement; returns its new n_done."""
+    table = Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET n_done = n_done + %s, "  # noqa: S608
+            "n_open = CASE WHEN n_open + %s < 0 THEN 0 ELSE n_open + %s END "
+            "WHERE id = %s RETURNING n_done",
+            [done, open_, open_, item_id],
         )
-        if updated:
-            Item.objects.filter(pk=item.pk, n_open__gt=0).update(n_open=F("n_open") - 1)
-        elif not Assignment.objects.filter(item=item, rater=rater).exists():
-            raise SubmitRefused("This item is not leased to you.")
+        return cursor.fetchone()[0]
+
+
+def _counters_add(project_id: int, rater_id: int, *, annotations: int, complete: int) -> None:
+    table = CounterShard._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (project_id, shard, n_annotations, n_complete) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (project_id, shard) DO UPDATE SET "
+            f"n_annotations = {table}.n_annotations + excluded.n_annotations, "
+            f"n_complete = {table}.n_complete + excluded.n_complete",
+            [project_id, rater_id % CounterShard.SHARDS, annotations, complete],
+        )
+
+
+def annotation_undo(*, rater, project: Project) -> Assignment:
+    """Take back the rater's last submit in this project and lease its item back to them.
+
+    Allowed within VOX_UNDO_SECONDS of the submit. The lease the
+    rater was served after that submit is released (one open lease per project).
+    """
+    window = settings.VOX_UNDO_SECONDS
+    with transaction.atomic():
+        last = (
+            Annotation.objects.select_for_update()
+            .filter(rater=rater, project=project)
+            .select_related("item")
+            .order_by("-id")
+            .first()
+        )
+        if last is None:
+            raise SubmitRefused("There is nothing to undo.")
+        now = timezone.now()
+        # Gold is undone like any item, so a refusal cannot give it away; its score keeps
+        # the first answer (quality.services.live_answer_recorded scores each gold once).
+        if not window or (now - last.created_at).total_seconds() > window:
+            raise SubmitRefused("Your last answer can no longer be undone.")
+        for lease in Assignment.objects.select_for_update().filter(
+            rater=rater, project=project, status__in=HELD
+        ):
+            Assignment.objects.filter(pk=lease.pk).update(status=Assignment.Status.EXPIRED)
+            _item_counts_add(lease.item_id, done=0, open_=-1)
+        assignment = Assignment.objects.select_for_update().get(item=last.item, rater=rater)
+        last.delete()
+        assignment.status = ACTIVE
+        assignment.leased_at = now
+        assignment.expires_at = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+        assignment.save(update_fields=["status", "leased_at", "expires_at"])
+        n_done = _item_counts_add(last.item_id, done=-1, open_=1)
+        if not last.item.is_gold:
+            _counters_add(
+                project.pk, rater.pk, annotations=-1, complete=-int(n_done + 1 == project.overlap)
+            )
+        assignment.item = last.item
+        assignment.undone_value = last.value
+    transaction.on_commit(lambda: counters_fold_soon(project.pk))
+    return assignment
+
+
+# --- Project counters -------------------------------------------------------------------------
+
+
+def counters_fold(*, project_id: int | None = None) -> int:
+    """Move the shards' pending counts into Project. Returns how many shards it moved.
+
+    Running it twice, or while submits go on, never loses or doubles a count: each shard
+    is locked, added to its project, and reduced by exactly what was added.
+    """
+    shards = CounterShard.objects.exclude(n_annotations=0, n_complete=0)
+    if project_id is not None:
+        shards = shards.filter(project_id=project_id)
+    with transaction.atomic():
+        rows = list(shards.select_for_update().order_by("id"))
+        totals: dict[int, list[int]] = {}
+        for shard in rows:
+            total = totals.setdefault(shard.project_id, [0, 0])
+            total[0] += shard.n_annotations
+            total[1] += shard.n_complete
+            CounterShard.objects.filter(pk=shard.pk).update(
+                n_annotations=F("n_annotations") - shard.n_annotations,
+                n_complete=F("n_complete") - shard.n_complete,
+            )
+        for pid, (n_annotations, n_complete) in totals.items():
+            Project.objects.filter(pk=pid).update(
+                n_annotations=F("n_annotations") + n_annotations,
+                n_complete=F("n_complete") + n_complete,
+            )
+    return len(rows)
+
+
+_last_fold: dict[int, float] = {}
+FOLD_EVERY_S = 1.0
+
+
+def counters_fold_soon(project_id: int) -> None:
+    """Ask for a fold after a submit: at once in embedded mode, at most once a second per
+    process and project with Celery (the beat job catches whatever falls between)."""
+    from annotation import jobs
+
+    if settings.VOX_JOBS != "celery":
+        from config.jobs import enqueue
+
+        enqueue(jobs.counters_fold, project_id)
+        return
+    now = time.monotonic()
+    if now - _last_fold.get(project_id, 0.0) < FOLD_EVERY_S:
+        return
+    _last_fold[project_id] = now
+    jobs.counters_fold.apply_async(
+        args=[project_id], countdown=FOLD_EVERY_S, queue=settings.VOX_JOBS_QUEUE
+    )

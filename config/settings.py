@@ -102,6 +102,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests on a file, not in memory: the browser tests' live server writes from
+            # another thread, and shared-cache memory databases lock whole tables.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -130,6 +133,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("VOX_JOB_VISIBILITY_S", 3600)}
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
+    "fold-project-counters": {"task": "annotation.jobs.counters_fold", "schedule": 30.0},
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -196,6 +200,8 @@ VOX_IMPORT_MAX_ITEM_BYTES = env_int("VOX_IMPORT_MAX_ITEM_BYTES", 1024**2, minimu
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)
 # Which gold item, if any, fills a rater's next slot (see quality/injection.py).
 VOX_GOLD_POLICY = "quality.injection.silent_gold"
+# How long after a submit the rater may take it back (0 turns undo off).
+VOX_UNDO_SECONDS = env_int("VOX_UNDO_SECONDS", 60, minimum=0)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -30,6 +30,13 @@ api = [
         annotation_api.SubmitApi.as_view(),
         name="annotation-submit",
     ),
+    path(
+        "projects/<int:project_id>/annotations/undo/",
+        annotation_api.UndoApi.as_view(),
+        name="annotation-undo",
+    ),
+    path("projects/<int:project_id>/skip/", annotation_api.SkipApi.as_view(), name="item-skip"),
+    path("next/", annotation_api.NextAnyItemApi.as_view(), name="next-any-item"),
     path("imports/<int:import_id>/", tasks_api.ImportDetailApi.as_view(), name="import-detail"),
     path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

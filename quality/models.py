@@ -138,8 +138,9 @@ class GoldResponse(models.Model):
     session = models.ForeignKey(
         GoldSession, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
     )
+    # SET_NULL: an undone live answer keeps its score; a gold item is scored once.
     annotation = models.OneToOneField(
-        "annotation.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "annotation.Annotation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     mode = models.CharField(max_length=16, choices=Mode.choices)
     value = models.JSONField()

@@ -186,7 +186,13 @@ def live_answer_recorded(*, annotation) -> None:
         )
         return
     gold = GoldItem.objects.filter(item_id=annotation.item_id).first()
-    if gold is None:
+    if (
+        gold is None
+        or GoldResponse.objects.filter(
+            gold=gold, membership=membership, mode=GoldResponse.Mode.INJECTION
+        ).exists()
+    ):
+        # Scored once: an answer given again after an undo does not change the score.
         return
     project = annotation.project
     score = scoring.gold_score(project.kind, project.schema, gold.answer, annotation.value)

@@ -8,7 +8,6 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from raters.models import Membership
-from tasks.ids import decode_item_id
 from tasks.models import Guideline, ImportJob, Item, Project
 
 MANAGER = Membership.Role.MANAGER
@@ -68,15 +67,6 @@ def item_for_user(user, item_id) -> Item:
     if role == ANNOTATOR and item.assignments.filter(rater=user).exists():
         return item
     raise Http404
-
-
-def item_for_rater(user, public_id) -> Item:
-    """An item a rater was served, by the public id they were shown (tasks/ids.py)."""
-    try:
-        pk = decode_item_id(int(public_id))
-    except (ValueError, TypeError):
-        raise Http404 from None
-    return item_for_user(user, pk)
 
 
 def import_for_manager(user, import_id) -> ImportJob:

@@ -9,6 +9,7 @@ from annotation.services import (
     annotation_submit,
     assignment_next,
     assignment_skip,
+    counters_fold,
     leases_reclaim,
 )
 from tasks.models import Item
@@ -43,6 +44,7 @@ def test_no_item_gets_more_labels_than_its_overlap(project, items):
             )
     for item in Item.objects.filter(project=project):
         assert item.annotations.count() == project.overlap == item.n_done
+    counters_fold(project_id=project.pk)
     project.refresh_from_db()
     assert project.n_complete == len(items)
     assert project.n_annotations == len(items) * project.overlap

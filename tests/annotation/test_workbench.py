@@ -25,7 +25,7 @@ def test_the_workbench_shows_the_item_escaped_with_keys_on_the_choices(
 def test_an_htmx_submit_returns_the_next_item_as_a_fragment(client, project, rater, items):
     client.force_login(rater)
     page = client.get(reverse("annotation:label", args=[project.pk]))
-    served = page.context["item"]
+    served = page.context["entry"]["item"]
     response = client.post(
         reverse("annotation:label-submit", args=[project.pk]),
         {"item_id": served.public_id, "value": "no", "idempotency_key": "abc", "active_ms": "1234"},
@@ -41,7 +41,7 @@ def test_an_htmx_submit_returns_the_next_item_as_a_fragment(client, project, rat
 
 def test_submitting_without_an_answer_keeps_the_item_and_says_why(client, project, rater, items):
     client.force_login(rater)
-    served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["entry"]["item"]
     response = client.post(
         reverse("annotation:label-submit", args=[project.pk]),
         {"item_id": served.public_id, "idempotency_key": "abc"},
@@ -78,7 +78,7 @@ def test_the_manager_sees_progress_and_exports_every_annotation(
     client, project, manager, rater, items
 ):
     client.force_login(rater)
-    served = client.get(reverse("annotation:label", args=[project.pk])).context["item"]
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["entry"]["item"]
     client.post(
         reverse("annotation:label-submit", args=[project.pk]),
         {"item_id": served.public_id, "value": "yes", "idempotency_key": "e1"},

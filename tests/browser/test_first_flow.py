@@ -64,6 +64,11 @@ def test_a_manager_sets_up_a_project_and_an_annotator_labels_three_items_by_keyb
         )
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("#done-total").inner_text() == "3"
+    # The workbench shows the next item at once and posts the answer in the background.
+    for _ in range(100):
+        if Annotation.objects.count() == 3:
+            break
+        page.wait_for_timeout(100)
     labels = dict(Annotation.objects.values_list("item_id", "value"))
     assert labels == {seen[0]: "positive", seen[1]: "negative", seen[2]: "positive"}
     log_out(page)

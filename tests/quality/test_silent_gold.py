@@ -178,3 +178,19 @@ def test_gold_items_are_not_limited_by_overlap_even_after_a_lease_expired(
         )
         annotation_submit(rater=r, item=gold_item, value="yes", idempotency_key="g")
     assert Annotation.objects.filter(item=gold_item).count() == project.overlap + 2
+
+
+def test_undo_on_a_gold_item_looks_like_any_undo_but_the_first_answer_keeps_its_score(
+    project, rater, items, gold_pool
+):
+    from annotation.services import annotation_undo
+
+    policy_update(project=project, gold_rate=1.0, adaptive_gold=False, suspend_min_gold=100)
+    gold_item = answer_next(rater, project, "no")
+    back = annotation_undo(rater=rater, project=project)
+    assert back.item == gold_item
+    annotation_submit(rater=rater, item=gold_item, value="yes", idempotency_key="again")
+    response = GoldResponse.objects.get()
+    assert (response.value, response.score) == ("no", 0.0)
+    m = Membership.objects.get(user=rater, project=project)
+    assert (m.gold_n, m.gold_score_sum) == (1, 0.0)
