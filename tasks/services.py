@@ -10,8 +10,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,7 +21,8 @@ from config.jobs import enqueue
 from raters.models import Membership
 from tasks import importer
 from tasks import schema as schemas
-from tasks.models import Guideline, GuidelineAck, ImportJob, Item, Project
+from tasks.export import ExportOptions, export_stream
+from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
 
 
 class ImportRejected(ValueError):
@@ -49,6 +51,70 @@ def project_create(
     return project
 
 
+def project_update(
+    *,
+    project: Project,
+    kind: str | None = None,
+    schema: dict | None = None,
+    name: str | None = None,
+    instructions: str | None = None,
+    overlap: int | None = None,
+) -> Project:
+    """Change a project's settings and label schema, refusing changes that would break
+    existing answers or items (see schema.schema_change_problem).
+
+    Once labeling has started, only changes that keep every stored answer valid and meaning
+    the same are allowed; once items exist, the kind is fixed and ranking projects keep
+    their response bounds. A refusal raises SchemaError naming the field.
+    """
+    kind = kind or project.kind
+    canonical = schemas.schema_validate(kind, project.schema if schema is None else schema)
+    if name is not None and not name.strip():
+        raise schemas.SchemaError("name", "is required")
+    if overlap is not None and not 1 <= overlap <= 100:
+        raise schemas.SchemaError("overlap", "must be between 1 and 100")
+    with transaction.atomic():
+        # Serialise with other edits and imports of this project.
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if kind != locked.kind or canonical != locked.schema:
+            _schema_change_check(locked, kind, canonical)
+        fields = {"kind": kind, "schema": canonical}
+        if name is not None:
+            fields["name"] = name.strip()
+        if instructions is not None:
+            fields["instructions"] = instructions
+        if overlap is not None and overlap != locked.overlap:
+            fields["overlap"] = overlap
+            # "Complete" means overlap labels: recount on the indexed n_done column.
+            fields["n_complete"] = Item.objects.filter(project=locked, n_done__gte=overlap).count()
+        Project.objects.filter(pk=project.pk).update(**fields)
+    project.refresh_from_db()
+    return project
+
+
+def project_update_schema(*, project: Project, kind: str | None = None, schema: dict) -> Project:
+    """Replace the label schema; see project_update for what is refused and why."""
+    return project_update(project=project, kind=kind, schema=schema)
+
+
+def _schema_change_check(project: Project, kind: str, canonical: dict) -> None:
+    started = project.n_annotations > 0 or Annotation.objects.filter(project=project).exists()
+    if started:
+        problem = schemas.schema_change_problem(project.kind, project.schema, kind, canonical)
+        if problem is not None:
+            raise problem
+        return
+    if project.n_items > 0 or project.items.exists():
+        if kind != project.kind:
+            raise schemas.SchemaError(
+                "kind", "cannot change once items are imported: their fields fit this kind"
+            )
+        if kind == schemas.RANKING:
+            problem = schemas.schema_change_problem(kind, project.schema, kind, canonical)
+            if problem is not None and problem.field in ("min_responses", "max_responses"):
+                raise problem
+
+
 def membership_add(*, project: Project, username: str, role: str) -> Membership:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
@@ -73,6 +139,15 @@ def guideline_publish(
         isinstance(k, str) and isinstance(v, str) for k, v in examples.items()
     ):
         raise schemas.SchemaError("examples", "must map label values to Markdown text")
+    options = [value for value, _ in schemas.label_options(project.kind, project.schema)]
+    for key in examples:
+        if key not in options:
+            raise schemas.SchemaError(
+                f"examples.{key}",
+                f"is not a label option of this project ({', '.join(options) or 'none'})",
+            )
+    # Empty examples are left out, so "has an example" is simply "has the key".
+    examples = {k: v for k, v in examples.items() if v.strip()}
     with transaction.atomic():
         # Lock the project row so two managers publishing at once get distinct versions.
         Project.objects.select_for_update().filter(pk=project.pk).first()
@@ -443,3 +518,59 @@ def _existing_external_ids(project: Project, ids: set[str]) -> set[str]:
             )
         )
     return found
+
+
+# --- Export -------------------------------------------------------------------------------
+
+
+def export_create(*, project: Project, user, options: ExportOptions) -> ExportJob:
+    """Queue an export to a file; export_run writes it with progress."""
+    options.check(project)
+    job = ExportJob.objects.create(
+        project=project,
+        created_by=user,
+        format=options.format,
+        options={"annotations": options.annotations, "ties": options.ties},
+        n_total=project.n_items,
+    )
+    from tasks.jobs import export_run
+
+    enqueue(export_run, job.pk)
+    return job
+
+
+def export_run(*, job_id: int) -> None:
+    """Write the export to a file under MEDIA_ROOT/exports. Safe to run twice."""
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.RUNNING)
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("project").get(pk=job_id)
+    options = ExportOptions(format=job.format, **job.options)
+    name = (
+        f"exports/project-{job.project_id}/vox-{job.project_id}-{job.pk}-{options.filename_suffix}"
+    )
+    path = Path(default_storage.path(name))
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def progress(n_done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(n_done=n_done)
+
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            for piece in export_stream(job.project, options, progress=progress):
+                out.write(piece)
+    except OperationalError:
+        raise  # the job retries; the run stays claimed as running
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE,
+        file=name,
+        size_bytes=path.stat().st_size,
+        finished_at=timezone.now(),
+    )
