@@ -244,7 +244,11 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             data = json.loads(row.data)
             values = [json.loads(a[1]) for a in row.annotations]
             votes = votes_of(kind, schema, values)
-            cells = [row.item_id, row.external_id or "", "true" if row.is_gold else "false"]
+            cells = [
+                row.item_id,
+                neutralise(row.external_id or ""),
+                "true" if row.is_gold else "false",
+            ]
             cells += [_cell(data.pop(f, "")) for f in data_fields]
             cells.append(_cell(data) if data else "")
             cells.append("" if row.label is None else _cell(row.label))

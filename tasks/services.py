@@ -353,7 +353,7 @@ class _SpoolWriter:
 class _SpoolCopy(_SpoolWriter):
     """PostgreSQL: ids from the sequence in blocks, rows through COPY."""
 
-    BATCH = 20_000
+    BATCH = 5000
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
