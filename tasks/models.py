@@ -76,7 +76,9 @@ class Item(models.Model):
                 models.F("n_done").desc(),
                 "id",
                 name="item_queue_order",
-            )
+            ),
+            # Exports and imports walk a project's items in id order, chunk by chunk.
+            models.Index(fields=["project", "id"], name="item_project_id"),
         ]
 
     def __str__(self) -> str:

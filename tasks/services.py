@@ -24,6 +24,8 @@ from tasks import schema as schemas
 from tasks.export import ExportOptions, export_stream
 from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
 
+ANALYZE_AFTER = 50_000
+
 
 class ImportRejected(ValueError):
     """The upload cannot be accepted at all (too large, unknown format)."""
@@ -276,6 +278,10 @@ def import_run(*, job_id: int) -> None:
                 project=project, spool=spool, skip_ids=existing, raters=raters, job=job
             )
             _import_finish(job, n_records=checked.n_records, **result)
+    if connection.vendor == "postgresql" and result["created"] >= ANALYZE_AFTER:
+        # Fresh statistics, so the queue and exports plan with the new rows counted.
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {Item._meta.db_table}")
 
 
 def external_raters_ensure(*, names) -> dict[str, int]:
