@@ -169,7 +169,7 @@ def _fetch_response(request, membership, *, error="", submitted=True):
             "ok": not error,
             "submitted": submitted,
             "error": error,
-            "item_id": assignment.item_id if assignment else None,
+            "item_id": assignment.item.public_id if assignment else None,
             "progress": context["progress"],
             "can_undo": context["can_undo"],
             "current_html": render_to_string(

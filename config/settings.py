@@ -195,6 +195,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 VOX_IMPORT_MAX_BYTES = env_int("VOX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)
 VOX_IMPORT_MAX_ITEM_BYTES = env_int("VOX_IMPORT_MAX_ITEM_BYTES", 1024**2, minimum=1)
+VOX_IMPORT_MAX_ITEMS = env_int("VOX_IMPORT_MAX_ITEMS", 5_000_000, minimum=1)
+# Exports of projects up to this many items stream at once; larger ones run as a job.
+VOX_EXPORT_STREAM_MAX_ITEMS = env_int("VOX_EXPORT_STREAM_MAX_ITEMS", 50_000, minimum=0)
 
 # --- Labeling -------------------------------------------------------------
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)

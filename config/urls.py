@@ -38,6 +38,31 @@ api = [
     path("projects/<int:project_id>/skip/", annotation_api.SkipApi.as_view(), name="item-skip"),
     path("next/", annotation_api.NextAnyItemApi.as_view(), name="next-any-item"),
     path("imports/<int:import_id>/", tasks_api.ImportDetailApi.as_view(), name="import-detail"),
+    path(
+        "projects/<int:project_id>/exports/",
+        tasks_api.ExportCreateApi.as_view(),
+        name="export-create",
+    ),
+    path(
+        "projects/<int:project_id>/guidelines/",
+        tasks_api.GuidelineApi.as_view(),
+        name="guidelines",
+    ),
+    path(
+        "projects/<int:project_id>/guidelines/ack/",
+        tasks_api.GuidelineAckApi.as_view(),
+        name="guideline-ack",
+    ),
+    path(
+        "imports/<int:import_id>/preview/",
+        tasks_api.ImportPreviewApi.as_view(),
+        name="import-preview",
+    ),
+    path(
+        "imports/<int:import_id>/commit/", tasks_api.ImportCommitApi.as_view(), name="import-commit"
+    ),
+    path("exports/<int:export_id>/", tasks_api.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:export_id>/file/", tasks_api.ExportFileApi.as_view(), name="export-file"),
     path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),

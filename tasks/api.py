@@ -1,17 +1,22 @@
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from tasks import schema as schemas
-from tasks.export import export_jsonl
-from tasks.models import ImportJob, Item, Project
+from tasks.export import FORMATS, TIES, ExportOptions, ExportRefused, export_stream
+from tasks.markdown import render_markdown
+from tasks.models import ExportJob, ImportJob, Item, Project
 from tasks.selectors import (
     annotations_by_rater,
+    export_for_manager,
+    guideline_ack_status,
+    guideline_current,
     import_for_manager,
     project_for_manager,
     project_for_user,
@@ -19,7 +24,19 @@ from tasks.selectors import (
     project_role,
     user_can_create_projects,
 )
-from tasks.services import ImportRejected, import_create, membership_add, project_create
+from tasks.services import (
+    ImportRejected,
+    export_create,
+    guideline_ack,
+    guideline_publish,
+    import_cancel,
+    import_commit,
+    import_create,
+    import_preview,
+    membership_add,
+    project_create,
+    project_update,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -55,9 +72,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "filename",
             "size_bytes",
             "status",
+            "stage",
             "percent",
+            "n_records",
+            "n_saved",
             "n_created",
             "n_duplicates",
+            "n_labels",
             "errors",
             "created_at",
             "finished_at",
@@ -71,6 +92,62 @@ class MemberSerializer(serializers.Serializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
+    preview = serializers.BooleanField(
+        default=False,
+        help_text="Hold the import until POST /api/imports/{id}/commit/; "
+        "GET /api/imports/{id}/preview/ shows how its fields map to the schema.",
+    )
+
+
+class ProjectUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    kind = serializers.ChoiceField(choices=schemas.KINDS, required=False)
+    schema = serializers.JSONField(required=False)
+    instructions = serializers.CharField(required=False, allow_blank=True)
+    overlap = serializers.IntegerField(required=False)
+
+
+class GuidelineSerializer(serializers.Serializer):
+    body = serializers.CharField(help_text="Markdown; raw HTML is removed when rendered.")
+    examples = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Worked examples per label option: {option value: Markdown}.",
+    )
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    # "type", not "format": DRF reads ?format= to pick a renderer.
+    type = serializers.ChoiceField(choices=list(FORMATS), default="items_jsonl")
+    annotations = serializers.BooleanField(default=True)
+    ties = serializers.ChoiceField(choices=list(TIES), default="exclude")
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "project",
+            "format",
+            "options",
+            "status",
+            "percent",
+            "n_total",
+            "n_done",
+            "size_bytes",
+            "error",
+            "download",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_download(self, job) -> str | None:
+        if job.status != ExportJob.Status.DONE:
+            return None
+        return reverse("api:export-file", args=[job.pk])
 
 
 def schema_error(exc: schemas.SchemaError) -> ValidationError:
@@ -110,6 +187,20 @@ class ProjectDetailApi(APIView):
         data = ProjectSerializer(project).data
         data["role"] = project_role(request.user, project)
         return Response(data)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
+    def patch(self, request, project_id):
+        """Change settings or the label schema. Once labeling has started, a change that
+        would break existing answers (removing or renaming a choice, changing the kind or
+        the scale, ...) is refused with 400 naming the field."""
+        project = project_for_manager(request.user, project_id)
+        serializer = ProjectUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            project = project_update(project=project, **serializer.validated_data)
+        except schemas.SchemaError as exc:
+            raise schema_error(exc) from None
+        return Response(ProjectSerializer(project).data)
 
 
 class RaterCountSerializer(serializers.Serializer):
@@ -176,7 +267,10 @@ class ImportCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             job = import_create(
-                project=project, user=request.user, upload=serializer.validated_data["file"]
+                project=project,
+                user=request.user,
+                upload=serializer.validated_data["file"],
+                preview=serializer.validated_data["preview"],
             )
         except ImportRejected as exc:
             raise ValidationError({"file": [str(exc)]}) from None
@@ -189,8 +283,128 @@ class ImportDetailApi(APIView):
         return Response(ImportJobSerializer(import_for_manager(request.user, import_id)).data)
 
 
+class ImportPreviewApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, import_id):
+        """The first records and how each field maps to the schema: shown, required, meta."""
+        job = import_for_manager(request.user, import_id)
+        if job.status != ImportJob.Status.PREVIEW:
+            return Response({"detail": f"This import is {job.status}."}, status=409)
+        return Response(import_preview(job=job))
+
+
+class ImportCommitApi(APIView):
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    def post(self, request, import_id):
+        job = import_for_manager(request.user, import_id)
+        if request.data.get("cancel") in (True, "true", "1"):
+            return Response(ImportJobSerializer(import_cancel(job=job)).data)
+        return Response(ImportJobSerializer(import_commit(job=job)).data, status=202)
+
+
+def _export_options(data, project) -> ExportOptions:
+    serializer = ExportRequestSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    try:
+        options = ExportOptions(format=data.pop("type"), **data)
+        options.check(project)
+    except ExportRefused as exc:
+        raise ValidationError({"type": [str(exc)]}) from None
+    return options
+
+
 class ExportApi(APIView):
-    @extend_schema(responses={(200, "application/x-ndjson"): str})
+    @extend_schema(
+        parameters=[ExportRequestSerializer], responses={(200, "application/x-ndjson"): str}
+    )
     def get(self, request, project_id):
+        """Stream an export now (constant memory); POST .../exports/ writes a file instead."""
         project = project_for_manager(request.user, project_id)
-        return StreamingHttpResponse(export_jsonl(project), content_type="application/x-ndjson")
+        options = _export_options(request.query_params, project)
+        response = StreamingHttpResponse(
+            export_stream(project, options), content_type=FORMATS[options.format][1]
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="vox-project-{project.pk}-{options.filename_suffix}"'
+        )
+        return response
+
+
+class ExportCreateApi(APIView):
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    def post(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        options = _export_options(request.data, project)
+        job = export_create(project=project, user=request.user, options=options)
+        job.refresh_from_db()
+        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    @extend_schema(responses=ExportJobSerializer)
+    def get(self, request, export_id):
+        return Response(ExportJobSerializer(export_for_manager(request.user, export_id)).data)
+
+
+class ExportFileApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): str})
+    def get(self, request, export_id):
+        job = export_for_manager(request.user, export_id)
+        if job.status != ExportJob.Status.DONE or not job.file:
+            raise Http404
+        return FileResponse(
+            job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+        )
+
+
+class GuidelineApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, project_id):
+        """The current version; managers also see who has acknowledged it, and when."""
+        project = project_for_user(request.user, project_id)
+        current = guideline_current(project)
+        body = None
+        if current is not None:
+            body = {
+                "version": current.version,
+                "body": current.body,
+                "body_html": str(render_markdown(current.body)),
+                "examples": current.examples,
+                "published_at": current.published_at,
+            }
+        data = {"current": body}
+        if project_role(request.user, project) == "manager":
+            data["acks"] = guideline_ack_status(project, current)
+        return Response(data)
+
+    @extend_schema(request=GuidelineSerializer, responses={201: dict})
+    def post(self, request, project_id):
+        """Publish a new version; every annotator must acknowledge it before their next item."""
+        project = project_for_manager(request.user, project_id)
+        serializer = GuidelineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            guideline = guideline_publish(
+                project=project,
+                user=request.user,
+                body=serializer.validated_data["body"],
+                examples=serializer.validated_data.get("examples") or {},
+            )
+        except schemas.SchemaError as exc:
+            raise schema_error(exc) from None
+        return Response(
+            {"version": guideline.version, "published_at": guideline.published_at}, status=201
+        )
+
+
+class GuidelineAckApi(APIView):
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request, project_id):
+        """Acknowledge the current version (what the guidelines page's button does)."""
+        project = project_for_user(request.user, project_id)
+        current = guideline_current(project)
+        if current is None:
+            return Response({"detail": "This project has no guidelines yet."}, status=409)
+        ack = guideline_ack(guideline=current, user=request.user)
+        return Response({"version": current.version, "acked_at": ack.acked_at}, status=201)

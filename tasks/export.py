@@ -1,55 +1,395 @@
-"""Streaming exports: constant memory whatever the project size."""
+"""Streaming exports: constant memory whatever the project size.
+
+Three formats, all manager-only (views and API reach them through project_for_manager):
+
+- `items_jsonl` and `items_csv`: one row per item with the aggregated label when there is
+  one, the vote count per label (the soft distribution) and, optionally, every raw
+  annotation with its rater, time, duration and guideline version. Gold items are marked.
+- `preference_jsonl`: for pairwise and ranking projects, `{prompt, chosen, rejected}` rows
+  for DPO or reward-model training, with margin, agreement and the number of raters.
+
+Items are read in keyset-paginated chunks with plain SQL: JSON columns come back as text
+and go into the output as they are, so a row is never decoded and encoded again. Only
+answer values are parsed, to count votes.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import combinations
+
+from django.contrib.auth import get_user_model
+from django.db import connection
 
 from annotation.models import Annotation
+from tasks import schema as schemas
 from tasks.models import Item, Project
+from tasks.selectors import aggregate_for_items
 
-CHUNK = 2000
+CHUNK = 5000
+FORMATS = {
+    "items_jsonl": ("jsonl", "application/x-ndjson"),
+    "items_csv": ("csv", "text/csv; charset=utf-8"),
+    "preference_jsonl": ("jsonl", "application/x-ndjson"),
+}
+TIES = ("exclude", "mark")
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    format: str = "items_jsonl"
+    annotations: bool = True
+    ties: str = "exclude"
+
+    def __post_init__(self):
+        if self.format not in FORMATS:
+            raise ExportRefused(f"format must be one of {', '.join(FORMATS)}")
+        if self.ties not in TIES:
+            raise ExportRefused(f"ties must be one of {', '.join(TIES)}")
+
+    def check(self, project: Project) -> None:
+        if self.format == "preference_jsonl" and project.kind not in (
+            schemas.PAIRWISE,
+            schemas.RANKING,
+        ):
+            raise ExportRefused("preference files need a pairwise or ranking project")
+
+    @property
+    def filename_suffix(self) -> str:
+        return {"items_jsonl": "items.jsonl", "items_csv": "items.csv"}.get(
+            self.format, "preferences.jsonl"
+        )
+
+
+def export_stream(project: Project, options: ExportOptions, *, progress=None) -> Iterator[str]:
+    """The export as text pieces; `progress(items_done)` is called after each chunk."""
+    options.check(project)
+    writer = {
+        "items_jsonl": _items_jsonl,
+        "items_csv": _items_csv,
+        "preference_jsonl": _preferences,
+    }[options.format]
+    yield from writer(project, options, _chunks(project, options, progress))
 
 
 def export_jsonl(project: Project) -> Iterator[str]:
-    """One JSON line per item with every annotation: who, when, value, time taken."""
-    last_id = 0
-    while True:
-        # Keyset pagination: each chunk is one query for items and one for their labels.
-        items = list(
-            Item.objects.filter(project=project, id__gt=last_id)
-            .order_by("id")
-            .values("id", "external_id", "data")[:CHUNK]
-        )
-        if not items:
-            return
-        last_id = items[-1]["id"]
-        by_item: dict[int, list] = defaultdict(list)
-        rows = (
-            Annotation.objects.filter(item_id__in=[i["id"] for i in items])
-            .order_by("item_id", "id")
-            .values_list("item_id", "rater__username", "value", "created_at", "duration_ms")
-        )
-        for item_id, rater, value, created_at, duration_ms in rows:
-            by_item[item_id].append(
-                {
-                    "rater": rater,
-                    "value": value,
-                    "created_at": created_at.isoformat(),
-                    "duration_ms": duration_ms,
-                }
+    """Every item with every raw annotation, as JSON lines (the default download)."""
+    return export_stream(project, ExportOptions())
+
+
+def neutralise(cell: str) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    item_id: int
+    external_id: str | None
+    is_gold: bool
+    data: str  # JSON text
+    annotations: list  # (rater_id, value JSON text, created_at ISO, duration_ms, version)
+    label: object = None
+
+
+def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list[Row]]:
+    item_table = Item._meta.db_table
+    annotation_table = Annotation._meta.db_table
+    if connection.vendor == "postgresql":
+        stamp = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    else:
+        stamp = "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', created_at)"
+    last_id, done = 0, 0
+    with connection.cursor() as cur:
+        while True:
+            cur.execute(
+                f"SELECT id, external_id, is_gold, CAST(data AS text) FROM {item_table} "
+                "WHERE project_id = %s AND id > %s ORDER BY id LIMIT %s",
+                [project.pk, last_id, CHUNK],
             )
-        for item in items:
-            yield (
-                json.dumps(
-                    {
-                        "item_id": item["id"],
-                        "external_id": item["external_id"],
-                        "data": item["data"],
-                        "annotations": by_item.get(item["id"], []),
-                    },
-                    ensure_ascii=False,
+            rows = {r[0]: Row(r[0], r[1], bool(r[2]), r[3], []) for r in cur.fetchall()}
+            if not rows:
+                return
+            first, last_id = min(rows), max(rows)
+            cur.execute(
+                f"SELECT item_id, rater_id, CAST(value AS text), {stamp}, duration_ms, "
+                f"guideline_version FROM {annotation_table} "
+                "WHERE project_id = %s AND item_id BETWEEN %s AND %s ORDER BY item_id, id",
+                [project.pk, first, last_id],
+            )
+            for item_id, *rest in cur.fetchall():
+                rows[item_id].annotations.append(rest)
+            for item_id, label in aggregate_for_items(project, list(rows)).items():
+                rows[item_id].label = label
+            yield list(rows.values())
+            done += len(rows)
+            if progress is not None:
+                progress(done)
+
+
+class _Raters:
+    """Usernames by id, fetched once per rater and kept as JSON strings."""
+
+    def __init__(self):
+        self.names: dict[int, str] = {}
+
+    def json(self, rows: list[Row]) -> dict[int, str]:
+        missing = {a[0] for r in rows for a in r.annotations} - self.names.keys()
+        if missing:
+            for pk, username in (
+                get_user_model().objects.filter(pk__in=missing).values_list("pk", "username")
+            ):
+                self.names[pk] = json.dumps(username, ensure_ascii=False)
+        return self.names
+
+
+# --- Votes: the soft distribution of one item ---------------------------------------------------
+
+
+def votes_of(kind: str, schema: dict, values: list) -> dict:
+    """How many raters gave each answer. Values are canonical answers (see tasks.schema).
+
+    single choice and pairwise: {answer: n}; multi choice: {choice: n raters who picked it};
+    Likert: {dimension: {"1": n, ...}}; ranking: {"best": {response index: n placed first}};
+    demonstration: {} (free text has no labels to count).
+    """
+    if kind == schemas.SINGLE_CHOICE:
+        return dict(Counter(values))
+    if kind == schemas.MULTI_CHOICE:
+        return dict(Counter(v for value in values for v in value))
+    if kind == schemas.PAIRWISE:
+        return dict(Counter(v["choice"] for v in values))
+    if kind == schemas.LIKERT:
+        out: dict = {}
+        for value in values:
+            for dim, rating in value.items():
+                counts = out.setdefault(dim, {})
+                counts[str(rating)] = counts.get(str(rating), 0) + 1
+        return out
+    if kind == schemas.RANKING:
+        return {"best": dict(Counter(str(i) for v in values for i in v["ranking"][0]))}
+    return {}
+
+
+# --- Items: JSONL and CSV -----------------------------------------------------------------------
+
+
+def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    kind, schema, raters = project.kind, project.schema, _Raters()
+    dumps, loads = json.dumps, json.loads
+    for rows in chunks:
+        names = raters.json(rows)
+        out = []
+        for row in rows:
+            values = [a[1] for a in row.annotations]
+            votes = votes_of(kind, schema, [loads(v) for v in values]) if values else {}
+            line = (
+                f'{{"item_id": {row.item_id}, "external_id": {dumps(row.external_id)}, '
+                f'"is_gold": {"true" if row.is_gold else "false"}, "data": {row.data}, '
+                f'"label": {dumps(row.label, ensure_ascii=False)}, "votes": {dumps(votes)}, '
+                f'"n_annotations": {len(values)}'
+            )
+            if options.annotations:
+                line += ', "annotations": [' + ", ".join(
+                    f'{{"rater": {names[rater]}, "value": {value}, "created_at": "{created}", '
+                    f'"duration_ms": {duration}, '
+                    f'"guideline_version": {"null" if version is None else version}}}'
+                    for rater, value, created, duration, version in row.annotations
                 )
-                + "\n"
-            )
+                line += "]"
+            out.append(line + "}\n")
+        yield "".join(out)
+
+
+def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
+    """(CSV header, path into votes) per column of the soft distribution."""
+    if kind == schemas.LIKERT:
+        points = [str(p) for p in range(1, schema["scale"] + 1)]
+        return [
+            (f"votes:{d['name']}:{p}", (d["name"], p)) for d in schema["dimensions"] for p in points
+        ]
+    return [(f"votes:{value}", (value,)) for value, _ in schemas.label_options(kind, schema)]
+
+
+def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    kind, schema, raters = project.kind, project.schema, _Raters()
+    vote_columns = _vote_columns(kind, schema)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    data_fields: list[str] | None = None
+    for rows in chunks:
+        names = raters.json(rows)
+        if data_fields is None:
+            # Columns come from the first item; fields other items add go to data_other.
+            data_fields = list(json.loads(rows[0].data))
+            header = ["item_id", "external_id", "is_gold", *data_fields, "data_other", "label"]
+            header += [name for name, _ in vote_columns] or ["votes"]
+            header += ["n_annotations"] + (["annotations"] if options.annotations else [])
+            writer.writerow(header)
+        for row in rows:
+            data = json.loads(row.data)
+            values = [json.loads(a[1]) for a in row.annotations]
+            votes = votes_of(kind, schema, values)
+            cells = [
+                row.item_id,
+                neutralise(row.external_id or ""),
+                "true" if row.is_gold else "false",
+            ]
+            cells += [_cell(data.pop(f, "")) for f in data_fields]
+            cells.append(_cell(data) if data else "")
+            cells.append("" if row.label is None else _cell(row.label))
+            if vote_columns:
+                cells += [_dig(votes, path) for _, path in vote_columns]
+            else:
+                cells.append(_cell(votes))
+            cells.append(len(values))
+            if options.annotations:
+                cells.append(
+                    _cell(
+                        [
+                            {
+                                "rater": json.loads(names[a[0]]),
+                                "value": v,
+                                "created_at": a[2],
+                                "duration_ms": a[3],
+                                "guideline_version": a[4],
+                            }
+                            for a, v in zip(row.annotations, values, strict=True)
+                        ]
+                    )
+                )
+            writer.writerow(cells)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if data_fields is None:
+        writer.writerow(["item_id", "external_id", "is_gold", "label", "n_annotations"])
+        yield buf.getvalue()
+
+
+def _cell(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return neutralise(text)
+
+
+def _dig(votes: dict, path: tuple) -> int:
+    for key in path:
+        votes = votes.get(key, {}) if isinstance(votes, dict) else {}
+    return votes if isinstance(votes, int) else 0
+
+
+# --- Preferences: DPO / reward-model pairs ------------------------------------------------------
+
+
+def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    pairs_of = _pairwise_pairs if project.kind == schemas.PAIRWISE else _ranking_pairs
+    for rows in chunks:
+        out = []
+        for row in rows:
+            if not row.annotations:
+                continue
+            data = json.loads(row.data)
+            values = [json.loads(a[1]) for a in row.annotations]
+            for pair in pairs_of(data, values, row.label):
+                if pair["tie"] and options.ties == "exclude":
+                    continue
+                if options.ties == "exclude":
+                    del pair["tie"]
+                pair.update(item_id=row.item_id, external_id=row.external_id, is_gold=row.is_gold)
+                out.append(json.dumps(pair, ensure_ascii=False) + "\n")
+        if out:
+            yield "".join(out)
+
+
+def _pairwise_pairs(data: dict, values: list, label) -> list[dict]:
+    """One pair per item from its raters' votes (or its aggregated label, when there is one).
+
+    margin: the mean signed strength towards `chosen` over all raters (a vote for the other
+    side counts negative; tie and both-bad count 0; without strength each vote is 1), so
+    it lies in 0..3. agreement: the share of raters who chose `chosen`. Items most raters
+    call both bad give no pair.
+    """
+    votes = Counter(v["choice"] for v in values)
+    n = len(values)
+    if isinstance(label, dict) and label.get("choice") in ("A", "B", "tie", "both_bad"):
+        winner = label["choice"]
+    elif votes["both_bad"] > max(votes["A"], votes["B"], votes["tie"]):
+        winner = "both_bad"
+    else:
+        winner = "A" if votes["A"] > votes["B"] else "B" if votes["B"] > votes["A"] else "tie"
+    if winner == "both_bad":
+        return []
+    chosen = "B" if winner == "B" else "A"
+    rejected = "A" if chosen == "B" else "B"
+    signed = sum(
+        v.get("strength", 1) * (1 if v["choice"] == chosen else -1)
+        for v in values
+        if v["choice"] in ("A", "B")
+    )
+    texts = {"A": data["response_a"], "B": data["response_b"]}
+    return [
+        {
+            "prompt": data["prompt"],
+            "chosen": texts[chosen],
+            "rejected": texts[rejected],
+            "margin": 0.0 if winner == "tie" else round(signed / n, 4),
+            "agreement": round(votes[winner] / n, 4),
+            "n_raters": n,
+            "votes": dict(votes),
+            "tie": winner == "tie",
+        }
+    ]
+
+
+def _ranking_pairs(data: dict, values: list, label) -> list[dict]:
+    """Every ordered pair of responses from the raters' mean tier (Borda-style).
+
+    margin: how many tiers apart the two responses are on average. agreement: the share of
+    raters who put `chosen` strictly above `rejected`. Equal mean tiers are ties.
+    """
+    texts = schemas.response_texts(data)
+    n = len(values)
+    tiers_by_rater = []
+    for value in values:
+        tier_of = {}
+        for tier, members in enumerate(value["ranking"]):
+            for i in members:
+                tier_of[i] = tier
+        tiers_by_rater.append(tier_of)
+    if isinstance(label, dict) and isinstance(label.get("ranking"), list):
+        order = {i: t for t, members in enumerate(label["ranking"]) for i in members}
+    else:
+        order = {i: sum(t[i] for t in tiers_by_rater) / n for i in range(len(texts))}
+    pairs = []
+    for i, j in combinations(range(len(texts)), 2):
+        if order[j] < order[i]:
+            i, j = j, i
+        above = sum(1 for t in tiers_by_rater if t[i] < t[j])
+        pairs.append(
+            {
+                "prompt": data["prompt"],
+                "chosen": texts[i],
+                "rejected": texts[j],
+                "margin": round(float(order[j] - order[i]), 4),
+                "agreement": round(above / n, 4),
+                "n_raters": n,
+                "chosen_index": i,
+                "rejected_index": j,
+                "tie": order[i] == order[j],
+            }
+        )
+    return pairs

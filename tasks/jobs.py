@@ -7,3 +7,10 @@ def import_run(job_id: int) -> None:
     from tasks.services import import_run as run
 
     run(job_id=job_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def export_run(job_id: int) -> None:
+    from tasks.services import export_run as run
+
+    run(job_id=job_id)

@@ -76,7 +76,9 @@ class Item(models.Model):
                 models.F("n_done").desc(),
                 "id",
                 name="item_queue_order",
-            )
+            ),
+            # Exports and imports walk a project's items in id order, chunk by chunk.
+            models.Index(fields=["project", "id"], name="item_project_id"),
         ]
 
     def __str__(self) -> str:
@@ -106,10 +108,17 @@ class Item(models.Model):
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
+        # Uploaded and waiting for the manager to confirm the field mapping.
+        PREVIEW = "preview"
         QUEUED = "queued"
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Stage(models.TextChoices):
+        CHECKING = "checking"
+        SAVING = "saving"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
     created_by = models.ForeignKey(
@@ -119,9 +128,15 @@ class ImportJob(models.Model):
     filename = models.CharField(max_length=255)
     size_bytes = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
     bytes_read = models.PositiveBigIntegerField(default=0)
+    # Records read in the check pass, and records saved so far in the save pass.
+    n_records = models.PositiveIntegerField(default=0)
+    n_saved = models.PositiveIntegerField(default=0)
     n_created = models.PositiveIntegerField(default=0)
     n_duplicates = models.PositiveIntegerField(default=0)
+    # Pre-existing labels saved as annotations by external raters.
+    n_labels = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -134,9 +149,54 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
+        """Checking fills the first half of the bar, saving the second."""
         if self.status == self.Status.DONE:
             return 100
-        return int(100 * self.bytes_read / self.size_bytes) if self.size_bytes else 0
+        if self.stage == self.Stage.SAVING:
+            return 50 + (int(50 * self.n_saved / self.n_records) if self.n_records else 0)
+        return int(50 * self.bytes_read / self.size_bytes) if self.size_bytes else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+
+class ExportJob(models.Model):
+    """An export written to a file in the background, for projects too large to stream."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # items_jsonl, items_csv or preference_jsonl; options: annotations, ties.
+    format = models.CharField(max_length=32)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    n_total = models.PositiveIntegerField(default=0)
+    n_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.project}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.n_done / self.n_total)) if self.n_total else 0
 
     @property
     def is_finished(self) -> bool:

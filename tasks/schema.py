@@ -534,3 +534,201 @@ def chat_turns(prompt: Any) -> list[dict]:
     if isinstance(prompt, str):
         return [{"role": "user", "content": prompt}]
     return [{"role": t["role"], "content": t.get("content", t.get("text", ""))} for t in prompt]
+
+
+# --- Pre-existing labels ----------------------------------------------------------------------
+
+MAX_LABELS_PER_ITEM = 100
+# External rater names become usernames "ext:<name>"; keep them to a safe, short alphabet.
+_RATER_NAME_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@+-:"
+)
+EXTERNAL_RATER_PREFIX = "ext:"
+
+
+def labels_validate(kind: str, schema: dict, raw: Any, data: dict) -> list[dict]:
+    """Check an imported record's `labels`: [{"rater": "crowd_17", "value": ...}, ...].
+
+    Each value is checked like a rater's answer and returned in canonical form. Errors name
+    the entry, e.g. `labels[1].value.choice`.
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SchemaError("labels", 'must be a list of {"rater": ..., "value": ...} objects')
+    if len(raw) > MAX_LABELS_PER_ITEM:
+        raise SchemaError("labels", f"has {len(raw)} labels; at most {MAX_LABELS_PER_ITEM}")
+    out, seen = [], set()
+    for i, entry in enumerate(raw):
+        where = f"labels[{i}]"
+        if not isinstance(entry, dict):
+            raise SchemaError(where, 'must be an object with "rater" and "value"')
+        rater = entry.get("rater")
+        if isinstance(rater, int) and not isinstance(rater, bool):
+            rater = str(rater)
+        if (
+            not isinstance(rater, str)
+            or not 1 <= len(rater) <= 100
+            or not set(rater) <= _RATER_NAME_CHARS
+        ):
+            raise SchemaError(
+                f"{where}.rater",
+                "must be a rater name of 1 to 100 letters, digits or _ . @ + - :",
+            )
+        if rater in seen:
+            raise SchemaError(f"{where}.rater", f"{rater!r} labels this item twice")
+        seen.add(rater)
+        if "value" not in entry:
+            raise SchemaError(f"{where}.value", "is required")
+        try:
+            value = value_validate(kind, schema, entry["value"], item_data=data)
+        except SchemaError as exc:
+            raise SchemaError(f"{where}.{exc.field}", exc.message) from None
+        out.append({"rater": rater, "value": value})
+    return out
+
+
+# --- Field mapping (import preview) -----------------------------------------------------------
+
+REQUIRED_FIELDS = {
+    PAIRWISE: ("prompt", "response_a", "response_b"),
+    RANKING: ("prompt", "responses"),
+    DEMONSTRATION: ("prompt",),
+}
+OPTIONAL_FIELDS = {DEMONSTRATION: ("draft",)}
+RESERVED_ROLES = {
+    "external_id": "identifies the item; a re-import skips ids the project already has",
+    "priority": "queue order: higher is served first; not shown",
+    "meta": "kept for exports, never shown to raters",
+    "labels": "pre-existing labels, saved as annotations by external raters",
+}
+
+
+def field_roles(kind: str, fields: list[str]) -> list[dict]:
+    """How each field of an imported record maps to the schema, for the preview.
+
+    Returns [{"field", "role", "required", "present"}]: required fields come first (marked
+    missing when absent from the sampled rows), then every other field in file order.
+    """
+    required = REQUIRED_FIELDS.get(kind, ())
+    optional = OPTIONAL_FIELDS.get(kind, ())
+    rows = [
+        {"field": f, "role": "shown to raters", "required": True, "present": f in fields}
+        for f in required
+    ]
+    for f in fields:
+        if f in required:
+            continue
+        if f in RESERVED_ROLES:
+            role = RESERVED_ROLES[f]
+        elif f in optional or kind in (SINGLE_CHOICE, MULTI_CHOICE, LIKERT):
+            role = "shown to raters"
+        else:
+            role = "kept with the item; not part of this kind's display"
+        rows.append({"field": f, "role": role, "required": False, "present": True})
+    return rows
+
+
+# --- Schema changes once labeling has started -------------------------------------------------
+
+
+def schema_change_problem(old_kind: str, old: dict, new_kind: str, new: dict) -> SchemaError | None:
+    """Why replacing schema `old` with `new` would break existing annotations, or None.
+
+    Both schemas are canonical. A change is allowed only when every stored answer stays
+    valid and keeps its meaning: adding a choice, a flag or a tie option is fine; removing or
+    renaming a choice, changing the kind or the scale, or tightening a rule is not.
+    """
+    if old_kind != new_kind:
+        return SchemaError("kind", "cannot change once labeling has started")
+    if new_kind in (SINGLE_CHOICE, MULTI_CHOICE):
+        new_values = {c["value"] for c in new["choices"]}
+        for i, choice in enumerate(old["choices"]):
+            if choice["value"] not in new_values:
+                return SchemaError(
+                    f"choices[{i}].value",
+                    f"{choice['value']!r} has answers already; it cannot be removed or renamed "
+                    "(change its label instead)",
+                )
+        if new_kind == MULTI_CHOICE:
+            if new["min_selected"] > old["min_selected"]:
+                return SchemaError("min_selected", "cannot be raised once labeling has started")
+            if new["max_selected"] < old["max_selected"]:
+                return SchemaError("max_selected", "cannot be lowered once labeling has started")
+    elif new_kind == LIKERT:
+        if new["scale"] != old["scale"]:
+            return SchemaError(
+                "scale",
+                f"cannot change from 1..{old['scale']} once labeling has started: "
+                "existing ratings would change meaning",
+            )
+        old_names = [d["name"] for d in old["dimensions"]]
+        new_names = [d["name"] for d in new["dimensions"]]
+        for i, name in enumerate(old_names):
+            if name not in new_names:
+                return SchemaError(
+                    f"dimensions[{i}].name", f"{name!r} has ratings already; it cannot be removed"
+                )
+        for i, name in enumerate(new_names):
+            if name not in old_names:
+                return SchemaError(
+                    f"dimensions[{i}].name",
+                    f"{name!r} cannot be added once labeling has started: "
+                    "earlier answers have no rating for it",
+                )
+    elif new_kind == PAIRWISE:
+        for field, label in (("allow_tie", "tie"), ("allow_both_bad", "both bad")):
+            if old[field] and not new[field]:
+                return SchemaError(
+                    field, f"cannot be switched off: answers may already say {label!r}"
+                )
+        if (old["strength"] == "none") != (new["strength"] == "none"):
+            return SchemaError(
+                "strength",
+                "cannot be switched on or off once labeling has started "
+                "(switching between labels and the -3..+3 scale is fine)",
+            )
+        new_flags = {f["value"] for f in new["flags"]}
+        for i, flag in enumerate(old["flags"]):
+            if flag["value"] not in new_flags:
+                return SchemaError(
+                    f"flags[{i}].value",
+                    f"{flag['value']!r} may be in answers; it cannot be removed",
+                )
+    elif new_kind == RANKING:
+        if old["allow_ties"] and not new["allow_ties"]:
+            return SchemaError("allow_ties", "cannot be switched off: answers may hold ties")
+        if new["min_responses"] > old["min_responses"]:
+            return SchemaError("min_responses", "cannot be raised once items are in the project")
+        if new["max_responses"] < old["max_responses"]:
+            return SchemaError("max_responses", "cannot be lowered once items are in the project")
+    elif new_kind == DEMONSTRATION:
+        if new["min_length"] > old["min_length"]:
+            return SchemaError("min_length", "cannot be raised once labeling has started")
+    return None
+
+
+# --- Label options (guideline examples, vote counts) ------------------------------------------
+
+
+def label_options(kind: str, schema: dict) -> list[tuple[str, str]]:
+    """(value, label) of each answer option a worked example or a vote count can refer to.
+
+    Likert options are the scale points; ranking and demonstration have no fixed options.
+    """
+    if kind in (SINGLE_CHOICE, MULTI_CHOICE, PAIRWISE):
+        return [(c.value, c.label) for c in choices_of(schema)]
+    if kind == LIKERT:
+        n = schema["scale"]
+        return [
+            (
+                str(p),
+                f"{p} ({schema['low_label']})"
+                if p == 1
+                else f"{p} ({schema['high_label']})"
+                if p == n
+                else str(p),
+            )
+            for p in range(1, n + 1)
+        ]
+    return []

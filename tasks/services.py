@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotation.models import Annotation
 from config.jobs import enqueue
 from raters.models import Membership
 from raters.services import membership_onboard
+from tasks import importer
 from tasks import schema as schemas
-from tasks.models import Guideline, GuidelineAck, ImportJob, Item, Project
+from tasks.export import ExportOptions, export_stream
+from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
 
-MAX_REPORTED_ERRORS = 50
-BATCH = 2000
+ANALYZE_AFTER = 50_000
 
 
 class ImportRejected(ValueError):
@@ -52,6 +54,70 @@ def project_create(
     return project
 
 
+def project_update(
+    *,
+    project: Project,
+    kind: str | None = None,
+    schema: dict | None = None,
+    name: str | None = None,
+    instructions: str | None = None,
+    overlap: int | None = None,
+) -> Project:
+    """Change a project's settings and label schema, refusing changes that would break
+    existing answers or items (see schema.schema_change_problem).
+
+    Once labeling has started, only changes that keep every stored answer valid and meaning
+    the same are allowed; once items exist, the kind is fixed and ranking projects keep
+    their response bounds. A refusal raises SchemaError naming the field.
+    """
+    kind = kind or project.kind
+    canonical = schemas.schema_validate(kind, project.schema if schema is None else schema)
+    if name is not None and not name.strip():
+        raise schemas.SchemaError("name", "is required")
+    if overlap is not None and not 1 <= overlap <= 100:
+        raise schemas.SchemaError("overlap", "must be between 1 and 100")
+    with transaction.atomic():
+        # Serialise with other edits and imports of this project.
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if kind != locked.kind or canonical != locked.schema:
+            _schema_change_check(locked, kind, canonical)
+        fields = {"kind": kind, "schema": canonical}
+        if name is not None:
+            fields["name"] = name.strip()
+        if instructions is not None:
+            fields["instructions"] = instructions
+        if overlap is not None and overlap != locked.overlap:
+            fields["overlap"] = overlap
+            # "Complete" means overlap labels: recount on the indexed n_done column.
+            fields["n_complete"] = Item.objects.filter(project=locked, n_done__gte=overlap).count()
+        Project.objects.filter(pk=project.pk).update(**fields)
+    project.refresh_from_db()
+    return project
+
+
+def project_update_schema(*, project: Project, kind: str | None = None, schema: dict) -> Project:
+    """Replace the label schema; see project_update for what is refused and why."""
+    return project_update(project=project, kind=kind, schema=schema)
+
+
+def _schema_change_check(project: Project, kind: str, canonical: dict) -> None:
+    started = project.n_annotations > 0 or Annotation.objects.filter(project=project).exists()
+    if started:
+        problem = schemas.schema_change_problem(project.kind, project.schema, kind, canonical)
+        if problem is not None:
+            raise problem
+        return
+    if project.n_items > 0 or project.items.exists():
+        if kind != project.kind:
+            raise schemas.SchemaError(
+                "kind", "cannot change once items are imported: their fields fit this kind"
+            )
+        if kind == schemas.RANKING:
+            problem = schemas.schema_change_problem(kind, project.schema, kind, canonical)
+            if problem is not None and problem.field in ("min_responses", "max_responses"):
+                raise problem
+
+
 def membership_add(*, project: Project, username: str, role: str) -> Membership:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
@@ -78,6 +144,15 @@ def guideline_publish(
         isinstance(k, str) and isinstance(v, str) for k, v in examples.items()
     ):
         raise schemas.SchemaError("examples", "must map label values to Markdown text")
+    options = [value for value, _ in schemas.label_options(project.kind, project.schema)]
+    for key in examples:
+        if key not in options:
+            raise schemas.SchemaError(
+                f"examples.{key}",
+                f"is not a label option of this project ({', '.join(options) or 'none'})",
+            )
+    # Empty examples are left out, so "has an example" is simply "has the key".
+    examples = {k: v for k, v in examples.items() if v.strip()}
     with transaction.atomic():
         # Lock the project row so two managers publishing at once get distinct versions.
         Project.objects.select_for_update().filter(pk=project.pk).first()
@@ -95,132 +170,354 @@ def guideline_ack(*, guideline: Guideline, user) -> GuidelineAck:
 # --- Import -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportError_:
-    line: int
-    field: str
-    message: str
+def import_create(
+    *, project: Project, user, upload: UploadedFile, preview: bool = False
+) -> ImportJob:
+    """Store the upload; queue its import, or hold it for a field-mapping preview first.
 
-    def as_dict(self) -> dict:
-        return {"line": self.line, "field": self.field, "message": self.message}
-
-
-def import_create(*, project: Project, user, upload: UploadedFile) -> ImportJob:
-    """Store the upload and queue its import; the job validates and saves it."""
-    _format_of(upload.name)  # refuse unknown types before storing anything
+    With `preview`, the job waits in PREVIEW until `import_commit` (the manager has seen
+    how the fields map to the schema).
+    """
+    fmt = importer.format_of(upload.name)
+    if fmt is None:
+        raise ImportRejected(
+            f"{upload.name}: unsupported file type; use .jsonl, .json (an array) or .csv"
+        )
     if upload.size > settings.VOX_IMPORT_MAX_BYTES:
         raise ImportRejected(
             f"{upload.name} is {upload.size:,} bytes; the limit is "
-            f"{settings.VOX_IMPORT_MAX_BYTES:,} (VOX_IMPORT_MAX_BYTES)"
+            f"{settings.VOX_IMPORT_MAX_BYTES:,} bytes per file (VOX_IMPORT_MAX_BYTES)"
         )
     job = ImportJob(
-        project=project, created_by=user, filename=upload.name[:255], size_bytes=upload.size
+        project=project,
+        created_by=user,
+        filename=upload.name[:255],
+        size_bytes=upload.size,
+        status=ImportJob.Status.PREVIEW if preview else ImportJob.Status.QUEUED,
     )
     job.file.save(Path(upload.name).name, upload, save=False)
     job.save()
-    from tasks.jobs import import_run
-
-    enqueue(import_run, job.pk)
+    if not preview:
+        _import_enqueue(job)
     return job
 
 
-def _format_of(filename: str) -> str:
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix == ".csv":
-        return "csv"
-    raise ImportRejected(f"{filename}: unsupported file type; use .jsonl or .csv")
+def _import_enqueue(job: ImportJob) -> None:
+    from tasks.jobs import import_run
+
+    enqueue(import_run, job.pk)
+
+
+def import_preview(*, job: ImportJob, n: int = 5) -> dict:
+    """The first records of the upload and how their fields map to the project's schema."""
+    project = job.project
+    with job.file.open("rb") as fh:
+        return importer.preview(
+            fh, importer.format_of(job.filename), project.kind, project.schema, n=n
+        )
+
+
+def import_commit(*, job: ImportJob) -> ImportJob:
+    """Start an import held for preview. Committing twice starts it once."""
+    if ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.QUEUED
+    ):
+        _import_enqueue(job)
+    job.refresh_from_db()
+    return job
+
+
+def import_cancel(*, job: ImportJob) -> ImportJob:
+    """Drop an import held for preview, and its stored file."""
+    if ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.CANCELLED, finished_at=timezone.now()
+    ):
+        job.file.delete(save=False)
+    job.refresh_from_db()
+    return job
 
 
 def import_run(*, job_id: int) -> None:
-    """Validate the whole file, then save it in one transaction: any error saves nothing.
+    """Check the whole file, then save it in one transaction: any error saves nothing.
 
     Safe to run twice: a finished job is left alone, and external ids already in the
     project count as duplicates rather than new items.
     """
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(status=ImportJob.Status.RUNNING)
+    ).update(status=ImportJob.Status.RUNNING, stage=ImportJob.Stage.CHECKING)
     if not claimed:
         return
     job = ImportJob.objects.select_related("project").get(pk=job_id)
     project = job.project
-    fmt = _format_of(job.filename)
 
-    errors: list[ImportError_] = []
-    seen_ids: set[str] = set()
-    with job.file.open("rb") as fh:
-        for record in _records(fh, fmt, project, errors, job):
-            if record.external_id is not None:
-                if record.external_id in seen_ids:
-                    errors.append(
-                        ImportError_(
-                            record.line,
-                            "external_id",
-                            f"{record.external_id!r} appears twice in this file",
-                        )
-                    )
-                seen_ids.add(record.external_id)
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                break
-    if errors:
-        _import_finish(job, errors=errors)
-        return
+    def progress(n_bytes: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(bytes_read=n_bytes)
 
-    existing = _existing_external_ids(project, seen_ids)
-    with transaction.atomic():
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
         with job.file.open("rb") as fh:
-            created, duplicates = items_insert(
-                project=project, records=_records(fh, fmt, project, errors), skip_ids=existing
+            checked = importer.import_validate(
+                fh,
+                importer.format_of(job.filename),
+                project.kind,
+                project.schema,
+                spool,
+                progress=progress,
             )
-        _import_finish(job, created=created, duplicates=duplicates)
+        if checked.errors:
+            _import_finish(job, errors=checked.errors, n_records=checked.n_records)
+            return
+        ImportJob.objects.filter(pk=job.pk).update(
+            stage=ImportJob.Stage.SAVING, n_records=checked.n_records, bytes_read=job.size_bytes
+        )
+        spool.seek(0)
+        with transaction.atomic():
+            # One import at a time per project: the duplicate check below stays true
+            # until this transaction commits.
+            project = Project.objects.select_for_update().get(pk=project.pk)
+            existing = _existing_external_ids(project, checked.external_ids)
+            raters = external_raters_ensure(names=checked.raters)
+            result = spool_write(
+                project=project, spool=spool, skip_ids=existing, raters=raters, job=job
+            )
+            _import_finish(job, n_records=checked.n_records, **result)
+    if connection.vendor == "postgresql" and result["created"] >= ANALYZE_AFTER:
+        # Fresh statistics, so the queue and exports plan with the new rows counted.
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {Item._meta.db_table}")
+
+
+def external_raters_ensure(*, names) -> dict[str, int]:
+    """User ids of external raters ("crowd_17" becomes the user "ext:crowd_17").
+
+    They are inactive and have unusable passwords: they exist only to own imported labels,
+    and can never log in or be served items.
+    """
+    if not names:
+        return {}
+    User = get_user_model()
+    usernames = {schemas.EXTERNAL_RATER_PREFIX + n: n for n in names}
+    found = dict(User.objects.filter(username__in=usernames).values_list("username", "id"))
+    missing = [u for u in usernames if u not in found]
+    if missing:
+        unusable = make_password(None)
+        User.objects.bulk_create(
+            [User(username=u, is_active=False, password=unusable) for u in missing],
+            ignore_conflicts=True,
+        )
+        found = dict(User.objects.filter(username__in=usernames).values_list("username", "id"))
+    return {usernames[u]: user_id for u, user_id in found.items()}
+
+
+def spool_write(*, project: Project, spool, skip_ids, raters: dict, job: ImportJob | None = None):
+    """Save spooled records (see tasks.importer) and keep the project's counters.
+
+    Call inside a transaction. Pre-existing labels become annotations and count as done
+    labels of their item, like any submitted answer. Returns created, duplicates, labels.
+    """
+    escaped_skip = {importer._escape(x) for x in skip_ids}
+    writer = _SpoolCopy if connection.vendor == "postgresql" else _SpoolOrm
+    w = writer(project=project, raters=raters, job=job)
+    duplicates = 0
+    batch: list[list[str]] = []
+    try:
+        for line in spool:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] != importer.NULL and parts[0] in escaped_skip:
+                duplicates += 1
+                continue
+            batch.append(parts)
+            if len(batch) >= w.BATCH:
+                w.write(batch)
+                batch = []
+        if batch:
+            w.write(batch)
+    finally:
+        w.close()
+    Project.objects.filter(pk=project.pk).update(
+        n_items=F("n_items") + w.created,
+        n_annotations=F("n_annotations") + w.labels,
+        n_complete=F("n_complete") + w.complete,
+    )
+    return {"created": w.created, "duplicates": duplicates, "labels": w.labels}
+
+
+class _SpoolWriter:
+    BATCH = 2000
+
+    def __init__(self, *, project: Project, raters: dict, job: ImportJob | None):
+        self.project, self.raters, self.job = project, raters, job
+        self.created = self.labels = self.complete = 0
+        self.now = timezone.now()
+        self.key_prefix = f"import-{job.pk if job else 0}-"
+
+    def close(self) -> None:
+        pass
+
+    def labels_of(self, parts: list[str]) -> list[dict]:
+        raw = importer.unescape(parts[4])
+        return json.loads(raw) if raw else []
+
+
+class _SpoolCopy(_SpoolWriter):
+    """PostgreSQL: ids from the sequence in blocks, rows through COPY."""
+
+    BATCH = 5000
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.item_table = Item._meta.db_table
+        self.annotation_table = Annotation._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [self.item_table])
+            self.sequence = cur.fetchone()[0]
+        self.stamp = self.now.isoformat()
+        self.side = None
+        if self.job is not None:
+            # Progress written inside the import's transaction would stay invisible until
+            # the end; a second connection makes the bar move while it saves.
+            self.side = connection.get_new_connection(connection.get_connection_params())
+            self.side.autocommit = True
+
+    def write(self, batch: list[list[str]]) -> None:
+        project_id, overlap, stamp = self.project.pk, self.project.overlap, self.stamp
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, len(batch)]
+            )
+            ids = [row[0] for row in cur.fetchall()]
+            items, annotations = io.StringIO(), io.StringIO()
+            for item_id, (ext, priority, data, meta, labels_raw) in zip(ids, batch, strict=True):
+                n_done = 0
+                if labels_raw != importer.NULL:
+                    labels = self.labels_of([ext, priority, data, meta, labels_raw])
+                    n_done = len(labels)
+                    self.labels += n_done
+                    self.complete += n_done >= overlap
+                    for label in labels:
+                        annotations.write(
+                            f"{project_id}\t{item_id}\t{self.raters[label['rater']]}\t"
+                            f"{importer._escape(json.dumps(label['value'], ensure_ascii=False))}\t"
+                            f"{self.key_prefix}{item_id}\t{stamp}\t0\t{{}}\n"
+                        )
+                items.write(
+                    f"{item_id}\t{project_id}\t{ext}\t{data}\t{meta}\t{priority}\tf\t"
+                    f"{n_done}\t0\t{stamp}\n"
+                )
+            items.seek(0)
+            cur.copy_expert(
+                f"COPY {self.item_table} (id, project_id, external_id, data, meta, priority, "
+                "is_gold, n_done, n_open, created_at) FROM STDIN",
+                items,
+            )
+            if annotations.tell():
+                annotations.seek(0)
+                cur.copy_expert(
+                    f"COPY {self.annotation_table} (project_id, item_id, rater_id, value, "
+                    "idempotency_key, created_at, duration_ms, presentation) FROM STDIN",
+                    annotations,
+                )
+        self.created += len(batch)
+        if self.side is not None:
+            with self.side.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET n_saved = %s WHERE id = %s",
+                    [self.created, self.job.pk],
+                )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+class _SpoolOrm(_SpoolWriter):
+    """Other databases (embedded SQLite): batched inserts through the ORM."""
+
+    def write(self, batch: list[list[str]]) -> None:
+        overlap = self.project.overlap
+        items, labels_per_item = [], []
+        for parts in batch:
+            ext, priority, data, meta, _ = parts
+            labels = self.labels_of(parts)
+            labels_per_item.append(labels)
+            items.append(
+                Item(
+                    project=self.project,
+                    external_id=importer.unescape(ext),
+                    priority=int(priority),
+                    data=json.loads(importer.unescape(data)),
+                    meta=json.loads(importer.unescape(meta)),
+                    n_done=len(labels),
+                )
+            )
+        Item.objects.bulk_create(items)
+        annotations = []
+        for item, labels in zip(items, labels_per_item, strict=True):
+            self.labels += len(labels)
+            self.complete += bool(labels) and len(labels) >= overlap
+            annotations.extend(
+                Annotation(
+                    project=self.project,
+                    item=item,
+                    rater_id=self.raters[label["rater"]],
+                    value=label["value"],
+                    idempotency_key=f"{self.key_prefix}{item.pk}",
+                )
+                for label in labels
+            )
+        Annotation.objects.bulk_create(annotations)
+        self.created += len(items)
 
 
 def items_insert(*, project: Project, records, skip_ids=frozenset()) -> tuple[int, int]:
-    """Insert validated records in batches and keep the project's item count.
+    """Insert records (dicts shaped like the lines of an import file) after checking each.
 
+    For code that builds items itself (the demo seed, tests); files go through import_run.
     Call inside a transaction when all-or-nothing matters. Returns (created, duplicates).
     """
-    created = duplicates = 0
-    batch: list[Item] = []
-    for record in records:
-        if record.external_id is not None and record.external_id in skip_ids:
-            duplicates += 1
-            continue
-        batch.append(
-            Item(
-                project=project,
-                data=record.data,
-                priority=record.priority,
-                external_id=record.external_id,
-                meta=record.meta,
-            )
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
+        lines = io.BytesIO(
+            b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
         )
-        if len(batch) >= BATCH:
-            Item.objects.bulk_create(batch)
-            created += len(batch)
-            batch = []
-    if batch:
-        Item.objects.bulk_create(batch)
-        created += len(batch)
-    Project.objects.filter(pk=project.pk).update(n_items=F("n_items") + created)
-    return created, duplicates
+        checked = importer.import_validate(lines, "jsonl", project.kind, project.schema, spool)
+        if checked.errors:
+            first = checked.errors[0]
+            raise schemas.SchemaError(f"record {first.line}: {first.field}", first.message)
+        spool.seek(0)
+        raters = external_raters_ensure(names=checked.raters)
+        result = spool_write(project=project, spool=spool, skip_ids=skip_ids, raters=raters)
+        return result["created"], result["duplicates"]
 
 
-def _import_finish(job: ImportJob, *, errors=(), created=0, duplicates=0) -> None:
+def _import_finish(
+    job: ImportJob, *, errors=(), n_records=0, created=0, duplicates=0, labels=0
+) -> None:
     job.errors = [e.as_dict() for e in errors]
     job.status = ImportJob.Status.FAILED if errors else ImportJob.Status.DONE
-    job.n_created, job.n_duplicates = created, duplicates
+    job.n_records = n_records
+    job.n_created, job.n_duplicates, job.n_labels = created, duplicates, labels
+    job.n_saved = created
     job.bytes_read = job.size_bytes
     job.finished_at = timezone.now()
     job.save(
-        update_fields=["errors", "status", "n_created", "n_duplicates", "bytes_read", "finished_at"]
+        update_fields=[
+            "errors",
+            "status",
+            "n_records",
+            "n_created",
+            "n_duplicates",
+            "n_labels",
+            "n_saved",
+            "bytes_read",
+            "finished_at",
+        ]
     )
 
 
 def _existing_external_ids(project: Project, ids: set[str]) -> set[str]:
     found: set[str] = set()
+    if not ids or not Item.objects.filter(project=project, external_id__isnull=False).exists():
+        return found
     pending = list(ids)
     for start in range(0, len(pending), 5000):
         chunk = pending[start : start + 5000]
@@ -232,96 +529,57 @@ def _existing_external_ids(project: Project, ids: set[str]) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
-class ItemRecord:
-    line: int
-    data: dict
-    external_id: str | None
-    priority: int
-    meta: dict
+# --- Export -------------------------------------------------------------------------------
 
 
-def _records(
-    fh, fmt: str, project: Project, errors: list, job: ImportJob | None = None
-) -> Iterator[ItemRecord]:
-    """Yield valid records; append an ImportError_ for each bad line and go on.
+def export_create(*, project: Project, user, options: ExportOptions) -> ExportJob:
+    """Queue an export to a file; export_run writes it with progress."""
+    options.check(project)
+    job = ExportJob.objects.create(
+        project=project,
+        created_by=user,
+        format=options.format,
+        options={"annotations": options.annotations, "ties": options.ties},
+        n_total=project.n_items,
+    )
+    from tasks.jobs import export_run
 
-    Reads line by line from the binary file, so memory stays flat whatever the size.
-    With a job, progress (bytes read) is saved every few thousand lines.
-    """
-    kind, schema = project.kind, project.schema
-    rows = _jsonl_rows(fh, errors) if fmt == "jsonl" else _csv_rows(fh, errors)
-    for line_no, raw, n_bytes in rows:
-        try:
-            data, external_id, priority, meta = schemas.item_validate(kind, raw, schema)
-        except schemas.SchemaError as exc:
-            errors.append(ImportError_(line_no, exc.field, exc.message))
-            continue
-        if job is not None and line_no % 5000 == 0:
-            ImportJob.objects.filter(pk=job.pk).update(bytes_read=n_bytes)
-        yield ItemRecord(line_no, data, external_id, priority, meta)
+    enqueue(export_run, job.pk)
+    return job
 
 
-def _jsonl_rows(fh, errors: list) -> Iterator[tuple[int, object, int]]:
-    n_bytes = 0
-    max_bytes = settings.VOX_IMPORT_MAX_ITEM_BYTES
-    for line_no, raw in enumerate(fh, start=1):
-        n_bytes += len(raw)
-        if not raw.strip():
-            continue
-        if len(raw) > max_bytes:
-            errors.append(
-                ImportError_(
-                    line_no,
-                    "(line)",
-                    f"is {len(raw):,} bytes; the limit is "
-                    f"{max_bytes:,} (VOX_IMPORT_MAX_ITEM_BYTES)",
-                )
-            )
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            errors.append(
-                ImportError_(line_no, "(line)", f"is not valid UTF-8 at byte {exc.start}")
-            )
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append(
-                ImportError_(
-                    line_no, "(line)", f"is not valid JSON: {exc.msg} at column {exc.colno}"
-                )
-            )
-            continue
-        yield line_no, record, n_bytes
+def export_run(*, job_id: int) -> None:
+    """Write the export to a file under MEDIA_ROOT/exports. Safe to run twice."""
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.RUNNING)
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("project").get(pk=job_id)
+    options = ExportOptions(format=job.format, **job.options)
+    name = (
+        f"exports/project-{job.project_id}/vox-{job.project_id}-{job.pk}-{options.filename_suffix}"
+    )
+    path = Path(default_storage.path(name))
+    path.parent.mkdir(parents=True, exist_ok=True)
 
+    def progress(n_done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(n_done=n_done)
 
-def _csv_rows(fh, errors: list) -> Iterator[tuple[int, object, int]]:
-    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-    reader = csv.DictReader(text)
     try:
-        for row in reader:
-            line_no = reader.line_num
-            if None in row:
-                errors.append(ImportError_(line_no, "(line)", "has more cells than the header"))
-                continue
-            record = {k: v for k, v in row.items() if k is not None}
-            if "priority" in record:
-                try:
-                    record["priority"] = int(record["priority"] or 0)
-                except ValueError:
-                    errors.append(ImportError_(line_no, "priority", "must be an integer"))
-                    continue
-            if record.get("external_id") == "":
-                record.pop("external_id")
-            yield line_no, record, fh.tell() if fh.seekable() else 0
-    except UnicodeDecodeError as exc:
-        errors.append(
-            ImportError_(reader.line_num + 1, "(line)", f"is not valid UTF-8 at byte {exc.start}")
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            for piece in export_stream(job.project, options, progress=progress):
+                out.write(piece)
+    except OperationalError:
+        raise  # the job retries; the run stays claimed as running
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
-    except csv.Error as exc:
-        errors.append(ImportError_(reader.line_num, "(line)", f"is not valid CSV: {exc}"))
-    finally:
-        text.detach()
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE,
+        file=name,
+        size_bytes=path.stat().st_size,
+        finished_at=timezone.now(),
+    )

@@ -1,67 +1,199 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tasks import schema as schemas
-from tasks.export import export_jsonl
-from tasks.forms import ImportForm, MemberAddForm, ProjectCreateForm
+from tasks.export import FORMATS, ExportOptions, ExportRefused, export_jsonl, export_stream
+from tasks.forms import (
+    ExportForm,
+    GuidelineForm,
+    ImportForm,
+    MemberAddForm,
+    ProjectForm,
+    field_label,
+    schema_from_post,
+)
 from tasks.markdown import render_markdown
 from tasks.selectors import (
     annotations_by_rater,
+    export_for_manager,
+    guideline_ack_status,
     guideline_current,
     guideline_pending_for,
     import_for_manager,
     project_for_manager,
     project_for_user,
-    project_list_for_user,
+    project_list_with_roles,
     project_members,
-    project_role,
     user_can_create_projects,
 )
 from tasks.services import (
     ImportRejected,
+    export_create,
     guideline_ack,
+    guideline_publish,
+    import_cancel,
+    import_commit,
     import_create,
+    import_preview,
     membership_add,
     project_create,
+    project_update,
 )
+
+BY_RATER_INLINE_MAX = 100_000
 
 
 @login_required
 def home(request):
-    projects = [(p, project_role(request.user, p)) for p in project_list_for_user(request.user)]
     return render(
         request,
         "tasks/home.html",
         {
-            "projects": projects,
+            "projects": project_list_with_roles(request.user),
             "can_create": user_can_create_projects(request.user),
         },
     )
+
+
+# --- Project and schema editor --------------------------------------------------------------
+
+
+def _schema_defaults(kind: str) -> dict:
+    try:
+        return schemas.schema_validate(kind, {})
+    except schemas.SchemaError:
+        return {}  # choice kinds have no default choices
+
+
+def _schema_context(kind: str, schema: dict | None, *, locked_kind: bool = False) -> dict:
+    schema = {**_schema_defaults(kind), **(schema or {})}
+    choices = list(schema.get("choices") or [])
+    if kind in (schemas.SINGLE_CHOICE, schemas.MULTI_CHOICE) and len(choices) < 2:
+        choices += [{}] * (2 - len(choices))
+    dimensions = list(schema.get("dimensions") or [{"name": "rating", "label": "Rating"}])
+    return {
+        "kind": kind,
+        "kinds": schemas.KIND_LABELS.items(),
+        "s": schema,
+        "choices": choices,
+        "dimensions": dimensions,
+        "flags": list(schema.get("flags") or []),
+        "locked_kind": locked_kind,
+        "strength_modes": [
+            ("none", "No strength"),
+            ("labels", "Slightly / clearly / much better"),
+            ("scale", "A −3..+3 scale"),
+        ],
+        "rationale_modes": [
+            ("none", "No rationale"),
+            ("optional", "Optional"),
+            ("required", "Required"),
+        ],
+    }
+
+
+def _schema_error(form, exc: schemas.SchemaError) -> None:
+    form.add_error(None, f"{field_label(exc.field)}: {exc.message}")
 
 
 @login_required
 def project_new(request):
     if not user_can_create_projects(request.user):
         raise Http404
-    form = ProjectCreateForm(request.POST or None)
+    form = ProjectForm(request.POST or None)
+    kind = request.POST.get("kind") or request.GET.get("kind") or schemas.SINGLE_CHOICE
+    if kind not in schemas.KINDS:
+        kind = schemas.SINGLE_CHOICE
+    schema = schema_from_post(kind, request.POST) if request.method == "POST" else None
     if request.method == "POST" and form.is_valid():
         try:
             project = project_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
-                kind=schemas.SINGLE_CHOICE,
-                schema={"choices": form.cleaned_data["choices"]},
+                kind=kind,
+                schema=schema,
                 instructions=form.cleaned_data["instructions"],
                 overlap=form.cleaned_data["overlap"],
             )
         except schemas.SchemaError as exc:
-            form.add_error(None, str(exc))
+            _schema_error(form, exc)
         else:
             return redirect("tasks:project-detail", project_id=project.pk)
-    return render(request, "tasks/project-new.html", {"form": form})
+    return render(
+        request,
+        "tasks/project-form.html",
+        {"form": form, "project": None, **_schema_context(kind, schema)},
+    )
+
+
+@login_required
+def project_settings(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    started = project.n_annotations > 0
+    if request.method == "POST":
+        form = ProjectForm(request.POST)
+        kind = request.POST.get("kind") or project.kind
+        schema = schema_from_post(kind, request.POST)
+        if form.is_valid():
+            try:
+                project_update(
+                    project=project,
+                    kind=kind,
+                    schema=schema,
+                    name=form.cleaned_data["name"],
+                    instructions=form.cleaned_data["instructions"],
+                    overlap=form.cleaned_data["overlap"],
+                )
+            except schemas.SchemaError as exc:
+                _schema_error(form, exc)
+            else:
+                messages.success(request, "Project settings saved.")
+                return redirect("tasks:project-detail", project_id=project.pk)
+    else:
+        form = ProjectForm(
+            initial={
+                "name": project.name,
+                "kind": project.kind,
+                "instructions": project.instructions,
+                "overlap": project.overlap,
+            }
+        )
+        kind, schema = project.kind, project.schema
+    return render(
+        request,
+        "tasks/project-form.html",
+        {
+            "form": form,
+            "project": project,
+            "started": started,
+            **_schema_context(kind, schema, locked_kind=project.n_items > 0),
+        },
+    )
+
+
+@login_required
+def schema_fields(request):
+    """The schema editor's fields for one kind (swapped in when the kind changes)."""
+    kind = request.GET.get("kind")
+    if kind not in schemas.KINDS:
+        raise Http404
+    return render(request, "tasks/project-form.html#schema-fields", _schema_context(kind, None))
+
+
+@login_required
+def schema_row(request):
+    """One blank row of a repeated group: a choice, a Likert dimension or a pairwise flag."""
+    row = request.GET.get("row")
+    if row not in ("choice", "dimension", "flag"):
+        raise Http404
+    return render(request, f"tasks/project-form.html#{row}-row", {"row": {}})
 
 
 @login_required
@@ -73,11 +205,30 @@ def project_detail(request, project_id):
         {
             "project": project,
             "members": project_members(project),
-            "by_rater": annotations_by_rater(project),
-            "imports": project.imports.all()[:10],
+            "guideline": guideline_current(project),
+            "imports": project.imports.exclude(status="cancelled")[:10],
+            "exports": project.exports.all()[:5],
             "member_form": MemberAddForm(),
             "import_form": ImportForm(),
+            "export_form": ExportForm(),
+            "preference_ok": project.kind in (schemas.PAIRWISE, schemas.RANKING),
+            # Counting a big project's annotations per rater takes a while: then the table
+            # loads after the page, which renders from kept counters alone.
+            "by_rater": annotations_by_rater(project)
+            if project.n_annotations <= BY_RATER_INLINE_MAX
+            else None,
         },
+    )
+
+
+@login_required
+def project_by_rater(request, project_id):
+    """Per-annotator counts, loaded after the page so a big project's page renders at once."""
+    project = project_for_manager(request.user, project_id)
+    return render(
+        request,
+        "tasks/project-detail.html#by-rater",
+        {"project": project, "by_rater": annotations_by_rater(project)},
     )
 
 
@@ -98,21 +249,62 @@ def member_add(request, project_id):
     return redirect("tasks:project-detail", project_id=project.pk)
 
 
+# --- Import ---------------------------------------------------------------------------------
+
+
 @require_POST
 @login_required
 def import_new(request, project_id):
     project = project_for_manager(request.user, project_id)
     form = ImportForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            import_create(project=project, user=request.user, upload=form.cleaned_data["file"])
-        except ImportRejected as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "Import started. You can leave this page; it goes on.")
-    else:
+    if not form.is_valid():
         messages.error(request, "Choose a file to import.")
-    return redirect("tasks:project-detail", project_id=project.pk)
+        return redirect("tasks:project-detail", project_id=project.pk)
+    try:
+        job = import_create(
+            project=project, user=request.user, upload=form.cleaned_data["file"], preview=True
+        )
+    except ImportRejected as exc:
+        messages.error(request, str(exc))
+        return redirect("tasks:project-detail", project_id=project.pk)
+    return redirect("tasks:import-preview", import_id=job.pk)
+
+
+@login_required
+def import_preview_page(request, import_id):
+    job = import_for_manager(request.user, import_id)
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            import_cancel(job=job)
+            messages.info(request, f"Import of {job.filename} cancelled; nothing was saved.")
+        else:
+            import_commit(job=job)
+            messages.success(request, "Import started. You can leave this page; it goes on.")
+        return redirect("tasks:project-detail", project_id=job.project_id)
+    if job.status != job.Status.PREVIEW:
+        return redirect("tasks:project-detail", project_id=job.project_id)
+    preview = import_preview(job=job)
+    fields = [f["field"] for f in preview["fields"]]
+    rows = [
+        {
+            "line": r["line"],
+            "cells": [_preview_cell(r["record"], f) for f in fields],
+        }
+        for r in preview["rows"]
+    ]
+    return render(
+        request,
+        "tasks/import-preview.html",
+        {"job": job, "project": job.project, "preview": preview, "rows": rows},
+    )
+
+
+def _preview_cell(record, field: str) -> str:
+    if not isinstance(record, dict) or field not in record:
+        return "—"
+    value = record[field]
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= 160 else text[:160] + "…"
 
 
 @login_required
@@ -121,12 +313,82 @@ def import_status(request, import_id):
     return render(request, "tasks/project-detail.html#import-row", {"job": job})
 
 
+# --- Export ---------------------------------------------------------------------------------
+
+
+def _export_response(project, options: ExportOptions):
+    ext, content_type = FORMATS[options.format]
+    response = StreamingHttpResponse(export_stream(project, options), content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="vox-project-{project.pk}-{options.filename_suffix}"'
+    )
+    return response
+
+
 @login_required
 def project_export(request, project_id):
+    """Every item with its raw annotations, as JSON lines, streamed."""
     project = project_for_manager(request.user, project_id)
     response = StreamingHttpResponse(export_jsonl(project), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="vox-project-{project.pk}.jsonl"'
     return response
+
+
+@login_required
+def export_download_now(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        raise Http404
+    try:
+        options = form.options()
+        options.check(project)
+    except ExportRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("tasks:project-detail", project_id=project.pk)
+    return _export_response(project, options)
+
+
+@require_POST
+@login_required
+def export_new(request, project_id):
+    """Small projects download at once; large ones become a job with a progress bar."""
+    project = project_for_manager(request.user, project_id)
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an export format.")
+        return redirect("tasks:project-detail", project_id=project.pk)
+    try:
+        options = form.options()
+        options.check(project)
+    except ExportRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("tasks:project-detail", project_id=project.pk)
+    if project.n_items <= settings.VOX_EXPORT_STREAM_MAX_ITEMS:
+        query = urlencode({k: v for k, v in form.cleaned_data.items() if v not in (False, None)})
+        return redirect(reverse("tasks:export-now", args=[project.pk]) + "?" + query)
+    export_create(project=project, user=request.user, options=options)
+    messages.success(request, "Export started. You can leave this page; the file will wait here.")
+    return redirect("tasks:project-detail", project_id=project.pk)
+
+
+@login_required
+def export_status(request, export_id):
+    job = export_for_manager(request.user, export_id)
+    return render(request, "tasks/project-detail.html#export-row", {"job": job})
+
+
+@login_required
+def export_file(request, export_id):
+    job = export_for_manager(request.user, export_id)
+    if job.status != job.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    )
+
+
+# --- Guidelines -----------------------------------------------------------------------------
 
 
 @login_required
@@ -144,7 +406,73 @@ def guideline_read(request, project_id):
             "project": project,
             "guideline": guideline,
             "body": render_markdown(guideline.body) if guideline else "",
+            "examples": _examples(project, guideline),
             "pending": guideline is not None
             and guideline_pending_for(request.user, project) is not None,
         },
     )
+
+
+def _examples(project, guideline) -> list[dict]:
+    if guideline is None:
+        return []
+    return [
+        {"value": value, "label": label, "html": render_markdown(guideline.examples[value])}
+        for value, label in schemas.label_options(project.kind, project.schema)
+        if value in guideline.examples
+    ]
+
+
+@login_required
+def guideline_edit(request, project_id):
+    """Write and publish a new version, with worked examples; see who has acknowledged."""
+    project = project_for_manager(request.user, project_id)
+    current = guideline_current(project)
+    options = schemas.label_options(project.kind, project.schema)
+    if request.method == "POST":
+        form = GuidelineForm(request.POST)
+        examples = {value: request.POST.get(f"example_{value}", "") for value, _ in options}
+        if form.is_valid():
+            try:
+                guideline = guideline_publish(
+                    project=project,
+                    user=request.user,
+                    body=form.cleaned_data["body"],
+                    examples=examples,
+                )
+            except schemas.SchemaError as exc:
+                _schema_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Version {guideline.version} published. Annotators confirm it before "
+                    "their next item.",
+                )
+                return redirect("tasks:guideline-edit", project_id=project.pk)
+    else:
+        form = GuidelineForm(initial={"body": current.body if current else ""})
+        examples = dict(current.examples) if current else {}
+    return render(
+        request,
+        "tasks/guideline-edit.html",
+        {
+            "project": project,
+            "form": form,
+            "current": current,
+            "options": [
+                {"value": v, "label": label, "text": examples.get(v, "")} for v, label in options
+            ],
+            "acks": guideline_ack_status(project, current),
+            "preview": render_markdown(form["body"].value() or ""),
+        },
+    )
+
+
+@require_POST
+@login_required
+def guideline_preview(request, project_id):
+    project_for_manager(request.user, project_id)
+    text = request.POST.get("body") or next(
+        (v for k, v in request.POST.items() if k.startswith("example_")), ""
+    )
+    return render(request, "tasks/guideline-edit.html#preview", {"preview": render_markdown(text)})

@@ -15,7 +15,7 @@ from django.db import transaction
 from raters.models import Membership
 from tasks import schema as schemas
 from tasks.models import Item, Project
-from tasks.services import ItemRecord, items_insert, membership_add, project_create
+from tasks.services import items_insert, membership_add, project_create
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 RTE_NAME = "RTE: does the premise entail the hypothesis?"
@@ -107,39 +107,34 @@ class Command(BaseCommand):
 
 def _rte_records():
     with open(DEMO_DIR / "rte" / "items.jsonl", encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
+        for line in fh:
             row = json.loads(line)
             # The expert label and the original crowd labels stay out of the item: raters
             # must never see them. Crowd labels are kept in meta for aggregation demos.
-            yield ItemRecord(
-                line=line_no,
-                external_id=row["item_id"],
-                priority=0,
-                data={"premise": row["premise"], "hypothesis": row["hypothesis"]},
-                meta={
+            yield {
+                "external_id": row["item_id"],
+                "premise": row["premise"],
+                "hypothesis": row["hypothesis"],
+                "meta": {
                     "source": "Snow et al. 2008 via CrowdTruth",
                     "rte_task": row["rte_task"],
                     "gold_label": row["gold_label"],
                     "crowd_labels": row["annotations"],
                 },
-            )
+            }
 
 
 def _pandalm_records():
     with open(DEMO_DIR / "pandalm" / "comparisons.jsonl", encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
+        for line in fh:
             row = json.loads(line)
             prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
-            yield ItemRecord(
-                line=line_no,
-                external_id=row["comparison_id"],
-                priority=0,
-                data={
-                    "prompt": prompt,
-                    "response_a": row["response_a"],
-                    "response_b": row["response_b"],
-                },
-                meta={
+            yield {
+                "external_id": row["comparison_id"],
+                "prompt": prompt,
+                "response_a": row["response_a"],
+                "response_b": row["response_b"],
+                "meta": {
                     "source": "PandaLM test set",
                     "machine_generated": True,
                     "model_a": row["model_a"],
@@ -147,4 +142,4 @@ def _pandalm_records():
                     "category": row["category"],
                     "human_labels": row["annotations"],
                 },
-            )
+            }

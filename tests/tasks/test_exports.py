@@ -1,0 +1,234 @@
+"""Exports: vote counts, preference pairs, CSV formula neutralisation, gold marking, jobs,
+and that nothing an annotator can fetch contains an export."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotation.models import Annotation
+from tasks.export import ExportOptions, export_stream, neutralise
+from tasks.models import Item
+from tasks.services import items_insert, project_create
+
+
+def text(project, **options):
+    return "".join(export_stream(project, ExportOptions(**options)))
+
+
+def labelled(manager, kind, schema, records, overlap=3):
+    project = project_create(user=manager, name=kind, kind=kind, schema=schema, overlap=overlap)
+    items_insert(project=project, records=records)
+    project.refresh_from_db()
+    return project
+
+
+def votes(*choices, **extra):
+    return [{"rater": f"r{i}", "value": {"choice": c, **extra}} for i, c in enumerate(choices)]
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_csv_cells_that_start_a_formula_are_neutralised(manager, value):
+    project = labelled(
+        manager,
+        "single_choice",
+        {"choices": ["yes", "no"]},
+        [
+            {
+                "text": value,
+                "note": "plain",
+                "external_id": "=cmd|' /C calc'!A0",
+                "labels": [{"rater": "c1", "value": "yes"}],
+            }
+        ],
+    )
+    (row,) = list(csv.DictReader(io.StringIO(text(project, format="items_csv"))))
+    assert row["text"] == "'" + value and row["external_id"] == "'=cmd|' /C calc'!A0"
+    assert row["note"] == "plain" and row["votes:yes"] == "1" and row["votes:no"] == "0"
+    assert neutralise("safe") == "safe"
+
+
+def test_item_rows_carry_the_soft_distribution_and_every_raw_annotation(manager):
+    project = labelled(
+        manager,
+        "pairwise",
+        {"allow_tie": True},
+        [{"prompt": "p", "response_a": "a", "response_b": "b", "labels": votes("A", "A", "tie")}],
+    )
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert row["votes"] == {"A": 2, "tie": 1} and row["n_annotations"] == 3
+    raw = row["annotations"][0]
+    assert raw["rater"] == "ext:r0" and raw["created_at"].endswith("Z")
+    assert set(raw) == {"rater", "value", "created_at", "duration_ms", "guideline_version"}
+    (slim,) = [json.loads(line) for line in text(project, annotations=False).splitlines()]
+    assert "annotations" not in slim and slim["votes"] == row["votes"]
+
+
+def test_pairwise_preferences_give_chosen_and_rejected_with_margin_and_agreement(manager):
+    project = labelled(
+        manager,
+        "pairwise",
+        {"allow_tie": True, "strength": "labels"},
+        [
+            {
+                "external_id": "win-b",
+                "prompt": "p1",
+                "response_a": "a1",
+                "response_b": "b1",
+                "labels": [
+                    {"rater": "r1", "value": {"choice": "B", "strength": 3}},
+                    {"rater": "r2", "value": {"choice": "B", "strength": 1}},
+                    {"rater": "r3", "value": {"choice": "A", "strength": 1}},
+                ],
+            },
+            {
+                "external_id": "tied",
+                "prompt": "p2",
+                "response_a": "a2",
+                "response_b": "b2",
+                "labels": [
+                    {"rater": "r1", "value": {"choice": "A", "strength": 1}},
+                    {"rater": "r2", "value": {"choice": "B", "strength": 1}},
+                ],
+            },
+            {"external_id": "unlabelled", "prompt": "p3", "response_a": "a3", "response_b": "b3"},
+        ],
+    )
+    rows = [json.loads(line) for line in text(project, format="preference_jsonl").splitlines()]
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["prompt"], row["chosen"], row["rejected"]) == ("p1", "b1", "a1")
+    assert row["margin"] == 1.0  # (3 + 1 - 1) / 3
+    assert (row["agreement"], row["n_raters"], row["external_id"]) == (0.6667, 3, "win-b")
+    marked = [
+        json.loads(line)
+        for line in text(project, format="preference_jsonl", ties="mark").splitlines()
+    ]
+    assert [(r["external_id"], r["tie"]) for r in marked] == [("win-b", False), ("tied", True)]
+
+
+def test_ranking_preferences_come_from_every_ordered_pair(manager):
+    project = labelled(
+        manager,
+        "ranking",
+        {"allow_ties": True},
+        [
+            {
+                "prompt": "p",
+                "responses": ["x", "y", "z"],
+                "labels": [
+                    {"rater": "r1", "value": {"ranking": [[2], [0], [1]]}},
+                    {"rater": "r2", "value": {"ranking": [[2], [0, 1]]}},
+                ],
+            }
+        ],
+    )
+    rows = [json.loads(line) for line in text(project, format="preference_jsonl").splitlines()]
+    pairs = {(r["chosen"], r["rejected"]): r for r in rows}
+    assert set(pairs) == {("z", "x"), ("z", "y"), ("x", "y")}
+    assert pairs[("z", "x")]["agreement"] == 1.0 and pairs[("x", "y")]["agreement"] == 0.5
+    assert pairs[("z", "y")]["margin"] == 1.5
+
+
+def test_a_preference_file_needs_a_pairwise_or_ranking_project(project, manager):
+    client = APIClient()
+    client.force_authenticate(manager)
+    response = client.get(f"/api/projects/{project.pk}/export/?type=preference_jsonl")
+    assert response.status_code == 400 and "pairwise or ranking" in str(response.data)
+
+
+def test_gold_items_are_marked_in_manager_exports(project, manager):
+    items_insert(project=project, records=[{"text": "live"}, {"text": "gold"}])
+    Item.objects.filter(data__text="gold").update(is_gold=True)
+    rows = {
+        json.loads(line)["data"]["text"]: json.loads(line) for line in text(project).splitlines()
+    }
+    assert rows["gold"]["is_gold"] is True and rows["live"]["is_gold"] is False
+    (csv_gold,) = [
+        r
+        for r in csv.DictReader(io.StringIO(text(project, format="items_csv")))
+        if r["text"] == "gold"
+    ]
+    assert csv_gold["is_gold"] == "true"
+
+
+def test_a_large_export_runs_as_a_job_with_progress_and_a_file(
+    project, manager, settings, client, django_capture_on_commit_callbacks
+):
+    settings.VOX_EXPORT_STREAM_MAX_ITEMS = 1
+    items_insert(project=project, records=[{"text": f"t{i}"} for i in range(3)])
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tasks:export-new", args=[project.pk]),
+            {"format": "items_csv", "annotations": "on", "ties": "exclude"},
+        )
+    assert response.status_code == 302
+    job = project.exports.get()
+    assert (job.status, job.n_done, job.n_total, job.percent) == ("done", 3, 3, 100)
+    row = client.get(reverse("tasks:export-status", args=[job.pk]))
+    assert "hx-trigger" not in row.content.decode() and "Download" in row.content.decode()
+    body = b"".join(client.get(reverse("tasks:export-file", args=[job.pk])).streaming_content)
+    assert body.decode().startswith("item_id,external_id,is_gold,text")
+    api = APIClient()
+    api.force_authenticate(manager)
+    detail = api.get(f"/api/exports/{job.pk}/").data
+    assert detail["download"] == f"/api/exports/{job.pk}/file/"
+
+
+def test_a_small_export_from_the_form_downloads_at_once(project, manager, client):
+    items_insert(project=project, records=[{"text": "t"}])
+    client.force_login(manager)
+    response = client.post(
+        reverse("tasks:export-new", args=[project.pk]), {"format": "items_jsonl", "ties": "exclude"}
+    )
+    download = client.get(response["Location"])
+    row = json.loads(b"".join(download.streaming_content))
+    assert row["data"] == {"text": "t"} and "annotations" not in row
+
+
+def test_nothing_an_annotator_or_outsider_can_fetch_holds_an_export_or_gold(
+    project, manager, rater, outsider, client, django_capture_on_commit_callbacks
+):
+    items_insert(project=project, records=[{"text": "gold"}])
+    Item.objects.update(is_gold=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        from tasks.services import export_create
+
+        job = export_create(project=project, user=manager, options=ExportOptions())
+    for user in (rater, outsider):
+        client.force_login(user)
+        for url in (
+            reverse("tasks:project-export", args=[project.pk]),
+            reverse("tasks:export-now", args=[project.pk]) + "?format=items_jsonl&ties=exclude",
+            reverse("tasks:export-status", args=[job.pk]),
+            reverse("tasks:export-file", args=[job.pk]),
+            reverse("tasks:project-detail", args=[project.pk]),
+        ):
+            assert client.get(url).status_code == 404, url
+        assert client.post(reverse("tasks:export-new", args=[project.pk])).status_code == 404
+        api = APIClient()
+        api.force_authenticate(user)
+        for url in (
+            f"/api/projects/{project.pk}/export/",
+            f"/api/projects/{project.pk}/items/",
+            f"/api/exports/{job.pk}/",
+            f"/api/exports/{job.pk}/file/",
+        ):
+            assert api.get(url).status_code == 404, url
+        assert api.post(f"/api/projects/{project.pk}/exports/").status_code == 404
+
+
+def test_exports_read_a_chunk_of_items_in_a_fixed_number_of_queries(
+    project, manager, django_assert_max_num_queries
+):
+    items_insert(
+        project=project,
+        records=[{"text": f"t{i}", "labels": [{"rater": "c1", "value": "yes"}]} for i in range(30)],
+    )
+    assert Annotation.objects.count() == 30
+    with django_assert_max_num_queries(5):
+        assert len(text(project).splitlines()) == 30
