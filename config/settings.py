@@ -130,7 +130,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("VOX_JOB_VISIBILITY_S", 3600)}
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
+    "aggregation-schedule": {
+        "task": "aggregation.jobs.aggregation_schedule",
+        "schedule": float(env_int("VOX_AGGREGATION_SCHEDULE_S", 900, minimum=10)),
+    },
 }
+# A running aggregation whose heartbeat is older than this is presumed lost with its worker,
+# and a redelivered job may take it over, up to VOX_AGGREGATION_MAX_ATTEMPTS deliveries.
+VOX_AGGREGATION_STALE_S = env_int("VOX_AGGREGATION_STALE_S", 300, minimum=1)
+VOX_AGGREGATION_MAX_ATTEMPTS = env_int("VOX_AGGREGATION_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
