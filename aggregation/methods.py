@@ -268,7 +268,13 @@ def _fit_likert(schema, arrays, method, params):
         if method == "bias_corrected":
             kw = {k: params[k] for k in ("max_iter", "tol") if k in params}
             bc = numeric.bias_corrected_mean(
-                item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, **kw
+                item_idx,
+                rater_idx,
+                rating,
+                n_items=n_items,
+                n_raters=n_raters,
+                n_levels=scale,
+                **kw,
             )
             corrected = bc.mean + 1.0
             dim_stats.update(n_iter=int(bc.n_iter), converged=bool(bc.converged))
