@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 Status = AggregationRun.Status
 Phase = AggregationRun.Phase
 
-# Parameters only the test suite sets (the API refuses them): sleep this long while fitting,
-# so that a test can kill the worker mid-run.
+# A parameter only the test suite sets (the API refuses it): on the first delivery, sleep this
+# long while fitting (heartbeating), so that a test can kill the worker mid-run.
 TEST_DELAY = "_test_delay_s"
 
 
@@ -217,7 +217,10 @@ def aggregation_run_execute(*, run_id: int) -> None:
             heartbeat_at__lt=timezone.now() - timedelta(seconds=settings.VOX_AGGREGATION_STALE_S)
         )
         if stuck.exists():
-            _fail(run_id, f"the worker was lost {_max_attempts()} times while running this run")
+            _fail(
+                run_id,
+                f"the worker running it was lost; gave up after {_max_attempts()} attempt(s)",
+            )
         return
     run = AggregationRun.objects.select_related("project").get(pk=run_id)
     try:
@@ -243,6 +246,8 @@ def _execute(run: AggregationRun) -> None:
     t0 = time.perf_counter()
     params = dict(run.parameters)
     delay = float(params.pop(TEST_DELAY, 0) or 0)
+    if run.attempts > 1:
+        delay = 0.0  # the delay stands for a worker lost mid-run; its redelivery runs through
     if project.kind == schemas.RANKING:
         rows = list(project_annotations_rows(project))
         timings["load_s"] = round(time.perf_counter() - t0, 3)

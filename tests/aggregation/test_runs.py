@@ -131,7 +131,7 @@ def test_a_run_lost_with_its_worker_too_often_is_marked_failed(project, labelled
     aggregation_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed"
-    assert "worker was lost 3 times" in run.error
+    assert "gave up after 3 attempt" in run.error
 
 
 def test_a_stale_run_is_taken_over_by_the_redelivered_job(project, labelled, settings):
