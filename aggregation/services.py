@@ -199,7 +199,7 @@ def _fail(run_id: int, reason: str) -> None:
     )
 
 
-def aggregation_run_execute(*, run_id: int) -> None:
+def aggregation_run_execute(*, run_id: int, then_score: bool = True) -> None:
     """Run one aggregation; harmless when delivered twice or after a lost worker.
 
     1. Claim the run with a filtered update; a finished run, or one a live worker holds,
@@ -208,7 +208,8 @@ def aggregation_run_execute(*, run_id: int) -> None:
     2. Load the project's non-gold annotations into arrays and fit.
     3. In one transaction: write the results, make the run current, mark it done.
     Errors in the data or the fit mark the run failed with the reason; database outages
-    put it back in the queue and re-raise, so the job's retry picks it up.
+    put it back in the queue and re-raise, so the job's retry picks it up. A finished run
+    enqueues the rater-scoring job unless ``then_score`` is False.
     """
     if not _claim(run_id):
         stuck = AggregationRun.objects.filter(
@@ -234,9 +235,10 @@ def aggregation_run_execute(*, run_id: int) -> None:
         logger.exception("aggregation run %s failed", run_id)
         _fail(run_id, f"{type(exc).__name__}: {exc}")
         return
-    from aggregation import jobs
+    if then_score:
+        from aggregation import jobs
 
-    enqueue(jobs.rater_scores_compute, run.project_id)
+        enqueue(jobs.rater_scores_compute, run.project_id)
 
 
 def _execute(run: AggregationRun) -> None:
