@@ -117,11 +117,20 @@ def aggregation_run_request(
 
 
 def aggregation_note_new_annotations(project_id: int, n: int = 1) -> None:
-    """Count new annotations and queue a run after every N (the project's setting).
+    """The submit hook: count ``n`` new annotations, after the caller's transaction commits.
 
-    Called by the annotation workflow on every submit, so it costs one UPDATE in the common
-    case; the second, conditional UPDATE claims the threshold so that two concurrent
-    submitters cannot both queue. The queued-run constraint debounces further.
+    Deferred with on_commit so that the counter's row lock is held for one statement, not
+    for the rest of the submit transaction: concurrent submitters of one project would
+    otherwise queue behind each other on this row. Outside a transaction it runs at once.
+    """
+    transaction.on_commit(lambda: aggregation_annotations_count(project_id, n))
+
+
+def aggregation_annotations_count(project_id: int, n: int = 1) -> bool:
+    """Add ``n`` to the project's counter and queue a run once it reaches N; True if queued.
+
+    One UPDATE in the common case; a second, conditional UPDATE claims the threshold so that
+    two concurrent callers cannot both queue. The queued-run constraint debounces further.
     """
     counted = AggregationSettings.objects.filter(project_id=project_id).update(
         pending_annotations=F("pending_annotations") + n
@@ -136,10 +145,13 @@ def aggregation_note_new_annotations(project_id: int, n: int = 1) -> None:
         run_every_annotations__gt=0,
         pending_annotations__gte=F("run_every_annotations"),
     ).update(pending_annotations=0)
-    if fired:
-        project = Project.objects.get(pk=project_id)
-        if project.kind in methods.METHODS_BY_KIND:
-            aggregation_run_request(project=project, trigger=AggregationRun.Trigger.ANNOTATIONS)
+    if not fired:
+        return False
+    project = Project.objects.get(pk=project_id)
+    if project.kind not in methods.METHODS_BY_KIND:
+        return False
+    aggregation_run_request(project=project, trigger=AggregationRun.Trigger.ANNOTATIONS)
+    return True
 
 
 def aggregation_schedule_due() -> int:

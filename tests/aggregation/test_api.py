@@ -2,7 +2,11 @@ import pytest
 from django.urls import reverse
 
 from aggregation.models import AggregationRun
-from aggregation.services import aggregation_note_new_annotations, aggregation_settings_update
+from aggregation.services import (
+    aggregation_annotations_count,
+    aggregation_note_new_annotations,
+    aggregation_settings_update,
+)
 from tests.aggregation.helpers import annotate_table
 from tests.conftest import make_raters
 from tests.factories import ItemFactory
@@ -76,25 +80,42 @@ def test_new_annotations_queue_one_run_per_threshold_and_never_two_queued(
 ):
     aggregation_settings_update(project=project, run_every_annotations=3)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        aggregation_note_new_annotations(project.pk)
-        aggregation_note_new_annotations(project.pk)
+        assert not aggregation_annotations_count(project.pk)
+        assert not aggregation_annotations_count(project.pk)
         assert not AggregationRun.objects.exists()
-        aggregation_note_new_annotations(project.pk)
+        assert aggregation_annotations_count(project.pk)
         assert AggregationRun.objects.filter(status="queued", trigger="annotations").count() == 1
         for _ in range(10):
-            aggregation_note_new_annotations(project.pk)
+            aggregation_annotations_count(project.pk)
     assert AggregationRun.objects.count() == 1
-    assert len(callbacks) == 1
+    assert len(callbacks) == 1  # one job enqueued
+
+
+def test_the_submit_hook_counts_only_after_the_submit_commits(
+    project, labelled, django_capture_on_commit_callbacks
+):
+    aggregation_settings_update(project=project, run_every_annotations=2)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        aggregation_note_new_annotations(project.pk)
+        aggregation_note_new_annotations(project.pk)
+    assert project.aggregation_settings.pending_annotations == 0
+    assert len(callbacks) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    run = AggregationRun.objects.get()
+    assert run.trigger == "annotations" and run.status == "done"
 
 
 def test_the_counter_is_kept_without_a_settings_row_and_zero_turns_it_off(
     project, labelled, django_capture_on_commit_callbacks
 ):
-    aggregation_note_new_annotations(project.pk, n=499)
+    aggregation_annotations_count(project.pk, n=499)
+    assert project.aggregation_settings.pending_annotations == 499
     assert not AggregationRun.objects.exists()
     aggregation_settings_update(project=project, run_every_annotations=0)
     with django_capture_on_commit_callbacks(execute=False):
-        aggregation_note_new_annotations(project.pk, n=10_000)
+        aggregation_annotations_count(project.pk, n=10_000)
     assert not AggregationRun.objects.exists()
 
 
@@ -104,7 +125,7 @@ def test_the_schedule_queues_only_projects_with_new_annotations(
     from aggregation.services import aggregation_schedule_due
 
     assert aggregation_schedule_due() == 0
-    aggregation_note_new_annotations(project.pk, n=2)
+    aggregation_annotations_count(project.pk, n=2)
     with django_capture_on_commit_callbacks(execute=True):
         assert aggregation_schedule_due() == 1
     run = AggregationRun.objects.get()
