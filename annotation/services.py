@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F
 from django.utils import timezone
 
+from aggregation.services import aggregation_note_new_annotations
 from annotation.models import Annotation, Assignment, CounterShard
 from quality.injection import gold_item_for_slot
 from quality.services import live_answer_recorded
@@ -371,6 +372,7 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
     if not item.is_gold:
         # Gold items are checks on raters, not labels of the project.
         _counters_add(project.pk, rater.pk, annotations=1, complete=int(n_done == project.overlap))
+        aggregation_note_new_annotations(project.pk)
     live_answer_recorded(annotation=annotation)
     return annotation
 

@@ -134,7 +134,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("VOX_JOB_VISIBI
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
     "fold-project-counters": {"task": "annotation.jobs.counters_fold", "schedule": 30.0},
+    "aggregation-schedule": {
+        "task": "aggregation.jobs.aggregation_schedule",
+        "schedule": float(env_int("VOX_AGGREGATION_SCHEDULE_S", 900, minimum=10)),
+    },
 }
+# A running aggregation whose heartbeat is older than this is presumed lost with its worker,
+# and a redelivered job may take it over, up to VOX_AGGREGATION_MAX_ATTEMPTS deliveries.
+VOX_AGGREGATION_STALE_S = env_int("VOX_AGGREGATION_STALE_S", 300, minimum=1)
+VOX_AGGREGATION_MAX_ATTEMPTS = env_int("VOX_AGGREGATION_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -222,6 +230,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, items, the work queue, annotations and exports.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" with different choices; name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "tasks.models.ImportJob.Status",
+        "JobStatusEnum": "tasks.models.ExportJob.Status",
+    },
 }
 
 LANGUAGE_CODE = "en-us"

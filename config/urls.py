@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from aggregation import api as aggregation_api
 from annotation import api as annotation_api
 from tasks import api as tasks_api
 from tasks import views as tasks_views
@@ -63,6 +64,21 @@ api = [
     ),
     path("exports/<int:export_id>/", tasks_api.ExportDetailApi.as_view(), name="export-detail"),
     path("exports/<int:export_id>/file/", tasks_api.ExportFileApi.as_view(), name="export-file"),
+    path(
+        "projects/<int:project_id>/aggregation-runs/",
+        aggregation_api.AggregationRunListApi.as_view(),
+        name="aggregation-run-list",
+    ),
+    path(
+        "projects/<int:project_id>/aggregation-runs/<int:run_id>/",
+        aggregation_api.AggregationRunDetailApi.as_view(),
+        name="aggregation-run-detail",
+    ),
+    path(
+        "projects/<int:project_id>/rater-scores/",
+        aggregation_api.RaterScoreListApi.as_view(),
+        name="rater-score-list",
+    ),
     path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),

@@ -103,10 +103,26 @@ def export_for_manager(user, export_id) -> ExportJob:
 def aggregate_for_items(project: Project, item_ids: list[int]) -> dict[int, object]:
     """The current aggregated label of each item, {item_id: value in canonical form}.
 
-    The seam for label aggregation: exports call this per chunk of items. It returns
-    nothing until an aggregation run stores results; items without one are left out.
+    Exports call this per chunk of items. It reads the project's current aggregation run
+    (aggregation.selectors) and returns nothing before the first; items without a result
+    (unlabelled or gold) are left out. Adjudicated labels would take precedence here.
     """
-    return {}
+    from aggregation.selectors import aggregate_for_items as current_results
+
+    return {
+        item_id: _canonical_label(project.kind, result["label"])
+        for item_id, result in current_results(project, item_ids).items()
+    }
+
+
+def _canonical_label(kind: str, label):
+    # Aggregation names a pairwise winner "A", "B" or "tie", and a ranking as an order of
+    # response indexes; exports speak the canonical answer shapes of tasks.schema.
+    if kind == "pairwise" and isinstance(label, str):
+        return {"choice": label}
+    if kind == "ranking" and isinstance(label, list):
+        return {"ranking": [[i] for i in label]}
+    return label
 
 
 def project_members(project: Project) -> QuerySet[Membership]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from ._votes import (
     Votes,
+    _as_codes,
     item_sum,
     log_normalize,
     prepare_votes,
@@ -134,6 +136,111 @@ def _converged(new: float, old: float, tol: float) -> bool:
     return bool(np.isfinite(old)) and abs(new - old) <= tol * max(abs(old), 1.0)
 
 
+@dataclass(frozen=True)
+class VoteMatrix:
+    """Votes as a sparse count matrix, for the sparse-dense products of the EM rounds.
+
+    ``counts`` (n_items, n_raters * n_labels) CSR holds the (duplicate-weighted) number of times
+    rater r gave label l on item i in column ``r * n_labels + l``; ``counts_t`` is its
+    transpose, a CSC view of the same arrays. ``voted`` (n_items,) bool and ``n_votes`` (n_items,) the distinct raters per item.
+    """
+
+    counts: sparse.csr_matrix
+    counts_t: sparse.csc_matrix
+    voted: np.ndarray
+    n_votes: np.ndarray
+    n_items: int
+    n_raters: int
+    n_labels: int
+
+    @property
+    def all_voted(self) -> bool:
+        return bool(self.voted.all())
+
+    # The attributes finish_posterior and posterior_from_scores read from Votes.
+    def effective_votes(self) -> np.ndarray:
+        return self.n_votes
+
+
+def vote_matrix(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) -> VoteMatrix:
+    """Validate the votes and build their :class:`VoteMatrix`, applying the duplicate rule.
+
+    Building CSR matrices needs no full sort of the votes (scipy counts them into rows), which
+    is what makes this several times cheaper than :func:`prepare_votes` on large inputs. When
+    an (item, rater) pair repeats, the weights come from :func:`prepare_votes` instead, so the
+    rule stays defined in one place.
+    """
+    if n_items < 0 or n_raters < 0 or n_labels < 1:
+        raise ValueError("n_items and n_raters must be >= 0 and n_labels >= 1")
+    item = _as_codes("item_idx", item_idx, n_items)
+    rater = _as_codes("rater_idx", rater_idx, n_raters)
+    lab = _as_codes("label", label, n_labels)
+    if not (item.size == rater.size == lab.size):
+        raise ValueError(
+            f"item_idx, rater_idx and label must have equal length, got "
+            f"{item.size}, {rater.size}, {lab.size}"
+        )
+    k = n_labels
+    shape = (n_items, n_raters * k)
+    counts = sparse.csr_matrix((np.ones(item.size), (item, rater * k + lab)), shape=shape)
+    counts.sum_duplicates()  # canonical: one sorted entry per (item, cell)
+    # Within a row, the cells of one rater are adjacent; a repeated (item, rater) pair shows as
+    # a count above 1 or as two adjacent entries of the same rater.
+    per_row = np.diff(counts.indptr)
+    row = np.repeat(np.arange(n_items), per_row)
+    who = counts.indices // k
+    repeated = bool(np.any(counts.data > 1)) or bool(
+        np.any((who[1:] == who[:-1]) & (row[1:] == row[:-1]))
+    )
+    if not repeated:
+        n_votes = per_row.astype(np.float64)
+    else:
+        votes = prepare_votes(item, rater, lab, n_items=n_items, n_raters=n_raters, n_labels=k)
+        counts = sparse.csr_matrix((votes.weights_or_ones(), (votes.item, votes.cell)), shape=shape)
+        counts.sum_duplicates()
+        n_votes = votes.effective_votes()
+    return VoteMatrix(
+        counts=counts,
+        counts_t=counts.T,
+        voted=n_votes > 0,
+        n_votes=n_votes,
+        n_items=int(n_items),
+        n_raters=int(n_raters),
+        n_labels=int(k),
+    )
+
+
+def _sparse_initial_posterior(vm: VoteMatrix, gold) -> np.ndarray:
+    k = vm.n_labels
+    # Summing each label's columns over raters: a product with R stacked identity matrices.
+    counts = vm.counts @ np.tile(np.eye(k), (vm.n_raters, 1))
+    total = counts.sum(axis=1, keepdims=True)
+    post = np.divide(counts, total, out=np.full_like(counts, 1.0 / k), where=total > 0)
+    return clamp_gold(post, gold)
+
+
+def _sparse_e_step(vm: VoteMatrix, class_prior, confusion, gold=None):
+    """:func:`_e_step` as one sparse-dense product: (n_items, R*K) @ (R*K, K). Pure."""
+    r, k, _ = confusion.shape
+    table = _log(confusion).transpose(0, 2, 1).reshape(r * k, k)
+    scores = vm.counts @ table
+    scores += _log(class_prior)
+    return posterior_from_scores(vm, scores, gold)
+
+
+def _sparse_m_step(vm: VoteMatrix, posterior, prior):
+    """:func:`_m_step` as one sparse-dense product: (R*K, n_items) @ (n_items, K). Pure."""
+    r, k = vm.n_raters, vm.n_labels
+    # counts_t is a CSC view of counts: its product scatters rows of the posterior in order, which
+    # measured faster than gathering through a CSR copy of the transpose.
+    counts = (vm.counts_t @ posterior).reshape(r, k, k).transpose(0, 2, 1) + prior
+    total = counts.sum(axis=2, keepdims=True)
+    confusion = np.divide(counts, total, out=np.full_like(counts, 1.0 / k), where=total > 0)
+    voted = posterior if vm.all_voted else posterior[vm.voted]
+    class_counts = voted.sum(axis=0) + np.mean(np.broadcast_to(prior, (k, k)))
+    return class_counts / class_counts.sum(), confusion
+
+
 def dawid_skene(
     item_idx,
     rater_idx,
@@ -159,31 +266,36 @@ def dawid_skene(
     when the log-posterior (log-likelihood plus log-prior) changes by at most ``tol`` relative
     to its size, or after ``max_iter`` rounds. Duplicate votes follow the rule in
     :mod:`aggregation.numeric._votes`; unvoted items get a uniform posterior.
+
+    Each round runs as two sparse-dense matrix products on the item x (rater, label) count
+    matrix (:func:`vote_matrix`), the same arithmetic as :func:`_e_step` and :func:`_m_step`
+    on per-vote gathers, in a fraction of the time.
     """
-    votes = prepare_votes(
+    vm = vote_matrix(
         item_idx, rater_idx, label, n_items=n_items, n_raters=n_raters, n_labels=n_labels
     )
     gold = check_gold(gold, n_items, n_labels)
     prior = np.asarray(prior, dtype=np.float64)
     if np.any(prior < 0):
         raise ValueError("prior must be non-negative")
-    posterior = initial_posterior(votes, gold)
+    posterior = _sparse_initial_posterior(vm, gold)
     objective = -np.inf
     converged = False
     n_iter = 0
     ll = 0.0
-    class_prior, confusion = _m_step(votes, posterior, prior)
+    empty = vm.counts.nnz == 0
+    class_prior, confusion = _sparse_m_step(vm, posterior, prior)
     for n_iter in range(1, max_iter + 1):
-        posterior, ll = _e_step(votes, class_prior, confusion, gold)
+        posterior, ll = _sparse_e_step(vm, class_prior, confusion, gold)
         new = ll + _log_prior(prior, class_prior, confusion)
-        if votes.n_votes == 0 or _converged(new, objective, tol):
+        if empty or _converged(new, objective, tol):
             converged = True
             break
         objective = new
-        class_prior, confusion = _m_step(votes, posterior, prior)
+        class_prior, confusion = _sparse_m_step(vm, posterior, prior)
     competence = np.einsum("k,rkk->r", class_prior, confusion)
     return DawidSkeneResult(
-        **finish_posterior(votes, posterior),
+        **finish_posterior(vm, posterior),
         confusion=confusion,
         class_prior=class_prior,
         competence=competence,

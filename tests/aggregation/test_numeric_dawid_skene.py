@@ -179,3 +179,30 @@ def test_one_coin_dawid_skene_is_close_to_crowd_kit_on_real_data(name):
     ours = one_coin_dawid_skene(t.item_idx, t.rater_idx, t.label, **t.sizes)
     theirs = crowdkit.OneCoinDawidSkene(n_iter=100).fit_predict(crowdkit_frame(t)).sort_index()
     assert accuracy(ours.label, truth) >= accuracy(theirs.to_numpy(), truth) - 0.005
+
+
+def test_the_sparse_em_rounds_match_the_per_vote_e_and_m_steps():
+    import sys
+
+    ds = sys.modules["aggregation.numeric.dawid_skene"]
+    rng = np.random.default_rng(3)
+    n_items, n_raters, k = 60, 7, 3
+    item = rng.integers(0, n_items, 400)
+    rater = rng.integers(0, n_raters, 400)  # repeats included: the duplicate rule applies
+    label = rng.integers(0, k, 400)
+    shape = {"n_items": n_items, "n_raters": n_raters, "n_labels": k}
+    votes = prepare_votes(item, rater, label, **shape)
+    vm = ds.vote_matrix(item, rater, label, **shape)
+    np.testing.assert_allclose(vm.n_votes, votes.effective_votes())
+    post = ds.initial_posterior(votes, None)
+    np.testing.assert_allclose(ds._sparse_initial_posterior(vm, None), post)
+    prior = np.asarray(0.01)
+    for _ in range(5):
+        cp, conf = _m_step(votes, post, prior)
+        cp2, conf2 = ds._sparse_m_step(vm, post, prior)
+        np.testing.assert_allclose(cp2, cp, rtol=1e-12)
+        np.testing.assert_allclose(conf2, conf, rtol=1e-12)
+        post, ll = _e_step(votes, cp, conf)
+        post2, ll2 = ds._sparse_e_step(vm, cp, conf)
+        np.testing.assert_allclose(post2, post, rtol=1e-10, atol=1e-14)
+        assert ll2 == pytest.approx(ll, rel=1e-12)

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from annotation.selectors import project_counts
 from raters.models import Membership
+from tasks import schema as schemas
 from tasks.models import Project
 from tests.factories import MembershipFactory, UserFactory
 
@@ -122,7 +123,17 @@ def test_every_kind_goes_from_schema_to_export(people, kind, django_capture_on_c
     # One annotation, through the API.
     worker_api = api(worker)
     leased = worker_api.post(f"/api/projects/{project_id}/next/").data["item"]
-    assert leased["data"] == data
+    if leased["presentation"].get("swapped"):
+        # The rater saw the sides swapped and answers about what they saw; Vox stores the
+        # answer about the item's own sides.
+        assert leased["data"] == {
+            **data,
+            "response_a": data["response_b"],
+            "response_b": data["response_a"],
+        }
+        canonical = schemas.pairwise_unswap(canonical, True)
+    else:
+        assert leased["data"] == data
     response = worker_api.post(
         f"/api/projects/{project_id}/annotations/",
         {"item_id": leased["item_id"], "value": answer, "next": False},

@@ -1,0 +1,91 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aggregation.models import AggregationRun, RaterScore
+from aggregation.selectors import (
+    aggregation_run_for_manager,
+    aggregation_run_list,
+    rater_scores_latest,
+)
+from aggregation.services import AggregationRejected, aggregation_run_request
+from tasks.selectors import project_for_manager
+
+
+class AggregationRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AggregationRun
+        fields = [
+            "id",
+            "project",
+            "method",
+            "parameters",
+            "trigger",
+            "status",
+            "phase",
+            "percent",
+            "attempts",
+            "is_current",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "timings",
+            "stats",
+            "error",
+        ]
+
+
+class RunRequestSerializer(serializers.Serializer):
+    method = serializers.CharField(required=False, help_text="Default: the project's method.")
+    parameters = serializers.JSONField(required=False)
+
+
+class RaterScoreSerializer(serializers.ModelSerializer):
+    rater = serializers.CharField(source="rater.username")
+
+    class Meta:
+        model = RaterScore
+        exclude = ["project", "run"]
+
+
+class AggregationRunListApi(APIView):
+    @extend_schema(responses=AggregationRunSerializer(many=True))
+    def get(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(aggregation_run_list(project), request, view=self)
+        return paginator.get_paginated_response(AggregationRunSerializer(page, many=True).data)
+
+    @extend_schema(request=RunRequestSerializer, responses={202: AggregationRunSerializer})
+    def post(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        serializer = RunRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            run = aggregation_run_request(
+                project=project,
+                method=data.get("method"),
+                parameters=data.get("parameters"),
+                user=request.user,
+            )
+        except AggregationRejected as exc:
+            raise ValidationError({exc.field: [exc.message]}) from None
+        return Response(AggregationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AggregationRunDetailApi(APIView):
+    @extend_schema(responses=AggregationRunSerializer)
+    def get(self, request, project_id, run_id):
+        run = aggregation_run_for_manager(request.user, project_id, run_id)
+        return Response(AggregationRunSerializer(run).data)
+
+
+class RaterScoreListApi(APIView):
+    @extend_schema(responses=RaterScoreSerializer(many=True))
+    def get(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        return Response(RaterScoreSerializer(rater_scores_latest(project), many=True).data)

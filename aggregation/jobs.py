@@ -1,0 +1,23 @@
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def aggregation_run_execute(run_id: int) -> None:
+    from aggregation.services import aggregation_run_execute as execute
+
+    execute(run_id=run_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def aggregation_schedule() -> None:
+    from aggregation.services import aggregation_schedule_due
+
+    aggregation_schedule_due()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def rater_scores_compute(project_id: int) -> None:
+    from aggregation.scoring import rater_scores_compute as compute
+
+    compute(project_id=project_id)

@@ -1,0 +1,460 @@
+"""From loaded annotation arrays to per-item results, for every label kind.
+
+This is the glue between the database-shaped arrays of aggregation.loading and the pure
+functions of aggregation.numeric. It knows label kinds and schemas, never models or queries;
+services call it with what they loaded.
+
+Result shapes per kind (stored on ItemResult; docs/aggregation.md has examples):
+
+| kind | label | distribution | confidence |
+|---|---|---|---|
+| single_choice | `"yes"` | `{"yes": 0.9, "no": 0.1}` | probability of the label |
+| multi_choice | `["spam"]` (tags with p > 0.5) | `{"spam": 0.8, "ham": 0.1}` per tag | mean certainty over tags |
+| likert | `{"helpfulness": 4.2}` | `{"helpfulness": [p1, ..., pK]}` | None |
+| pairwise | `"A"`, `"B"` or `"tie"` | `{"A": .., "B": .., "tie": ..}` | probability of the label |
+| ranking | `[2, 0, 1]` response indexes, best first | `{"0": score, ...}` worths | None |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from aggregation import numeric
+from aggregation.loading import MISSING
+from quality.numeric import gold_accuracy
+from tasks import schema as schemas
+
+CATEGORICAL = ("majority", "weighted", "dawid_skene", "one_coin", "mace", "glad")
+METHODS_BY_KIND = {
+    schemas.SINGLE_CHOICE: CATEGORICAL,
+    schemas.MULTI_CHOICE: CATEGORICAL,
+    schemas.PAIRWISE: CATEGORICAL,
+    schemas.LIKERT: ("mean", "median", "bias_corrected"),
+    schemas.RANKING: ("plackett_luce", "borda"),
+}
+# Options a manager may set per run, with their types. Anything else is refused by name.
+PARAMETERS = {
+    "prior": float,
+    "max_iter": int,
+    "tol": float,
+    "n_restarts": int,
+    "weights": str,  # weighted vote: "gold", "agreement" or "auto"
+    "seed": int,
+    "bootstrap": bool,  # Bradley–Terry leaderboard intervals by bootstrap, else Hessian
+}
+PAIRWISE_LABELS = ("A", "B", "tie")
+ELO = 400.0 / np.log(10.0)
+
+
+class MethodError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def default_method(kind: str, *, subjective: bool) -> str:
+    """Dawid–Skene where raters are judged against a truth; majority shares where the
+    disagreement itself is the data (subjective projects), so that no rater's minority view
+    is discounted."""
+    if kind == schemas.LIKERT:
+        return "mean"
+    if kind == schemas.RANKING:
+        return "plackett_luce"
+    return "majority" if subjective else "dawid_skene"
+
+
+def check_method(kind: str, method: str, parameters: dict | None) -> dict:
+    """Validate a method and its parameters for a kind; return clean parameters."""
+    allowed = METHODS_BY_KIND.get(kind)
+    if not allowed:
+        raise MethodError("method", f"{kind} projects have no aggregation")
+    if method not in allowed:
+        raise MethodError("method", f"must be one of {', '.join(allowed)} for {kind} projects")
+    parameters = parameters or {}
+    if not isinstance(parameters, dict):
+        raise MethodError("parameters", "must be an object")
+    clean = {}
+    for key, value in parameters.items():
+        kind_of = PARAMETERS.get(key)
+        if kind_of is None:
+            raise MethodError(f"parameters.{key}", "is not a parameter of aggregation")
+        ok = isinstance(value, kind_of) and not (kind_of is not bool and isinstance(value, bool))
+        if kind_of is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            raise MethodError(f"parameters.{key}", f"must be a {kind_of.__name__}")
+        clean[key] = value
+    if clean.get("weights", "auto") not in ("gold", "agreement", "auto"):
+        raise MethodError("parameters.weights", "must be gold, agreement or auto")
+    return clean
+
+
+@dataclass
+class Fit:
+    """Per-item results, aligned with ``item_ids``, and run-level statistics."""
+
+    item_ids: np.ndarray
+    label: list
+    confidence: list
+    distribution: list
+    n_votes: np.ndarray
+    extra: list | None = None
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RaterInfo:
+    """Per-rater facts the fit may use, aligned with the arrays' rater codes."""
+
+    gold_n: np.ndarray
+    gold_score_sum: np.ndarray
+
+
+def _r(x: float, digits: int = 6):
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+def _categorical_kwargs(method: str, params: dict) -> dict:
+    kw = {}
+    if method in ("dawid_skene", "one_coin"):
+        for key in ("prior", "max_iter", "tol"):
+            if key in params:
+                kw[key] = params[key]
+    elif method == "mace":
+        for key in ("max_iter", "tol", "n_restarts"):
+            if key in params:
+                kw[key] = params[key]
+        kw["rng"] = params.get("seed", 0)
+    elif method == "glad":
+        for key in ("max_iter", "tol"):
+            if key in params:
+                kw[key] = params[key]
+    return kw
+
+
+def rater_weights(votes, raters: RaterInfo, params: dict, *, subjective: bool):
+    """Per-rater weights for the weighted vote, after Callison-Burch (2009).
+
+    "gold": the Beta posterior mean of live gold accuracy ("weighted by experts");
+    "agreement": agreement with the other raters ("weighted by non-experts"); "auto": gold when
+    any rater has gold answers, else agreement. Subjective projects never weight by agreement:
+    a minority view there is data, not error, so without gold every rater weighs the same.
+    Returns ((n_raters,) weights, the source used).
+    """
+    item_idx, rater_idx, label, n_items, n_raters, n_labels = votes
+    choice = params.get("weights", "auto")
+    has_gold = bool(np.any(raters.gold_n > 0))
+    if choice == "gold" or (choice == "auto" and has_gold) or subjective:
+        if not has_gold:
+            return np.ones(n_raters), "uniform"
+        acc = gold_accuracy(np.minimum(raters.gold_score_sum, raters.gold_n), raters.gold_n)
+        return acc.mean, "gold"
+    w = numeric.agreement_weights(
+        item_idx, rater_idx, label, n_items=n_items, n_raters=n_raters, n_labels=n_labels
+    )
+    return w, "agreement"
+
+
+def categorical_model(method, votes, raters, params, *, subjective):
+    """Run one categorical method on (item_idx, rater_idx, label, n_items, n_raters, n_labels)."""
+    item_idx, rater_idx, label, n_items, n_raters, n_labels = votes
+    shape = {"n_items": n_items, "n_raters": n_raters, "n_labels": n_labels}
+    stats = {}
+    if method == "majority":
+        res = numeric.majority_vote(item_idx, rater_idx, label, **shape)
+    elif method == "weighted":
+        w, source = rater_weights(votes, raters, params, subjective=subjective)
+        res = numeric.majority_vote(item_idx, rater_idx, label, weights=w, **shape)
+        stats["weights"] = source
+    else:
+        fn = {
+            "dawid_skene": numeric.dawid_skene,
+            "one_coin": numeric.one_coin_dawid_skene,
+            "mace": numeric.mace,
+            "glad": numeric.glad,
+        }[method]
+        res = fn(item_idx, rater_idx, label, **shape, **_categorical_kwargs(method, params))
+        stats.update(n_iter=int(res.n_iter), converged=bool(res.converged))
+        stats["log_likelihood"] = _r(res.log_likelihood, 4)
+    stats["n_ties"] = int(np.sum(res.ties & ~res.unvoted))
+    return res, stats
+
+
+def fit(kind, schema, arrays, method, params, raters, *, subjective=False, extra_data=None):
+    """Aggregate loaded arrays (aggregation.loading.AnnotationArrays) into a Fit."""
+    if kind == schemas.SINGLE_CHOICE:
+        return _fit_single(schema, arrays, method, params, raters, subjective)
+    if kind == schemas.MULTI_CHOICE:
+        return _fit_multi(schema, arrays, method, params, raters, subjective)
+    if kind == schemas.LIKERT:
+        return _fit_likert(schema, arrays, method, params)
+    if kind == schemas.PAIRWISE:
+        return _fit_pairwise(arrays, method, params, raters, subjective, extra_data or {})
+    raise MethodError("method", f"{kind} projects have no aggregation")
+
+
+def _valid(arrays, column):
+    keep = arrays[column] != MISSING
+    return keep, arrays.item_idx[keep], arrays.rater_idx[keep], arrays[column][keep]
+
+
+def _fit_single(schema, arrays, method, params, raters, subjective):
+    choices = [c["value"] for c in schema["choices"]]
+    keep, item_idx, rater_idx, label = _valid(arrays, "label")
+    votes = (item_idx, rater_idx, label, arrays.item_ids.size, arrays.rater_ids.size, len(choices))
+    res, stats = categorical_model(method, votes, raters, params, subjective=subjective)
+    stats["n_skipped_answers"] = int((~keep).sum())
+    names = np.array(choices, dtype=object)
+    post = res.posterior
+    conf = post[np.arange(post.shape[0]), res.label]
+    return Fit(
+        item_ids=arrays.item_ids,
+        label=names[res.label].tolist(),
+        confidence=[_r(c) for c in conf],
+        distribution=[dict(zip(choices, (_r(x) for x in row), strict=True)) for row in post],
+        n_votes=res.n_votes,
+        stats=stats,
+    )
+
+
+def _fit_multi(schema, arrays, method, params, raters, subjective):
+    choices = [c["value"] for c in schema["choices"]]
+    keep, item_idx, rater_idx, mask = _valid(arrays, "tags")
+    tags = ((mask[:, None] >> np.arange(len(choices))) & 1).astype(bool)
+    n_items, n_raters = arrays.item_ids.size, arrays.rater_ids.size
+    prob = np.empty((n_items, len(choices)))
+    stats = {"tags": {}}
+    n_votes = np.zeros(n_items)
+    for j, tag in enumerate(choices):
+        votes = (item_idx, rater_idx, tags[:, j].astype(np.int64), n_items, n_raters, 2)
+        res, tag_stats = categorical_model(method, votes, raters, params, subjective=subjective)
+        prob[:, j] = res.posterior[:, 1]
+        n_votes = res.n_votes
+        stats["tags"][tag] = tag_stats
+    stats["n_skipped_answers"] = int((~keep).sum())
+    chosen = prob > 0.5
+    certainty = np.where(chosen, prob, 1.0 - prob).mean(axis=1) if choices else np.ones(n_items)
+    return Fit(
+        item_ids=arrays.item_ids,
+        label=[[c for c, on in zip(choices, row, strict=True) if on] for row in chosen],
+        confidence=[_r(c) for c in certainty],
+        distribution=[dict(zip(choices, (_r(x) for x in row), strict=True)) for row in prob],
+        n_votes=n_votes,
+        stats=stats,
+    )
+
+
+def _fit_likert(schema, arrays, method, params):
+    scale = schema["scale"]
+    n_items, n_raters = arrays.item_ids.size, arrays.rater_ids.size
+    labels = [{} for _ in range(n_items)]
+    dists = [{} for _ in range(n_items)]
+    extras = [{} for _ in range(n_items)]
+    n_votes = np.zeros(n_items)
+    stats = {"dimensions": {}}
+    for dim in schema["dimensions"]:
+        name = dim["name"]
+        col = arrays[f"dim:{name}"]
+        keep = (col >= 1) & (col <= scale)
+        item_idx, rater_idx, rating = arrays.item_idx[keep], arrays.rater_idx[keep], col[keep] - 1
+        summary = numeric.likert_summary(
+            item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_levels=scale
+        )
+        dim_stats = {"n_skipped_answers": int((~keep).sum())}
+        corrected = None
+        if method == "bias_corrected":
+            kw = {k: params[k] for k in ("max_iter", "tol") if k in params}
+            bc = numeric.bias_corrected_mean(
+                item_idx,
+                rater_idx,
+                rating,
+                n_items=n_items,
+                n_raters=n_raters,
+                n_levels=scale,
+                **kw,
+            )
+            corrected = bc.mean + 1.0
+            dim_stats.update(n_iter=int(bc.n_iter), converged=bool(bc.converged))
+        mean, median = summary.mean + 1.0, summary.median + 1.0
+        value = {"mean": mean, "median": median, "bias_corrected": corrected}[method]
+        n_votes = np.maximum(n_votes, summary.n_votes)
+        for i in range(n_items):
+            labels[i][name] = _r(value[i], 4)
+            dists[i][name] = [_r(x) for x in summary.distribution[i]]
+            extras[i][name] = {"mean": _r(mean[i], 4), "median": _r(median[i], 4)}
+            if corrected is not None:
+                extras[i][name]["bias_corrected"] = _r(corrected[i], 4)
+        stats["dimensions"][name] = dim_stats
+    return Fit(
+        item_ids=arrays.item_ids,
+        label=labels,
+        confidence=[None] * n_items,
+        distribution=dists,
+        n_votes=n_votes,
+        extra=extras,
+        stats=stats,
+    )
+
+
+def _fit_pairwise(arrays, method, params, raters, subjective, extra_data):
+    keep, item_idx, rater_idx, choice = _valid(arrays, "choice")
+    both_bad = choice == 3
+    # The preference model is over {A, B, tie}: "both bad" expresses no preference between
+    # the two sides, so it counts as a tie there and its share is reported separately.
+    pref_choice = np.where(both_bad, 2, choice)
+    n_items, n_raters = arrays.item_ids.size, arrays.rater_ids.size
+    votes = (item_idx, rater_idx, pref_choice, n_items, n_raters, 3)
+    res, stats = categorical_model(method, votes, raters, params, subjective=subjective)
+    stats["n_skipped_answers"] = int((~keep).sum())
+    post = res.posterior
+    margin = post[:, 0] - post[:, 1]
+    strength = arrays["strength"][keep]
+    signed = np.where(choice == 0, strength, np.where(choice == 1, -strength, 0))
+    # Per-item mean of the signed strength (A positive); duplicates cannot occur here because
+    # (item, rater) is unique on annotations.
+    cnt = np.bincount(item_idx, minlength=n_items).astype(float)
+    mean_strength = np.divide(
+        np.bincount(item_idx, weights=signed, minlength=n_items),
+        cnt,
+        out=np.zeros(n_items),
+        where=cnt > 0,
+    )
+    bad_share = np.divide(
+        np.bincount(item_idx, weights=both_bad.astype(float), minlength=n_items),
+        cnt,
+        out=np.zeros(n_items),
+        where=cnt > 0,
+    )
+    names = np.array(PAIRWISE_LABELS, dtype=object)
+    conf = post[np.arange(n_items), res.label]
+    extras = [
+        {"margin": _r(m), "mean_strength": _r(s, 4), "both_bad": _r(b)}
+        for m, s, b in zip(margin, mean_strength, bad_share, strict=True)
+    ]
+    models = extra_data.get("models")
+    if models is not None:
+        stats["leaderboard"] = leaderboard(
+            arrays.item_idx[keep], choice, models, arrays.item_ids, params
+        )
+    return Fit(
+        item_ids=arrays.item_ids,
+        label=names[res.label].tolist(),
+        confidence=[_r(c) for c in conf],
+        distribution=[
+            dict(zip(PAIRWISE_LABELS, (_r(x) for x in row), strict=True)) for row in post
+        ],
+        n_votes=res.n_votes,
+        extra=extras,
+        stats=stats,
+    )
+
+
+def leaderboard(item_idx, choice, models: dict, item_ids, params) -> list[dict]:
+    """Bradley–Terry–Davidson scores of the models behind the responses, with intervals.
+
+    item_idx, choice: (n_votes,) per annotation (choice 0 = A, 1 = B, 2 tie, 3 both bad);
+    models: {item_id: (model_a, model_b)} for items that name both. Every annotation is one
+    comparison, as in arena leaderboards; ties and "both bad" are Davidson ties. Scores are
+    on the Elo scale (400 / ln 10 per unit of log-strength) and centred on 0.
+    """
+    a_name = np.array([models.get(int(i), (None, None))[0] for i in item_ids], dtype=object)
+    b_name = np.array([models.get(int(i), (None, None))[1] for i in item_ids], dtype=object)
+    has = np.array([x is not None for x in a_name]) & np.array([x is not None for x in b_name])
+    use = has[item_idx]
+    if not use.any():
+        return []
+    a = a_name[item_idx[use]].astype(str)
+    b = b_name[item_idx[use]].astype(str)
+    c = choice[use]
+    names, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ca, cb = codes[: a.size], codes[a.size :]
+    winner = np.where(c == 1, cb, ca)
+    loser = np.where(c == 1, ca, cb)
+    ties = c >= 2
+    res = numeric.bradley_terry(
+        winner,
+        loser,
+        n_items=names.size,
+        ties=ties,
+        ci="bootstrap" if params.get("bootstrap") else "hessian",
+        rng=params.get("seed", 0),
+    )
+    wins = np.bincount(winner[~ties], minlength=names.size)
+    rows = [
+        {
+            "model": str(names[k]),
+            "score": _r(res.scores[k] * ELO, 1),
+            "ci_low": _r(res.ci_low[k] * ELO, 1),
+            "ci_high": _r(res.ci_high[k] * ELO, 1),
+            "n_comparisons": int(res.n_comparisons[k]),
+            "wins": int(wins[k]),
+        }
+        for k in range(names.size)
+    ]
+    return sorted(rows, key=lambda r: -(r["score"] or 0.0))
+
+
+def fit_ranking(rows, method, params) -> Fit:
+    """Plackett–Luce or Borda worths of each item's responses.
+
+    rows: (item_id, rater_id, value) with value {"ranking": [[2], [0, 1], [3]]} (best tier
+    first). Each response gets the global code ``item_code * 9 + index``; rankings only ever
+    compare responses of one item, so one fit serves all items. Tied responses: the ranking
+    is counted twice with weight 1/2, once with each tier in index order and once reversed,
+    so no index is favoured.
+    """
+    width = schemas.MAX_RESPONSES
+    items = sorted({r[0] for r in rows})
+    code = {item_id: k for k, item_id in enumerate(items)}
+    orders, weights, owners = [], [], []
+    votes = np.zeros(len(items))
+    for item_id, _rater, value in rows:
+        tiers = value.get("ranking") if isinstance(value, dict) else None
+        if not tiers:
+            continue
+        k = code[item_id]
+        votes[k] += 1
+        forward = [k * width + i for tier in tiers for i in sorted(tier)]
+        backward = [k * width + i for tier in tiers for i in sorted(tier, reverse=True)]
+        if forward == backward:
+            orders.append(forward)
+            weights.append(1.0)
+        else:
+            orders += [forward, backward]
+            weights += [0.5, 0.5]
+        owners.append(k)
+    n = len(items) * width
+    stats: dict = {"n_rankings": len(owners)}
+    if orders:
+        padded = np.full((len(orders), width), -1, dtype=np.int64)
+        for row, order in enumerate(orders):
+            padded[row, : len(order)] = order
+        if method == "borda":
+            scores = numeric.borda(padded, n_items=n).scores
+        else:
+            kw = {k: params[k] for k in ("max_iter", "tol") if k in params}
+            pl = numeric.plackett_luce(padded, n_items=n, weights=np.asarray(weights), **kw)
+            scores = pl.scores
+            stats.update(n_iter=int(pl.n_iter), converged=bool(pl.converged))
+    else:
+        scores = np.full(n, np.nan)
+    seen = np.zeros(n, bool)
+    for order in orders:
+        seen[order] = True
+    labels, dists = [], []
+    for k in range(len(items)):
+        idx = [i for i in range(width) if seen[k * width + i]]
+        s = {str(i): _r(scores[k * width + i], 4) for i in idx}
+        labels.append(sorted(idx, key=lambda i: (-np.nan_to_num(scores[k * width + i]), i)))
+        dists.append(s)
+    return Fit(
+        item_ids=np.asarray(items, dtype=np.int64),
+        label=labels,
+        confidence=[None] * len(items),
+        distribution=dists,
+        n_votes=votes,
+        stats=stats,
+    )

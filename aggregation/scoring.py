@@ -1,0 +1,242 @@
+"""Rater scoring: a time-stamped snapshot per rater per project of every measured signal.
+
+Dashboards and the trust rules read the snapshots (aggregation.selectors.rater_scores_latest);
+this module only measures. Gold items never enter the label arrays (aggregation.loading);
+gold accuracy comes from the live gold counts the quality layer keeps on Membership.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from aggregation import numeric
+from aggregation.loading import MISSING, annotation_arrays
+from aggregation.models import ItemResult, RaterScore
+from aggregation.selectors import aggregation_run_current, project_is_subjective
+from quality.numeric import cohen_kappa_matrix, gold_accuracy, position_bias_test
+from raters.models import Membership
+from tasks import schema as schemas
+from tasks.models import Project
+
+DEFAULT_MIN_SECONDS = 2.0
+FIELDS = ("id", "item_id", "rater_id", "duration_ms", "active_ms")
+
+
+def _f(x):
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def _categorical(project, arrays):
+    """(label codes (n,), n_labels, code of each aggregate label) for kinds with one answer."""
+    if project.kind == schemas.SINGLE_CHOICE:
+        names = [c["value"] for c in project.schema["choices"]]
+        return arrays["label"], names
+    if project.kind == schemas.PAIRWISE:
+        choice = arrays["choice"]
+        return np.where(choice == 3, 2, choice), ["A", "B", "tie"]
+    return None, None
+
+
+def _min_seconds(project) -> float:
+    # The quality policy is optional; without one the default floor applies.
+    policy = getattr(project, "quality", None)
+    return float(policy.min_seconds_per_item) if policy is not None else DEFAULT_MIN_SECONDS
+
+
+def _answer_keys(project, arrays) -> np.ndarray:
+    """One int per annotation that is equal exactly when two answers are identical."""
+    if project.kind == schemas.LIKERT:
+        dims = [arrays[f"dim:{d['name']}"] for d in project.schema["dimensions"]]
+        key = np.zeros(arrays.n, dtype=np.int64)
+        for col in dims:
+            key = key * 16 + np.clip(col, -1, 14) + 1
+        return key
+    if project.kind == schemas.MULTI_CHOICE:
+        return arrays["tags"]
+    label, _ = _categorical(project, arrays)
+    return label if label is not None else np.zeros(arrays.n, dtype=np.int64)
+
+
+def _streaks(rater_idx, order_key, answer, n_raters):
+    """Longest run of identical consecutive answers per rater, and the modal answer share."""
+    order = np.lexsort((order_key, rater_idx))
+    r, a = rater_idx[order], answer[order]
+    n = r.size
+    if n == 0:
+        return np.zeros(n_raters, np.int64), np.full(n_raters, np.nan)
+    new = np.r_[True, (r[1:] != r[:-1]) | (a[1:] != a[:-1])]
+    run_id = np.cumsum(new) - 1
+    run_len = np.bincount(run_id)
+    run_rater = r[new]
+    longest = np.zeros(n_raters, np.int64)
+    np.maximum.at(longest, run_rater, run_len)
+    _, a_code = np.unique(a, return_inverse=True)
+    k = int(a_code.max()) + 1
+    counts = np.bincount(r * k + a_code, minlength=n_raters * k).reshape(n_raters, k)
+    total = counts.sum(axis=1)
+    modal = np.divide(counts.max(axis=1), total, out=np.full(n_raters, np.nan), where=total > 0)
+    return longest, modal
+
+
+def _median_by(rater_idx, values, n_raters):
+    out = np.full(n_raters, np.nan)
+    if values.size == 0:
+        return out
+    order = np.lexsort((values, rater_idx))
+    r, v = rater_idx[order], values[order]
+    bounds = np.searchsorted(r, np.arange(n_raters + 1))
+    for k in range(n_raters):
+        lo, hi = bounds[k], bounds[k + 1]
+        if hi > lo:
+            out[k] = np.median(v[lo:hi])
+    return out
+
+
+def rater_scores_compute(*, project_id: int) -> int:
+    """Measure every rater of the project and store one RaterScore each; returns how many."""
+    project = Project.objects.get(pk=project_id)
+    subjective = project_is_subjective(project)
+    arrays = annotation_arrays(project, fields=FIELDS)
+    members = list(
+        Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR).values_list(
+            "user_id", "gold_n", "gold_score_sum"
+        )
+    )
+    # Raters are the annotators plus anyone with annotations (a removed member keeps history).
+    rater_ids = np.union1d(arrays.rater_ids, np.array([m[0] for m in members], dtype=np.int64))
+    n_r = rater_ids.size
+    code = np.searchsorted(rater_ids, arrays.rater_ids)
+    rater_idx = code[arrays.rater_idx] if arrays.n else np.zeros(0, np.int64)
+    item_idx = arrays.item_idx
+    n_items = arrays.item_ids.size
+
+    # Gold accuracy: the Beta posterior of live gold answers.
+    gold_n = np.zeros(n_r)
+    gold_sum = np.zeros(n_r)
+    for user_id, n, s in members:
+        k = int(np.searchsorted(rater_ids, user_id))
+        gold_n[k], gold_sum[k] = n, min(s, n)
+    gold = gold_accuracy(gold_sum, gold_n)
+
+    n_ann = np.bincount(rater_idx, minlength=n_r)
+    label, names = _categorical(project, arrays)
+    agreement = np.full(n_r, np.nan)
+    kappa = np.full(n_r, np.nan)
+    confusion = [None] * n_r
+    ds_acc = np.full(n_r, np.nan)
+    mace_comp = np.full(n_r, np.nan)
+    run = aggregation_run_current(project)
+    if label is not None:
+        ok = label != MISSING
+        li, lr, ll = item_idx[ok], rater_idx[ok], label[ok]
+        k = len(names)
+        if run is not None:
+            pos = {n: j for j, n in enumerate(names)}
+            agg = np.full(n_items, -1)
+            where = {int(i): j for j, i in enumerate(arrays.item_ids)}
+            for item_id, value in ItemResult.objects.filter(run=run).values_list(
+                "item_id", "label"
+            ):
+                if item_id in where and value in pos:
+                    agg[where[item_id]] = pos[value]
+            has = agg[li] >= 0
+            hits = np.bincount(lr[has], weights=(agg[li[has]] == ll[has]), minlength=n_r)
+            seen = np.bincount(lr[has], minlength=n_r)
+            agreement = np.divide(hits, seen, out=np.full(n_r, np.nan), where=seen > 0)
+        if ll.size:
+            km = cohen_kappa_matrix(li, lr, ll, n_raters=n_r, min_shared=5)
+            with np.errstate(all="ignore"):
+                counted = np.sum(np.isfinite(km), axis=1)
+                kappa = np.where(
+                    counted > 0, np.nansum(km, axis=1) / np.maximum(counted, 1), np.nan
+                )
+            shape = {"n_items": n_items, "n_raters": n_r, "n_labels": k}
+            ds = numeric.dawid_skene(li, lr, ll, **shape)
+            mc = numeric.mace(li, lr, ll, n_restarts=3, **shape)
+            voted = n_ann > 0
+            ds_acc = np.where(voted, ds.competence, np.nan)
+            mace_comp = np.where(voted, mc.competence, np.nan)
+            confusion = [
+                np.round(ds.confusion[r], 4).tolist() if voted[r] else None for r in range(n_r)
+            ]
+    elif project.kind == schemas.MULTI_CHOICE and run is not None:
+        # Agreement per tag decision, averaged over the rater's answers.
+        choices = [c["value"] for c in project.schema["choices"]]
+        bit = {c: 1 << j for j, c in enumerate(choices)}
+        agg = np.full(n_items, -1, dtype=np.int64)
+        where = {int(i): j for j, i in enumerate(arrays.item_ids)}
+        for item_id, value in ItemResult.objects.filter(run=run).values_list("item_id", "label"):
+            if item_id in where and isinstance(value, list):
+                agg[where[item_id]] = sum(bit.get(t, 0) for t in value)
+        tags = arrays["tags"]
+        has = (agg[item_idx] >= 0) & (tags != MISSING)
+        diff = np.bitwise_xor(agg[item_idx[has]], tags[has])
+        wrong = np.array([bin(int(x)).count("1") for x in diff], dtype=float)
+        share = 1.0 - wrong / max(len(choices), 1)
+        hits = np.bincount(rater_idx[has], weights=share, minlength=n_r)
+        seen = np.bincount(rater_idx[has], minlength=n_r)
+        agreement = np.divide(hits, seen, out=np.full(n_r, np.nan), where=seen > 0)
+
+    # Speed: server-side duration and client-reported active time.
+    duration = arrays["duration_ms"].astype(np.float64)
+    active = arrays["active_ms"].astype(np.float64)
+    med_duration = _median_by(rater_idx, duration, n_r)
+    has_active = active >= 0
+    med_active = _median_by(rater_idx[has_active], active[has_active], n_r)
+    spent = np.where(has_active, active, duration)
+    fast = spent < _min_seconds(project) * 1000.0
+    fast_frac = np.divide(
+        np.bincount(rater_idx, weights=fast, minlength=n_r),
+        n_ann,
+        out=np.full(n_r, np.nan),
+        where=n_ann > 0,
+    )
+
+    streak, modal = _streaks(rater_idx, arrays["id"], _answer_keys(project, arrays), n_r)
+
+    pos_left = pos_right = None
+    if project.kind == schemas.PAIRWISE:
+        choice, swapped = arrays["choice"], arrays["swapped"]
+        known = (swapped >= 0) & (choice <= 1)
+        # The stored choice names the item's own sides; undo the swap to get the screen side.
+        left = known & ((choice == 0) == (swapped == 0))
+        right = known & ~left
+        pos_left = np.bincount(rater_idx[left], minlength=n_r)
+        pos_right = np.bincount(rater_idx[right], minlength=n_r)
+
+    now = timezone.now()
+    rows = []
+    for r in range(n_r):
+        bias = position_bias_test(pos_left[r], pos_right[r]) if pos_left is not None else None
+        rows.append(
+            RaterScore(
+                project=project,
+                rater_id=int(rater_ids[r]),
+                computed_at=now,
+                run=run,
+                n_annotations=int(n_ann[r]),
+                gold_n=int(gold_n[r]),
+                gold_accuracy_mean=_f(gold.mean[r]) if gold_n[r] > 0 else None,
+                gold_accuracy_lower=_f(gold.lower[r]) if gold_n[r] > 0 else None,
+                agreement_with_aggregate=_f(agreement[r]),
+                kappa_mean=_f(kappa[r]),
+                agreement_penalises=not subjective,
+                ds_confusion=confusion[r],
+                ds_accuracy=_f(ds_acc[r]),
+                mace_competence=_f(mace_comp[r]),
+                duration_ms_median=_f(med_duration[r]),
+                active_ms_median=_f(med_active[r]),
+                fast_fraction=_f(fast_frac[r]),
+                straightline_streak=int(streak[r]) if n_ann[r] else None,
+                modal_share=_f(modal[r]),
+                position_left=None if bias is None else bias.n_left,
+                position_right=None if bias is None else bias.n_right,
+                position_share_left=None if bias is None else _f(bias.share_left),
+                position_p_value=None if bias is None else _f(bias.p_value),
+            )
+        )
+    with transaction.atomic():
+        RaterScore.objects.bulk_create(rows)
+    return len(rows)

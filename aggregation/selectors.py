@@ -1,0 +1,118 @@
+"""Reads of aggregation runs, per-item results and rater scores.
+
+The export calls ``aggregate_for_items`` / ``aggregate_stream``; both read the project's
+current run only, which is replaced atomically, so an export never mixes two runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+
+from aggregation.models import AggregationRun, AggregationSettings, ItemResult, RaterScore
+from tasks.selectors import project_for_manager
+
+RESULT_FIELDS = ("item_id", "label", "confidence", "distribution", "n_votes", "extra")
+
+
+def aggregation_run_for_manager(user, project_id, run_id) -> AggregationRun:
+    """A run of a project the user manages; Http404 for anyone else."""
+    project = project_for_manager(user, project_id)
+    try:
+        return AggregationRun.objects.get(pk=run_id, project=project)
+    except (AggregationRun.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def aggregation_run_list(project) -> QuerySet[AggregationRun]:
+    return AggregationRun.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def aggregation_run_current(project) -> AggregationRun | None:
+    return AggregationRun.objects.filter(project=project, is_current=True).first()
+
+
+def project_is_subjective(project) -> bool:
+    return AggregationSettings.objects.filter(project=project, subjective=True).exists()
+
+
+def _shape(row: tuple, *, subjective: bool, run_id: int, method: str) -> dict:
+    item_id, label, confidence, distribution, n_votes, extra = row
+    if subjective:
+        # Descriptive paradigm: the distribution is the answer; the single label follows.
+        return {
+            "item_id": item_id,
+            "distribution": distribution,
+            "label": label,
+            "confidence": confidence,
+            "n_votes": n_votes,
+            "extra": extra,
+            "method": method,
+            "run_id": run_id,
+        }
+    return {
+        "item_id": item_id,
+        "label": label,
+        "confidence": confidence,
+        "distribution": distribution,
+        "n_votes": n_votes,
+        "extra": extra,
+        "method": method,
+        "run_id": run_id,
+    }
+
+
+def aggregate_for_items(project, item_ids) -> dict[int, dict]:
+    """{item_id: aggregate} from the current run, for the given items (two queries).
+
+    Items without a result (unlabelled, gold, or no run yet) are absent. Each aggregate is a
+    dict with label, confidence, distribution, n_votes, extra, method and run_id; in
+    subjective projects its keys lead with the distribution.
+    """
+    run = aggregation_run_current(project)
+    if run is None:
+        return {}
+    subjective = project_is_subjective(project)
+    rows = ItemResult.objects.filter(run=run, item_id__in=list(item_ids)).values_list(
+        *RESULT_FIELDS
+    )
+    return {r[0]: _shape(r, subjective=subjective, run_id=run.pk, method=run.method) for r in rows}
+
+
+def aggregate_stream(project, *, chunk_size: int = 5000) -> Iterator[dict]:
+    """Every result of the current run in item-id order, streamed for exports.
+
+    The run is fixed when the stream starts, so a run finishing meanwhile does not mix in.
+    """
+    run = aggregation_run_current(project)
+    if run is None:
+        return
+    subjective = project_is_subjective(project)
+    rows = (
+        ItemResult.objects.filter(run=run)
+        .order_by("item_id")
+        .values_list(*RESULT_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for r in rows:
+        yield _shape(r, subjective=subjective, run_id=run.pk, method=run.method)
+
+
+def rater_scores_latest(project) -> QuerySet[RaterScore]:
+    """The newest score snapshot of each rater in the project, one row per rater, one query."""
+    newest = (
+        RaterScore.objects.filter(project=project, rater=OuterRef("rater"))
+        .order_by("-computed_at", "-id")
+        .values("id")[:1]
+    )
+    return (
+        RaterScore.objects.filter(project=project, id=Subquery(newest))
+        .select_related("rater")
+        .order_by("rater__username")
+    )
+
+
+def rater_score_history(project, rater) -> QuerySet[RaterScore]:
+    return RaterScore.objects.filter(project=project, rater=rater).order_by("-computed_at")

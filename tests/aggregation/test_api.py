@@ -1,0 +1,133 @@
+import pytest
+from django.urls import reverse
+
+from aggregation.models import AggregationRun
+from aggregation.services import (
+    aggregation_annotations_count,
+    aggregation_note_new_annotations,
+    aggregation_settings_update,
+)
+from tests.aggregation.helpers import annotate_table
+from tests.conftest import make_raters
+from tests.factories import ItemFactory
+
+
+@pytest.fixture
+def labelled(project):
+    raters = make_raters(project, 3)
+    items = ItemFactory.create_batch(3, project=project)
+    annotate_table(items, raters, [["yes", "yes", "no"]] * 3)
+    return items
+
+
+def runs_url(project):
+    return reverse("api:aggregation-run-list", args=[project.pk])
+
+
+def test_a_manager_starts_a_run_and_reads_its_progress(
+    client, project, manager, labelled, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            runs_url(project), {"method": "dawid_skene"}, content_type="application/json"
+        )
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+    detail = client.get(reverse("api:aggregation-run-detail", args=[project.pk, run_id])).json()
+    assert detail["status"] == "done" and detail["phase"] == "done" and detail["percent"] == 100
+    assert detail["stats"]["n_items"] == 3 and detail["is_current"]
+    assert client.get(runs_url(project)).json()["results"][0]["id"] == run_id
+    scores = client.get(reverse("api:rater-score-list", args=[project.pk])).json()
+    assert {s["rater"] for s in scores} == {"r0", "r1", "r2"}
+
+
+def test_annotators_and_outsiders_get_404(client, project, manager, rater, outsider, labelled):
+    run = AggregationRun.objects.create(project=project, method="majority")
+    for user in (rater, outsider):
+        client.force_login(user)
+        assert client.get(runs_url(project)).status_code == 404
+        assert (
+            client.post(runs_url(project), {}, content_type="application/json").status_code == 404
+        )
+        detail = reverse("api:aggregation-run-detail", args=[project.pk, run.pk])
+        assert client.get(detail).status_code == 404
+        assert client.get(reverse("api:rater-score-list", args=[project.pk])).status_code == 404
+    assert AggregationRun.objects.count() == 1
+
+
+def test_a_run_of_another_project_is_404_even_for_a_manager(client, project, manager):
+    other = AggregationRun.objects.create(project=ItemFactory().project, method="majority")
+    client.force_login(manager)
+    url = reverse("api:aggregation-run-detail", args=[project.pk, other.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_a_bad_method_is_refused_naming_the_field(client, project, manager):
+    client.force_login(manager)
+    response = client.post(
+        runs_url(project),
+        {"method": "glad", "parameters": {"max_iter": -1.5}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "parameters.max_iter" in response.json()
+    assert not AggregationRun.objects.exists()
+
+
+def test_new_annotations_queue_one_run_per_threshold_and_never_two_queued(
+    project, labelled, django_capture_on_commit_callbacks
+):
+    aggregation_settings_update(project=project, run_every_annotations=3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert not aggregation_annotations_count(project.pk)
+        assert not aggregation_annotations_count(project.pk)
+        assert not AggregationRun.objects.exists()
+        assert aggregation_annotations_count(project.pk)
+        assert AggregationRun.objects.filter(status="queued", trigger="annotations").count() == 1
+        for _ in range(10):
+            aggregation_annotations_count(project.pk)
+    assert AggregationRun.objects.count() == 1
+    assert len(callbacks) == 1  # one job enqueued
+
+
+def test_the_submit_hook_counts_only_after_the_submit_commits(
+    project, labelled, django_capture_on_commit_callbacks
+):
+    aggregation_settings_update(project=project, run_every_annotations=2)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        aggregation_note_new_annotations(project.pk)
+        aggregation_note_new_annotations(project.pk)
+    assert project.aggregation_settings.pending_annotations == 0
+    assert len(callbacks) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    run = AggregationRun.objects.get()
+    assert run.trigger == "annotations" and run.status == "done"
+
+
+def test_the_counter_is_kept_without_a_settings_row_and_zero_turns_it_off(
+    project, labelled, django_capture_on_commit_callbacks
+):
+    aggregation_annotations_count(project.pk, n=499)
+    assert project.aggregation_settings.pending_annotations == 499
+    assert not AggregationRun.objects.exists()
+    aggregation_settings_update(project=project, run_every_annotations=0)
+    with django_capture_on_commit_callbacks(execute=False):
+        aggregation_annotations_count(project.pk, n=10_000)
+    assert not AggregationRun.objects.exists()
+
+
+def test_the_schedule_queues_only_projects_with_new_annotations(
+    project, labelled, django_capture_on_commit_callbacks
+):
+    from aggregation.services import aggregation_schedule_due
+
+    assert aggregation_schedule_due() == 0
+    aggregation_annotations_count(project.pk, n=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert aggregation_schedule_due() == 1
+    run = AggregationRun.objects.get()
+    assert run.trigger == "schedule" and run.status == "done"
+    assert aggregation_schedule_due() == 0

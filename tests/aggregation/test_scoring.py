@@ -1,0 +1,124 @@
+import pytest
+
+from aggregation.models import RaterScore
+from aggregation.scoring import rater_scores_compute
+from aggregation.selectors import rater_scores_latest
+from aggregation.services import (
+    aggregation_run_execute,
+    aggregation_run_request,
+    aggregation_settings_update,
+)
+from raters.models import Membership
+from tasks import schema as schemas
+from tests.aggregation.helpers import annotate, annotate_table
+from tests.conftest import make_raters
+from tests.factories import ItemFactory, ProjectFactory
+
+
+@pytest.fixture
+def crowd(project, django_capture_on_commit_callbacks):
+    """Three careful raters and one who always answers "yes" at speed."""
+    raters = make_raters(project, 4)
+    items = ItemFactory.create_batch(12, project=project)
+    truth = ["yes", "no"] * 6
+    for item, t in zip(items, truth, strict=True):
+        for r in raters[:3]:
+            annotate(item, r, t, duration_ms=8000, active_ms=6000)
+        annotate(item, raters[3], "yes", duration_ms=900)
+    Membership.objects.filter(project=project, user=raters[0]).update(gold_n=20, gold_score_sum=19)
+    run = aggregation_run_request(project=project, method="dawid_skene")
+    with django_capture_on_commit_callbacks(execute=True):
+        aggregation_run_execute(run_id=run.pk)  # the rater-scoring job follows the run
+    return raters
+
+
+def latest(project):
+    return {s.rater.username: s for s in rater_scores_latest(project)}
+
+
+def test_a_run_is_followed_by_one_score_snapshot_per_rater(project, crowd):
+    scores = latest(project)
+    assert set(scores) == {"r0", "r1", "r2", "r3"}
+    careful, spammer = scores["r1"], scores["r3"]
+    assert careful.agreement_with_aggregate == 1.0
+    assert spammer.agreement_with_aggregate == pytest.approx(0.5)
+    assert careful.kappa_mean > spammer.kappa_mean
+    assert careful.ds_accuracy > 0.9 > spammer.ds_accuracy
+    assert careful.mace_competence > spammer.mace_competence
+    assert len(careful.ds_confusion) == 2 and len(careful.ds_confusion[0]) == 2
+
+
+def test_gold_accuracy_is_the_beta_posterior_of_the_membership_counts(project, crowd):
+    scores = latest(project)
+    assert scores["r0"].gold_n == 20
+    assert scores["r0"].gold_accuracy_mean == pytest.approx(20 / 22)
+    assert scores["r0"].gold_accuracy_lower < scores["r0"].gold_accuracy_mean
+    assert scores["r1"].gold_accuracy_mean is None
+
+
+def test_speed_and_straight_lining_single_out_the_fast_constant_rater(project, crowd):
+    scores = latest(project)
+    assert scores["r3"].fast_fraction == 1.0 and scores["r1"].fast_fraction == 0.0
+    assert scores["r1"].duration_ms_median == 8000 and scores["r1"].active_ms_median == 6000
+    assert scores["r3"].active_ms_median is None
+    assert scores["r3"].straightline_streak == 12 and scores["r3"].modal_share == 1.0
+    assert scores["r1"].straightline_streak == 1 and scores["r1"].modal_share == 0.5
+
+
+def test_the_latest_snapshot_per_rater_comes_in_one_query(
+    project, crowd, django_assert_num_queries
+):
+    rater_scores_compute(project_id=project.pk)
+    assert RaterScore.objects.filter(project=project).count() == 8
+    with django_assert_num_queries(1):
+        rows = list(rater_scores_latest(project))
+        names = [r.rater.username for r in rows]
+    assert names == ["r0", "r1", "r2", "r3"]
+
+
+def test_subjective_projects_do_not_penalise_disagreement(project, crowd):
+    aggregation_settings_update(project=project, subjective=True)
+    rater_scores_compute(project_id=project.pk)
+    assert not any(s.agreement_penalises for s in rater_scores_latest(project))
+
+
+def test_position_bias_counts_the_side_shown_not_the_stored_side(db):
+    project = ProjectFactory(
+        kind=schemas.PAIRWISE, schema=schemas.schema_validate(schemas.PAIRWISE, {})
+    )
+    (left_clicker,) = make_raters(project, 1)
+    items = ItemFactory.create_batch(10, project=project)
+    for k, item in enumerate(items):
+        swapped = k % 2 == 1
+        # Always clicks the left side: stored as B when the sides were swapped.
+        choice = "B" if swapped else "A"
+        annotate(
+            item,
+            left_clicker,
+            {"choice": choice, "flags": {"A": [], "B": []}, "rationale": ""},
+            presentation={"swapped": swapped},
+        )
+    rater_scores_compute(project_id=project.pk)
+    score = rater_scores_latest(project).get()
+    assert (score.position_left, score.position_right) == (10, 0)
+    assert score.position_share_left == 1.0
+    assert score.position_p_value < 0.01
+
+
+def test_likert_straight_lining_is_measured_on_whole_answers(db):
+    project = ProjectFactory(
+        kind=schemas.LIKERT,
+        schema=schemas.schema_validate(schemas.LIKERT, {"dimensions": ["a", "b"]}),
+    )
+    raters = make_raters(project, 2)
+    items = ItemFactory.create_batch(4, project=project)
+    annotate_table(
+        items,
+        raters,
+        [[{"a": 3, "b": 3}, {"a": 1, "b": 5}] for _ in range(3)]
+        + [[{"a": 3, "b": 3}, {"a": 2, "b": 5}]],
+    )
+    rater_scores_compute(project_id=project.pk)
+    scores = latest(project)
+    assert scores["r0"].straightline_streak == 4
+    assert scores["r1"].straightline_streak == 3
