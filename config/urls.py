@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from aggregation import api as aggregation_api
 from annotation import api as annotation_api
+from quality import api as quality_api
 from tasks import api as tasks_api
 from tasks import views as tasks_views
 
@@ -78,6 +79,42 @@ api = [
         "projects/<int:project_id>/rater-scores/",
         aggregation_api.RaterScoreListApi.as_view(),
         name="rater-score-list",
+    ),
+    path(
+        "projects/<int:project_id>/quality/policy/",
+        quality_api.PolicyApi.as_view(),
+        name="quality-policy",
+    ),
+    path("projects/<int:project_id>/gold/", quality_api.GoldListApi.as_view(), name="gold-list"),
+    path(
+        "projects/<int:project_id>/gold/promote/",
+        quality_api.GoldPromoteApi.as_view(),
+        name="gold-promote",
+    ),
+    path(
+        "projects/<int:project_id>/gold/import/",
+        quality_api.GoldImportApi.as_view(),
+        name="gold-import",
+    ),
+    path(
+        "projects/<int:project_id>/raters/", quality_api.RaterListApi.as_view(), name="rater-list"
+    ),
+    path(
+        "projects/<int:project_id>/raters/<int:membership_id>/",
+        quality_api.RaterDetailApi.as_view(),
+        name="rater-detail",
+    ),
+    path(
+        "projects/<int:project_id>/raters/<int:membership_id>/actions/",
+        quality_api.RaterActionApi.as_view(),
+        name="rater-action",
+    ),
+    path("projects/<int:project_id>/me/", quality_api.MyStandingApi.as_view(), name="my-standing"),
+    path("projects/<int:project_id>/sessions/", quality_api.SessionApi.as_view(), name="sessions"),
+    path(
+        "projects/<int:project_id>/sessions/<str:kind>/answers/",
+        quality_api.SessionAnswerApi.as_view(),
+        name="session-answer",
     ),
     path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
