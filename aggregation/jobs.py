@@ -19,5 +19,8 @@ def aggregation_schedule() -> None:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def rater_scores_compute(project_id: int) -> None:
     from aggregation.scoring import rater_scores_compute as compute
+    from quality.flags import flags_apply
 
     compute(project_id=project_id)
+    # The trust layer acts on fresh snapshots only where the project opted in.
+    flags_apply(project_id=project_id)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from quality.flags import flags_by_rater
 from quality.forms import GoldForm, GoldImportForm, PolicyForm, RaterActionForm
 from quality.selectors import calibration_status, policy_for, pool_sizes, trust_of
 from quality.services import gold_create, gold_import_jsonl, policy_update
@@ -30,8 +31,10 @@ def quality_page(request, project_id):
             messages.success(request, "Quality rules saved.")
             return redirect("quality:page", project_id=project.pk)
     rows = calibration_status(project)
+    flags = flags_by_rater(project)
     for row in rows:
         row["trust"] = trust_of(row["membership"])
+        row["flags"] = flags.get(row["membership"].user_id, [])
     return render(
         request,
         "quality/page.html",
