@@ -18,6 +18,17 @@ from tasks.models import Item, Project
 from tasks.services import items_insert, membership_add, project_create
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+GOLD_PAIRS, TRAINING_PAIRS = 50, 10
+RTE_GUIDELINES = """# Does the premise entail the hypothesis?
+
+Answer **Entailment** when a careful reader of the premise would accept the hypothesis as
+true *from the premise alone*. Otherwise answer **No entailment**.
+
+- Judge the text, not the world: a true hypothesis the premise does not support is *no
+  entailment*.
+- Paraphrases and obvious inferences count: "bought" entails "purchased".
+- A hypothesis that adds a detail the premise lacks is *no entailment*.
+"""
 RTE_NAME = "RTE: does the premise entail the hypothesis?"
 PAIRWISE_NAME = "PandaLM: which response follows the instruction better?"
 # Demo logins, printed by `make run`. Change or remove them before exposing Vox.
@@ -56,7 +67,12 @@ class Command(BaseCommand):
                 "Read the premise. Does it establish that the hypothesis is true? "
                 "Judge from the text alone, not from what you know.",
             )
-            self._fill(rte, _rte_records())
+            rte_rows = list(_rte_records())
+            # The first pairs become gold (a few training items with explanations, the rest
+            # silent checks); they are left out of the live items so nobody meets a check
+            # question they have already labelled in the open.
+            self._fill(rte, rte_rows[GOLD_PAIRS:])
+            self._gold(rte, rte_rows[:GOLD_PAIRS], users["manager"])
             pairwise = self._project(
                 users["manager"],
                 PAIRWISE_NAME,
@@ -98,8 +114,34 @@ class Command(BaseCommand):
             )
         return project
 
+    def _gold(self, project, rows, manager):
+        from quality.models import GoldItem
+        from quality.services import gold_create, policy_update
+        from tasks.services import guideline_publish
+
+        if GoldItem.objects.filter(project=project).exists():
+            return
+        for i, row in enumerate(rows):
+            label = row["meta"]["gold_label"]
+            pool = "training" if i < TRAINING_PAIRS else "injection"
+            gold_create(
+                project=project,
+                pool=pool,
+                answer=label,
+                user=manager,
+                data={"premise": row["premise"], "hypothesis": row["hypothesis"]},
+                explanation=f"The RTE-1 experts judged this pair {label.replace('_', ' ')}.",
+            )
+        policy_update(project=project, gold_rate=0.1, adaptive_gold=True)
+        guideline_publish(project=project, user=manager, body=RTE_GUIDELINES)
+        self.stdout.write(f"{project.name}: {len(rows)} gold items, guidelines v1")
+
     def _fill(self, project, records):
-        existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
+        existing = set(
+            Item.objects.filter(project=project, external_id__isnull=False).values_list(
+                "external_id", flat=True
+            )
+        )
         created, _ = items_insert(project=project, records=records, skip_ids=existing)
         if created:
             self.stdout.write(f"{project.name}: {created} items")

@@ -1,0 +1,20 @@
+from django.core.management import call_command
+
+from quality.models import GoldItem
+from tasks.models import Item, Project
+
+
+def test_the_demo_seeds_twice_without_doubling_and_keeps_gold_out_of_live_items(db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    rte = Project.objects.get(name__startswith="RTE")
+    pandalm = Project.objects.get(name__startswith="PandaLM")
+    assert rte.items.filter(is_gold=False).count() == 667 == rte.n_items
+    assert pandalm.n_items == 999
+    gold = GoldItem.objects.filter(project=rte)
+    assert gold.filter(pool="training").count() == 10 and gold.filter(pool="injection").count() == 40
+    live_texts = set(rte.items.filter(is_gold=False).values_list("data__premise", flat=True))
+    assert not live_texts & set(gold.values_list("item__data__premise", flat=True))
+    assert rte.guidelines.count() == 1
+    # Expert labels stay in hidden metadata, never in what raters see.
+    assert not Item.objects.filter(data__has_key="gold_label").exists()
