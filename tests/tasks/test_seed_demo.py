@@ -12,9 +12,11 @@ def test_the_demo_seeds_twice_without_doubling_and_keeps_gold_out_of_live_items(
     assert rte.items.filter(is_gold=False).count() == 667 == rte.n_items
     assert pandalm.n_items == 999
     gold = GoldItem.objects.filter(project=rte)
-    assert gold.filter(pool="training").count() == 10 and gold.filter(pool="injection").count() == 40
-    live_texts = set(rte.items.filter(is_gold=False).values_list("data__premise", flat=True))
-    assert not live_texts & set(gold.values_list("item__data__premise", flat=True))
+    assert (
+        gold.filter(pool="training").count() == 10 and gold.filter(pool="injection").count() == 40
+    )
+    live = set(rte.items.filter(is_gold=False).values_list("data__premise", "data__hypothesis"))
+    assert not live & set(gold.values_list("item__data__premise", "item__data__hypothesis"))
     assert rte.guidelines.count() == 1
     # Expert labels stay in hidden metadata, never in what raters see.
     assert not Item.objects.filter(data__has_key="gold_label").exists()
