@@ -5,13 +5,18 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aggregation.models import AggregationRun, RaterScore
+from aggregation.models import AggregationRun, AggregationSettings, RaterScore
 from aggregation.selectors import (
     aggregation_run_for_manager,
     aggregation_run_list,
     rater_scores_latest,
 )
-from aggregation.services import AggregationRejected, aggregation_run_request
+from aggregation.services import (
+    AggregationRejected,
+    aggregation_run_request,
+    aggregation_settings_for,
+    aggregation_settings_update,
+)
 from tasks.selectors import project_for_manager
 
 
@@ -89,3 +94,32 @@ class RaterScoreListApi(APIView):
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
         return Response(RaterScoreSerializer(rater_scores_latest(project), many=True).data)
+
+
+class AggregationSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AggregationSettings
+        fields = ["subjective", "method", "parameters", "run_every_annotations", "run_on_schedule"]
+
+
+class AggregationSettingsApi(APIView):
+    """A project's aggregation settings: the subjective (descriptive) flag, the default method
+    and when runs are triggered. Managers only."""
+
+    @extend_schema(responses=AggregationSettingsSerializer)
+    def get(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        return Response(AggregationSettingsSerializer(aggregation_settings_for(project)).data)
+
+    @extend_schema(request=AggregationSettingsSerializer, responses=AggregationSettingsSerializer)
+    def patch(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        serializer = AggregationSettingsSerializer(
+            aggregation_settings_for(project), data=request.data, partial=True
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            obj = aggregation_settings_update(project=project, **serializer.validated_data)
+        except AggregationRejected as exc:
+            raise ValidationError({exc.field: [exc.message]}) from None
+        return Response(AggregationSettingsSerializer(obj).data)

@@ -66,6 +66,11 @@ api = [
     path("exports/<int:export_id>/", tasks_api.ExportDetailApi.as_view(), name="export-detail"),
     path("exports/<int:export_id>/file/", tasks_api.ExportFileApi.as_view(), name="export-file"),
     path(
+        "projects/<int:project_id>/aggregation-settings/",
+        aggregation_api.AggregationSettingsApi.as_view(),
+        name="aggregation-settings",
+    ),
+    path(
         "projects/<int:project_id>/aggregation-runs/",
         aggregation_api.AggregationRunListApi.as_view(),
         name="aggregation-run-list",

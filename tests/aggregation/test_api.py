@@ -131,3 +131,24 @@ def test_the_schedule_queues_only_projects_with_new_annotations(
     run = AggregationRun.objects.get()
     assert run.trigger == "schedule" and run.status == "done"
     assert aggregation_schedule_due() == 0
+
+
+def test_a_manager_marks_a_project_subjective_and_an_annotator_cannot(db):
+    from rest_framework.test import APIClient
+
+    from raters.models import Membership
+    from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+    project = ProjectFactory()
+    boss, worker = UserFactory(username="boss"), UserFactory(username="worker")
+    MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+    MembershipFactory(project=project, user=worker, role=Membership.Role.ANNOTATOR)
+    client = APIClient()
+    client.force_authenticate(boss)
+    url = f"/api/projects/{project.pk}/aggregation-settings/"
+    reply = client.patch(url, {"subjective": True, "method": "dawid_skene"}, format="json")
+    assert reply.status_code == 200 and reply.data["subjective"] is True
+    bad = client.patch(url, {"method": "bradley_terry"}, format="json")
+    assert bad.status_code == 400
+    client.force_authenticate(worker)
+    assert client.get(url).status_code == 404
