@@ -119,6 +119,8 @@ def _workbench(request, membership, assignment, *, error: str = "", value=None):
     template = "annotation/workbench.html"
     if request.htmx:
         template += "#workbench"
+    else:
+        context["unread_notices"] = list(membership.notices.filter(read_at__isnull=True)[:1])
     return render(request, template, context)
 
 

@@ -194,3 +194,20 @@ def test_undo_on_a_gold_item_looks_like_any_undo_but_the_first_answer_keeps_its_
     assert (response.value, response.score) == ("no", 0.0)
     m = Membership.objects.get(user=rater, project=project)
     assert (m.gold_n, m.gold_score_sum) == (1, 0.0)
+
+
+def test_a_warning_reaches_the_rater_on_the_next_page_load_not_in_the_swap(
+        client, project, rater, items, gold_pool):
+    from django.urls import reverse
+
+    policy_update(project=project, gold_rate=1.0, adaptive_gold=False, suspend_min_gold=100,
+                  warn_below=0.75)
+    for _ in range(3):
+        answer_next(rater, project, "no")
+    assert Membership.objects.get(user=rater).stage == Stage.WARNED
+    client.force_login(rater)
+    url = reverse("annotation:label", args=[project.pk])
+    swap = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    page = client.get(url).content.decode()
+    assert "accuracy on check questions has dropped" not in swap
+    assert "accuracy on check questions has dropped" in page
