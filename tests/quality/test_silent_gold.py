@@ -197,11 +197,13 @@ def test_undo_on_a_gold_item_looks_like_any_undo_but_the_first_answer_keeps_its_
 
 
 def test_a_warning_reaches_the_rater_on_the_next_page_load_not_in_the_swap(
-        client, project, rater, items, gold_pool):
+    client, project, rater, items, gold_pool
+):
     from django.urls import reverse
 
-    policy_update(project=project, gold_rate=1.0, adaptive_gold=False, suspend_min_gold=100,
-                  warn_below=0.75)
+    policy_update(
+        project=project, gold_rate=1.0, adaptive_gold=False, suspend_min_gold=100, warn_below=0.75
+    )
     for _ in range(3):
         answer_next(rater, project, "no")
     assert Membership.objects.get(user=rater).stage == Stage.WARNED

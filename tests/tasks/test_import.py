@@ -72,6 +72,7 @@ def test_reimporting_the_same_external_ids_reports_duplicates_instead_of_doublin
     ("body", "line", "field", "message"),
     [
         (b'{"text": "ok"}\n{"text": "broken"\n', 2, "(line)", "not valid JSON"),
+        (b'{"text": "ok"}\n{"text": "x", "score": NaN}\n', 2, "(line)", "NaN, Infinity"),
         (b'{"text": "ok"}\n{"text": "\xff\xfe"}\n', 2, "(line)", "not valid UTF-8"),
         (b'{"text": "ok"}\n\n[1, 2]\n', 3, "(record)", "must be a JSON object"),
         (b'{"text": "ok", "priority": "high"}\n', 1, "priority", "must be an integer"),
