@@ -33,16 +33,6 @@ def speed_histogram(durations_ms) -> list[int]:
     return np.bincount(idx, minlength=len(SPEED_EDGES)).astype(int).tolist()
 
 
-def entropy(distribution: dict) -> float:
-    """Shannon entropy in bits of an aggregate's distribution (0 when unanimous)."""
-    p = np.array([v for v in (distribution or {}).values() if isinstance(v, int | float)], float)
-    p = p[p > 0]
-    if p.size == 0:
-        return 0.0
-    p = p / p.sum()
-    return float(-(p * np.log2(p)).sum())
-
-
 def _agreement_key(kind: str, value):
     """A comparable code of an answer for agreement: ordinal for Likert, nominal otherwise."""
     if kind == schemas.LIKERT and isinstance(value, dict) and value:
@@ -141,7 +131,7 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
         "disputed": [],
     }
     if run is not None:
-        data.update(_run_figures(run))
+        data.update(_run_figures(run, vote_entropy(votes)))
     return DashboardSnapshot.objects.create(
         project=project, computed_at=timezone.now(), run=run, data=data
     )
@@ -164,34 +154,47 @@ def _kappa_pairs(votes, rater_votes: Counter) -> dict:
     return {"raters": [names.get(r, str(r)) for r in top], "rater_ids": top, "matrix": matrix}
 
 
-def _run_figures(run) -> dict:
-    confidences = np.array(
-        [
-            c
-            for c in ItemResult.objects.filter(run=run).values_list("confidence", flat=True)
-            if c is not None
-        ],
-        dtype=float,
+def vote_entropy(votes) -> dict[int, float]:
+    """{item_id: entropy in bits of its raw votes}: 0 when the raters agree."""
+    if not votes:
+        return {}
+    item_ids, item_idx = np.unique(np.array([v[0] for v in votes]), return_inverse=True)
+    _, key_idx = np.unique(np.array([str(v[2]) for v in votes]), return_inverse=True)
+    k = int(key_idx.max()) + 1
+    counts = np.bincount(item_idx * k + key_idx, minlength=item_ids.size * k).reshape(-1, k)
+    p = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=1)
+    return dict(zip(item_ids.tolist(), np.round(h, 4).tolist(), strict=True))
+
+
+def _run_figures(run, spread: dict[int, float]) -> dict:
+    """Confidence histogram and the most disputed items: lowest confidence first, and among
+    equal confidence the most split raw votes (a confident model can still face a split)."""
+    rows = list(
+        ItemResult.objects.filter(run=run, confidence__isnull=False).values_list(
+            "item_id", "confidence", "label", "n_votes"
+        )
     )
-    hist = np.histogram(confidences, bins=10, range=(0.0, 1.0))[0] if confidences.size else []
-    lowest = ItemResult.objects.filter(run=run, confidence__isnull=False).order_by(
-        "confidence", "item_id"
-    )[: DISPUTED_KEPT * 2]
+    if not rows:
+        return {"confidence_histogram": [], "disputed": [], "run_method": run.method}
+    conf = np.array([r[1] for r in rows], dtype=float)
+    hist = np.histogram(conf, bins=10, range=(0.0, 1.0))[0]
+    ent = np.array([spread.get(r[0], 0.0) for r in rows])
+    order = np.lexsort((-ent, np.round(conf, 3)))[:DISPUTED_KEPT]
     disputed = [
         {
-            "item_id": r.item_id,
-            "confidence": r.confidence,
-            "entropy": round(entropy(r.distribution), 4),
-            "label": r.label,
-            "n_votes": r.n_votes,
+            "item_id": rows[i][0],
+            "confidence": rows[i][1],
+            "entropy": float(ent[i]),
+            "label": rows[i][2],
+            "n_votes": rows[i][3],
         }
-        for r in lowest
+        for i in order
     ]
-    # Lowest confidence first, and among equals the most spread votes.
-    disputed.sort(key=lambda d: (round(d["confidence"], 6), -d["entropy"], d["item_id"]))
     return {
         "confidence_histogram": [int(x) for x in hist],
-        "disputed": disputed[:DISPUTED_KEPT],
+        "disputed": disputed,
         "run_method": run.method,
     }
 

@@ -128,6 +128,11 @@ class RaterRow:
     risk: list[str]
     scored_at: object
 
+    @property
+    def band_width(self) -> float:
+        """The credible band's width, for the meter drawn in the table."""
+        return (self.gold_upper or 0) - (self.gold_lower or 0)
+
     def as_json(self) -> dict:
         d = dict(self.__dict__)
         for key in ("calibrated_at", "scored_at"):
@@ -181,12 +186,12 @@ def _row(m: Membership, s: RaterScore | None, policy: QualityPolicy) -> RaterRow
     if m.stage in (Stage.WARNED, Stage.SUSPENDED):
         risk.append(m.stage)
     if trust and trust.mean < policy.warn_below:
-        risk.append("low gold accuracy")
+        risk.append("low gold")
     if s and s.mace_competence is not None and s.mace_competence < LOW_COMPETENCE:
         risk.append("low competence")
     if s and s.agreement_penalises and s.agreement_with_aggregate is not None:
         if s.agreement_with_aggregate < 0.5:
-            risk.append("disagrees with the aggregate")
+            risk.append("low agreement")
     risk += [name for name, on in (("fast", fast), ("straight-lining", straight)) if on]
     if position:
         risk.append("position bias")

@@ -13,8 +13,10 @@ from aggregation.scoring import rater_scores_compute
 from aggregation.services import aggregation_run_execute, aggregation_run_request
 from annotation.models import Annotation
 from quality.dashboard_services import dashboard_snapshot_compute
+from quality.models import GoldItem, GoldResponse
 from raters.models import Membership
 from tasks import schema as schemas
+from tasks.models import Item
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
 LABELS = ["positive", "negative", "neutral"]
@@ -80,13 +82,12 @@ def crowd_project(*, n_items=60, n_good=8, manager=None, seed=7):
                 )
             )
     Annotation.objects.bulk_create(rows)
+    _gold_history(project, people, rng)
     # Spread the answers over two weeks, so per-day and per-week figures have a shape.
     for k, a in enumerate(Annotation.objects.filter(project=project).order_by("item_id", "id")):
         day = 13 - (k * 14) // len(rows)
         Annotation.objects.filter(pk=a.pk).update(created_at=now - timedelta(days=day, hours=1))
-    from tasks.models import Item
-
-    Item.objects.filter(project=project).update(n_done=len(people))
+    Item.objects.filter(project=project, is_gold=False).update(n_done=len(people))
     project.n_complete = n_items
     project.n_annotations = len(rows)
     project.save(update_fields=["n_complete", "n_annotations"])
@@ -97,3 +98,32 @@ def crowd_project(*, n_items=60, n_good=8, manager=None, seed=7):
     rater_scores_compute(project_id=project.pk)
     dashboard_snapshot_compute(project_id=project.pk)
     return project, users
+
+
+def _gold_history(project, people, rng):
+    """Silent gold answers in the live queue, scored as the quality layer would."""
+    golds = [
+        GoldItem.objects.create(
+            item=Item.objects.create(project=project, data={"text": f"gold {k}"}, is_gold=True),
+            project=project,
+            pool=GoldItem.Pool.INJECTION,
+            answer={"accept": [LABELS[k % 3]]},
+        )
+        for k in range(5)
+    ]
+    responses = []
+    for m in Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR):
+        scores = np.zeros(m.gold_n)
+        scores[: int(m.gold_score_sum)] = 1
+        rng.shuffle(scores)
+        responses += [
+            GoldResponse(
+                gold=golds[k % 5],
+                membership=m,
+                mode=GoldResponse.Mode.INJECTION,
+                value=LABELS[k % 3],
+                score=float(x),
+            )
+            for k, x in enumerate(scores)
+        ]
+    GoldResponse.objects.bulk_create(responses)

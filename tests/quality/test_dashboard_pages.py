@@ -122,8 +122,14 @@ def test_the_project_dashboard_shows_progress_alpha_and_disputed_items(client, b
     assert [v for v, _, _ in data["figures"]["alpha_by_version"]] == ["1", "2"]
     assert 0 < data["figures"]["alpha"] < 1
     assert sum(n for _, n in data["figures"]["annotations_per_day"]) == 60 * 11
-    confidences = [d["confidence"] for d in data["disputed"]]
+    confidences = [round(d["confidence"], 3) for d in data["disputed"]]
     assert confidences == sorted(confidences)
+    # Among equally confident items, the most split votes come first.
+    top = data["disputed"][0]
+    assert top["entropy"] == max(
+        d["entropy"] for d in data["disputed"] if round(d["confidence"], 3) == confidences[0]
+    )
+    assert top["entropy"] > 0
 
 
 def test_the_agreement_heatmap_covers_the_raters(client, boss, crowd):

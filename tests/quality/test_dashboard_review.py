@@ -85,10 +85,11 @@ def test_a_manager_promotes_an_item_to_gold_with_an_explanation(client, boss, cr
     project, _ = crowd
     client.force_login(boss)
     item = project.items.first()
+    promoted = GoldItem.objects.filter(source=GoldItem.Source.PROMOTED)
     act(client, project, item.pk, action="promote", label="negative")
-    assert not GoldItem.objects.exists()
+    assert not promoted.exists()
     act(client, project, item.pk, action="promote", label="negative", explanation="sarcasm")
-    gold = GoldItem.objects.get()
+    gold = promoted.get()
     assert gold.answer == {"accept": ["negative"]} and gold.explanation == "sarcasm"
     assert gold.item.meta["promoted_from"] == item.pk
 
@@ -102,4 +103,5 @@ def test_a_reviewer_adjudicates_but_may_not_make_gold(client, crowd):
     assert act(client, project, item.pk, action="adjudicate", label="positive").status_code == 302
     assert Adjudication.objects.get(item=item).decided_by == reviewer
     res = act(client, project, item.pk, action="promote", label="positive", explanation="x")
-    assert res.status_code == 404 and not GoldItem.objects.exists()
+    assert res.status_code == 404
+    assert not GoldItem.objects.filter(source=GoldItem.Source.PROMOTED).exists()

@@ -18,8 +18,13 @@ SECRET = "EXPLANATION-ONLY-MANAGERS-SEE"
 @pytest.fixture
 def gold_project(project, items):
     for i in range(6):
-        gold_create(project=project, data={"text": f"item text {100 + i}"}, pool="injection",
-                    answer="yes", explanation=SECRET)
+        gold_create(
+            project=project,
+            data={"text": f"item text {100 + i}"},
+            pool="injection",
+            answer="yes",
+            explanation=SECRET,
+        )
     return project
 
 
@@ -42,8 +47,13 @@ def shape(value):
 
 
 def serve(client, project, rater, rate):
-    policy_update(project=project, gold_rate=rate, gold_rate_floor=0.0, adaptive_gold=False,
-                  suspend_min_gold=100)
+    policy_update(
+        project=project,
+        gold_rate=rate,
+        gold_rate_floor=0.0,
+        adaptive_gold=False,
+        suspend_min_gold=100,
+    )
     client.force_login(rater)
     page = client.get(reverse("annotation:label", args=[project.pk]))
     api = client.post(reverse("api:next-item", args=[project.pk]))
@@ -65,11 +75,16 @@ def test_a_gold_item_and_a_live_item_look_the_same_to_the_rater(client, gold_pro
 
     def submit(rater, body):
         client.force_login(rater)
-        return client.post(reverse("api:annotation-submit", args=[gold_project.pk]),
-                           {"item_id": body["item"]["item_id"], "value": "no"},
-                           content_type="application/json")
+        return client.post(
+            reverse("api:annotation-submit", args=[gold_project.pk]),
+            {"item_id": body["item"]["item_id"], "value": "no"},
+            content_type="application/json",
+        )
 
-    gold_reply, live_reply = submit(gold_rater, gold_api.json()), submit(live_rater, live_api.json())
+    gold_reply, live_reply = (
+        submit(gold_rater, gold_api.json()),
+        submit(live_rater, live_api.json()),
+    )
     assert gold_reply.status_code == live_reply.status_code == 201
     assert shape(gold_reply.json()) == shape(live_reply.json())
 
@@ -109,11 +124,20 @@ def test_gold_answers_reach_no_page_or_api_response_a_rater_can_fetch(client, go
     # Label a few items (all gold at this rate) so history pages have something to show.
     for _ in range(3):
         leased = client.post(reverse("api:next-item", args=[pk])).json()["item"]
-        client.post(reverse("api:annotation-submit", args=[pk]),
-                    {"item_id": leased["item_id"], "value": "no", "next": False},
-                    content_type="application/json")
-    start = ["/", f"/projects/{pk}/label/", f"/projects/{pk}/me/", f"/projects/{pk}/guidelines/",
-             "/api/projects/", f"/api/projects/{pk}/", "/api/schema/"]
+        client.post(
+            reverse("api:annotation-submit", args=[pk]),
+            {"item_id": leased["item_id"], "value": "no", "next": False},
+            content_type="application/json",
+        )
+    start = [
+        "/",
+        f"/projects/{pk}/label/",
+        f"/projects/{pk}/me/",
+        f"/projects/{pk}/guidelines/",
+        "/api/projects/",
+        f"/api/projects/{pk}/",
+        "/api/schema/",
+    ]
     bodies = crawl(client, start)
     bodies["next"] = json.dumps(client.post(reverse("api:next-item", args=[pk])).json())
     assert len(bodies) >= 6
@@ -122,8 +146,13 @@ def test_gold_answers_reach_no_page_or_api_response_a_rater_can_fetch(client, go
         if url != "/api/schema/":
             assert "is_gold" not in body and '"gold' not in body, url
     # Manager-only routes answer 404 to the rater, whatever they hold.
-    for url in (f"/projects/{pk}/quality/", f"/projects/{pk}/", f"/api/projects/{pk}/items/",
-                f"/api/projects/{pk}/export/", f"/api/projects/{pk}/rater-scores/",
-                f"/api/projects/{pk}/aggregation-runs/"):
+    for url in (
+        f"/projects/{pk}/quality/",
+        f"/projects/{pk}/",
+        f"/api/projects/{pk}/items/",
+        f"/api/projects/{pk}/export/",
+        f"/api/projects/{pk}/rater-scores/",
+        f"/api/projects/{pk}/aggregation-runs/",
+    ):
         assert client.get(url).status_code == 404, url
     assert Membership.objects.get(user=rater).gold_n == 3
