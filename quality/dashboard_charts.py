@@ -224,7 +224,7 @@ def heatmap_svg(
     n_r, n_c = len(rows), len(cols)
     cell = cell or max(14, min(48, 520 // max(n_c, 1)))
     pad_l, pad_t = 96, 70
-    width, height = pad_l + n_c * cell + 8, pad_t + n_r * cell + 8
+    width, height = pad_l + n_c * cell + 60, pad_t + n_r * cell + 8
     colour = _diverging if diverging else _sequential
     parts = [
         f'<svg class="chart heatmap" viewBox="0 0 {width} {height}" width="{width}" '
