@@ -136,4 +136,5 @@ urlpatterns = [
     path("", include("annotation.urls")),
     path("", include("raters.urls")),
     path("", include("quality.urls")),
+    path("", include("quality.dashboard_urls")),
 ]

@@ -164,3 +164,93 @@ class GoldResponse(models.Model):
     @property
     def correct(self) -> bool:
         return self.score >= 0.999
+
+
+class Adjudication(models.Model):
+    """A reviewer's final label for a disputed item: it overrides the aggregate in exports.
+
+    One per item; deciding again replaces the label and keeps who and when of the latest.
+    """
+
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="adjudications"
+    )
+    item = models.OneToOneField("tasks.Item", on_delete=models.CASCADE, related_name="adjudication")
+    # The final answer in the kind's canonical shape (tasks/schema.py).
+    label = models.JSONField()
+    note = models.CharField(max_length=500, blank=True)
+    # The aggregate it replaced, for the record (None when there was no run yet).
+    aggregate_label = models.JSONField(null=True, blank=True)
+    aggregate_confidence = models.FloatField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "item"], name="adjudication_project_item")]
+
+    def __str__(self) -> str:
+        return f"adjudication of {self.item_id}"
+
+
+class RelabelRequest(models.Model):
+    """A reviewer asked for more labels on an item.
+
+    Items carry no per-item overlap, so the request is recorded here and the work queue is
+    expected to read ``extra_labels`` (see docs/dashboards.md); it is open until resolved.
+    """
+
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="relabel_requests"
+    )
+    item = models.ForeignKey("tasks.Item", on_delete=models.CASCADE, related_name="+")
+    extra_labels = models.PositiveSmallIntegerField(default=2)
+    # Votes the item had when asked: the request is met at n_done_then + extra_labels.
+    n_done_then = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="relabel_one_open_per_item",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.extra_labels} more labels for {self.item_id}"
+
+
+class DashboardSnapshot(models.Model):
+    """Project figures too costly to compute per page view, computed by a job.
+
+    ``data`` holds annotations per day, label distribution, Krippendorff's alpha by week and
+    by guideline version, the kappa matrix of the most active raters, the project's speed
+    histogram, the confidence histogram and the most disputed items of the current run.
+    """
+
+    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField(db_index=True)
+    run = models.ForeignKey(
+        "aggregation.AggregationRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "-computed_at"], name="dashboard_snapshot_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"dashboard figures of {self.project_id} at {self.computed_at}"

@@ -257,12 +257,15 @@ def trust_apply(*, membership: Membership, policy: QualityPolicy) -> str | None:
     return None
 
 
-def calibration_request(*, membership: Membership, actor) -> None:
+def calibration_request(*, membership: Membership, actor, reason: str = "") -> None:
     Membership.objects.filter(pk=membership.pk).update(calibration_requested=True)
+    membership.calibration_requested = True
+    why = f" Reason: {reason}" if reason.strip() else ""
     RaterNotice.objects.create(
         membership=membership,
         level=RaterNotice.Level.ACTION,
-        message=f"{actor.username} asked you to do a calibration session before your next items.",
+        message=f"{actor.username} asked you to do a calibration session before your next "
+        f"items.{why}",
     )
 
 

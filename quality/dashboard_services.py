@@ -1,0 +1,255 @@
+"""Writes behind the dashboards: the figures job, adjudication and requests for more labels."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from aggregation.models import ItemResult
+from aggregation.selectors import aggregation_run_current
+from annotation.models import Annotation
+from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
+from quality.numeric.agreement import cohen_kappa_matrix, krippendorff_alpha
+from tasks import schema as schemas
+from tasks.models import Item, Project
+
+# Seconds per item: edges of the speed histogram (the last bin is open-ended).
+SPEED_EDGES = [0, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300]
+# Raters in the project's kappa heatmap: the most active ones, so the picture stays legible.
+HEATMAP_RATERS = 30
+DISPUTED_KEPT = 200
+DAYS_SHOWN = 60
+
+
+def speed_histogram(durations_ms) -> list[int]:
+    seconds = np.asarray(durations_ms, dtype=float) / 1000.0
+    idx = np.searchsorted(np.array(SPEED_EDGES[1:], dtype=float), seconds, side="right")
+    return np.bincount(idx, minlength=len(SPEED_EDGES)).astype(int).tolist()
+
+
+def _agreement_key(kind: str, value):
+    """A comparable code of an answer for agreement: ordinal for Likert, nominal otherwise."""
+    if kind == schemas.LIKERT and isinstance(value, dict) and value:
+        first = next(iter(value.values()))
+        return first if isinstance(first, int) else None
+    if kind == schemas.PAIRWISE and isinstance(value, dict):
+        return value.get("choice")
+    if kind == schemas.DEMONSTRATION:
+        return None
+    return json.dumps(value, sort_keys=True)
+
+
+def _distribution_keys(kind: str, value) -> list[str]:
+    if kind == schemas.SINGLE_CHOICE and isinstance(value, str):
+        return [value]
+    if kind == schemas.MULTI_CHOICE and isinstance(value, list):
+        return [str(v) for v in value] or ["(none)"]
+    if kind == schemas.PAIRWISE and isinstance(value, dict):
+        return [str(value.get("choice"))]
+    if kind == schemas.LIKERT and isinstance(value, dict) and value:
+        return [str(next(iter(value.values())))]
+    return []
+
+
+def _alpha(votes: list[tuple[int, int, object]], level: str) -> float | None:
+    if len(votes) < 2:
+        return None
+    items = np.array([v[0] for v in votes])
+    raters = np.array([v[1] for v in votes])
+    keys = [v[2] for v in votes]
+    if level == "ordinal":
+        values = np.array(keys, dtype=np.int64)
+    else:
+        _, values = np.unique(np.array(keys, dtype=object).astype(str), return_inverse=True)
+    _, item_idx = np.unique(items, return_inverse=True)
+    a = krippendorff_alpha(item_idx, raters, values, level=level)
+    return None if not math.isfinite(a) else round(float(a), 4)
+
+
+def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
+    """Compute the project's costly figures in one pass over its annotations and store them.
+
+    Runs as a job after an aggregation run (and on demand), so pages read one row.
+    """
+    project = Project.objects.get(pk=project_id)
+    run = aggregation_run_current(project)
+    kind = project.kind
+    level = "ordinal" if kind == schemas.LIKERT else "nominal"
+    per_day: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    by_week: dict[str, list] = defaultdict(list)
+    by_version: dict[str, list] = defaultdict(list)
+    rater_votes: Counter[int] = Counter()
+    votes: list[tuple[int, int, object]] = []
+    durations: list[int] = []
+    since = timezone.now() - timedelta(days=DAYS_SHOWN)
+    rows = (
+        Annotation.objects.filter(project=project, item__is_gold=False)
+        .values_list("item_id", "rater_id", "value", "created_at", "guideline_version")
+        .order_by()
+        .iterator(chunk_size=20_000)
+    )
+    for item_id, rater_id, value, created_at, version, *_ in rows:
+        if created_at >= since:
+            per_day[timezone.localdate(created_at).isoformat()] += 1
+        for key in _distribution_keys(kind, value):
+            labels[key] += 1
+        rater_votes[rater_id] += 1
+        key = _agreement_key(kind, value)
+        if key is None:
+            continue
+        vote = (item_id, rater_id, key)
+        votes.append(vote)
+        day = timezone.localdate(created_at)
+        by_week[(day - timedelta(days=day.weekday())).isoformat()].append(vote)
+        by_version["none" if version is None else str(version)].append(vote)
+    durations = list(
+        Annotation.objects.filter(project=project, item__is_gold=False)
+        .order_by("-id")
+        .values_list("duration_ms", flat=True)[:50_000]
+    )
+    data = {
+        "annotations_per_day": sorted(per_day.items()),
+        "label_distribution": labels.most_common(),
+        "alpha": _alpha(votes, level),
+        "alpha_level": level,
+        "alpha_by_week": [(w, _alpha(v, level), len(v)) for w, v in sorted(by_week.items())],
+        "alpha_by_version": [
+            (ver, _alpha(v, level), len(v))
+            for ver, v in sorted(by_version.items(), key=lambda kv: (kv[0] == "none", kv[0]))
+        ],
+        "kappa": _kappa_pairs(votes, rater_votes),
+        "speed_edges": SPEED_EDGES,
+        "speed_histogram": speed_histogram(durations),
+        "confidence_histogram": [],
+        "disputed": [],
+    }
+    if run is not None:
+        data.update(_run_figures(run, vote_entropy(votes)))
+    return DashboardSnapshot.objects.create(
+        project=project, computed_at=timezone.now(), run=run, data=data
+    )
+
+
+def _kappa_pairs(votes, rater_votes: Counter) -> dict:
+    top = [r for r, _ in rater_votes.most_common(HEATMAP_RATERS)]
+    if len(top) < 2 or not votes:
+        return {"raters": [], "matrix": []}
+    code = {r: j for j, r in enumerate(top)}
+    kept = [v for v in votes if v[1] in code]
+    _, item_idx = np.unique(np.array([v[0] for v in kept]), return_inverse=True)
+    rater_idx = np.array([code[v[1]] for v in kept])
+    _, label = np.unique(np.array([str(v[2]) for v in kept]), return_inverse=True)
+    km = cohen_kappa_matrix(item_idx, rater_idx, label, n_raters=len(top), min_shared=5)
+    matrix = [[None if not math.isfinite(x) else round(float(x), 3) for x in row] for row in km]
+    from django.contrib.auth import get_user_model
+
+    names = dict(get_user_model().objects.filter(pk__in=top).values_list("pk", "username"))
+    return {"raters": [names.get(r, str(r)) for r in top], "rater_ids": top, "matrix": matrix}
+
+
+def vote_entropy(votes) -> dict[int, float]:
+    """{item_id: entropy in bits of its raw votes}: 0 when the raters agree."""
+    if not votes:
+        return {}
+    item_ids, item_idx = np.unique(np.array([v[0] for v in votes]), return_inverse=True)
+    _, key_idx = np.unique(np.array([str(v[2]) for v in votes]), return_inverse=True)
+    k = int(key_idx.max()) + 1
+    counts = np.bincount(item_idx * k + key_idx, minlength=item_ids.size * k).reshape(-1, k)
+    p = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=1)
+    return dict(zip(item_ids.tolist(), np.round(h, 4).tolist(), strict=True))
+
+
+def _run_figures(run, spread: dict[int, float]) -> dict:
+    """Confidence histogram and the most disputed items: lowest confidence first, and among
+    equal confidence the most split raw votes (a confident model can still face a split)."""
+    rows = list(
+        ItemResult.objects.filter(run=run, confidence__isnull=False).values_list(
+            "item_id", "confidence", "label", "n_votes"
+        )
+    )
+    if not rows:
+        return {"confidence_histogram": [], "disputed": [], "run_method": run.method}
+    conf = np.array([r[1] for r in rows], dtype=float)
+    hist = np.histogram(conf, bins=10, range=(0.0, 1.0))[0]
+    ent = np.array([spread.get(r[0], 0.0) for r in rows])
+    order = np.lexsort((-ent, np.round(conf, 3)))[:DISPUTED_KEPT]
+    disputed = [
+        {
+            "item_id": rows[i][0],
+            "confidence": rows[i][1],
+            "entropy": float(ent[i]),
+            "label": rows[i][2],
+            "n_votes": rows[i][3],
+        }
+        for i in order
+    ]
+    return {
+        "confidence_histogram": [int(x) for x in hist],
+        "disputed": disputed,
+        "run_method": run.method,
+    }
+
+
+# --- Review queue ---------------------------------------------------------------------------
+
+
+def adjudication_set(*, item: Item, label, user, note: str = "") -> Adjudication:
+    """Record the final label of an item; it overrides the aggregate in exports.
+
+    The label is checked against the project's schema first: a bad label saves nothing.
+    """
+    project = item.project
+    label = schemas.value_validate(project.kind, project.schema, label, item_data=item.data)
+    result = None
+    run = aggregation_run_current(project)
+    if run is not None:
+        result = ItemResult.objects.filter(run=run, item=item).first()
+    with transaction.atomic():
+        adjudication, _ = Adjudication.objects.update_or_create(
+            item=item,
+            defaults={
+                "project": project,
+                "label": label,
+                "note": note[:500],
+                "aggregate_label": result.label if result else None,
+                "aggregate_confidence": result.confidence if result else None,
+                "decided_by": user,
+            },
+        )
+        RelabelRequest.objects.filter(item=item, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
+    return adjudication
+
+
+def relabel_request(*, item: Item, user, extra_labels: int = 2, reason: str = "") -> RelabelRequest:
+    """Ask for ``extra_labels`` more labels on an item (one open request per item)."""
+    if not 1 <= extra_labels <= 20:
+        raise schemas.SchemaError("extra_labels", "must be between 1 and 20")
+    with transaction.atomic():
+        open_request = (
+            RelabelRequest.objects.select_for_update()
+            .filter(item=item, resolved_at__isnull=True)
+            .first()
+        )
+        if open_request is not None:
+            open_request.extra_labels = max(open_request.extra_labels, extra_labels)
+            open_request.save(update_fields=["extra_labels"])
+            return open_request
+        return RelabelRequest.objects.create(
+            project=item.project,
+            item=item,
+            extra_labels=extra_labels,
+            n_done_then=item.n_done,
+            reason=reason[:500],
+            requested_by=user,
+        )

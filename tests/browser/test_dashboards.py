@@ -1,0 +1,112 @@
+"""The dashboards in a real browser, seeded from a simulated crowd with two spammers."""
+
+import time
+
+import pytest
+from django.db import connection
+
+from quality.models import Adjudication, RelabelRequest
+from raters.models import Membership
+from tests.browser.conftest import log_in
+from tests.factories import UserFactory
+from tests.quality.dashboard_crowd import crowd_project
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(check, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def seeded(settings):
+    if connection.vendor == "postgresql":
+        # Jobs on the embedded thread pool, so "run now" really runs in the background and
+        # the page has something to poll.
+        settings.VOX_JOBS = "thread"
+    boss = UserFactory(username="mona")
+    project, users = crowd_project(manager=boss)
+    return boss, project, users
+
+
+def test_spammers_stand_out_unsorted_and_a_bulk_action_suspends_them(
+    live_server, page, screenshot, seeded
+):
+    boss, project, _ = seeded
+    base = live_server.url
+    log_in(page, base, "mona")
+    # Alphabetical order: the spammers are found by highlight and flags, not by position.
+    page.goto(f"{base}/projects/{project.pk}/dashboards/raters/?sort=rater")
+    rows = page.locator("#raters tbody tr")
+    assert rows.count() == 11
+    for name in ("spam_fast", "spam_same"):
+        row = page.locator(f'tr[data-rater="{name}"]')
+        assert "at-risk" in row.get_attribute("class")
+    assert page.locator('tr[data-rater="spam_fast"] .flag-bad', has_text="fast").count() == 1
+    assert (
+        page.locator('tr[data-rater="spam_same"] .flag-bad', has_text="straight-lining").count()
+        == 1
+    )
+    assert page.locator("tr.at-risk[data-rater^=careful]").count() == 0
+    screenshot("dashboard-calibration")
+
+    page.locator('tr[data-rater="spam_fast"] input[type=checkbox]').check()
+    page.locator('tr[data-rater="spam_same"] input[type=checkbox]').check()
+    page.get_by_label("Bulk action").select_option("suspend")
+    page.get_by_label("Reason").fill("answers at random or always the same")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "suspend: " in page.locator(".messages").inner_text()
+    stages = dict(
+        Membership.objects.filter(project=project, user__username__startswith="spam").values_list(
+            "user__username", "stage"
+        )
+    )
+    assert stages == {"spam_fast": "suspended", "spam_same": "suspended"}
+
+    page.locator('tr[data-rater="spam_fast"] a').first.click()
+    page.wait_for_load_state()
+    assert "At risk" in page.locator(".risk-banner").inner_text()
+    assert "suspended" in page.locator("#audit").inner_text()
+    screenshot("dashboard-rater")
+
+
+def test_the_project_dashboard_runs_now_with_a_live_progress_bar_and_links_to_review(
+    live_server, page, screenshot, seeded
+):
+    boss, project, _ = seeded
+    base = live_server.url
+    log_in(page, base, "mona")
+    page.goto(f"{base}/projects/{project.pk}/dashboards/")
+    assert page.locator("#disputed tbody tr").count() == 20
+    before = page.locator("#run").get_attribute("data-run")
+    page.get_by_role("button", name="Run now").click()
+    page.wait_for_selector(f'#run:not([data-run="{before}"])')
+    # The bar follows the run through htmx polling until it is done.
+    page.wait_for_selector('#run[data-status="done"]', timeout=30_000)
+    # Done: the fragment no longer carries a polling trigger.
+    assert page.locator("#run").get_attribute("hx-trigger") is None
+    page.reload()
+    screenshot("dashboard-project")
+
+    page.locator("#disputed a", has_text="review").first.click()
+    page.wait_for_url("**/review/*/")
+    page.wait_for_load_state()
+    assert page.locator("#answers tr").count() == 11
+    assert "careful0" not in page.locator("#answers").inner_text()
+    screenshot("dashboard-review")
+    first = int(page.url.rstrip("/").split("/")[-1])
+    page.keyboard.press("3")
+    page.keyboard.press("Enter")
+    assert wait_for(lambda: Adjudication.objects.filter(item_id=first).exists())
+    assert Adjudication.objects.get(item_id=first).label == "neutral"
+    page.wait_for_url(lambda url: not url.rstrip("/").endswith(f"/{first}"))
+    page.wait_for_load_state()
+    second = int(page.url.rstrip("/").split("/")[-1])
+    page.keyboard.press("b")
+    assert wait_for(lambda: RelabelRequest.objects.filter(item_id=second).exists())
