@@ -24,3 +24,7 @@ def rater_scores_compute(project_id: int) -> None:
     compute(project_id=project_id)
     # The trust layer acts on fresh snapshots only where the project opted in.
     flags_apply(project_id=project_id)
+    # Dashboards read one precomputed row per project: refresh it with the new scores.
+    from quality.dashboard_services import dashboard_snapshot_compute
+
+    dashboard_snapshot_compute(project_id=project_id)

@@ -179,7 +179,40 @@ def _choose_item(*, rater, project: Project, live: bool) -> Item | None:
     if item is not None:
         Item.objects.filter(pk=item.pk).update(n_open=F("n_open") + 1)
         return item
-    return _claim_item(rater=rater, project=project) if live else None
+    if not live:
+        return None
+    return _claim_relabel(rater=rater, project=project) or _claim_item(rater=rater, project=project)
+
+
+def _claim_relabel(*, rater, project: Project) -> Item | None:
+    """A slot on an item a reviewer sent back for more labels, if one is open to this rater.
+
+    Such an item needs `n_done_then + extra_labels` labels, beyond the project's overlap;
+    the request closes once it has them. Open requests are few, so this is a short probe.
+    """
+    from quality.models import RelabelRequest
+
+    open_requests = RelabelRequest.objects.filter(project=project, resolved_at__isnull=True)
+    if not open_requests.exists():
+        return None
+    open_requests.filter(item__n_done__gte=F("n_done_then") + F("extra_labels")).update(
+        resolved_at=timezone.now()
+    )
+    for item_id, target in open_requests.values_list(
+        "item_id", F("n_done_then") + F("extra_labels")
+    ):
+        claimed = (
+            Item.objects.filter(pk=item_id)
+            .alias(taken=F("n_done") + F("n_open"))
+            .filter(taken__lt=target)
+            .exclude(Exists(Assignment.objects.filter(item_id=item_id, rater=rater)))
+            .update(n_open=F("n_open") + 1)
+        )
+        if claimed:
+            item = Item.objects.get(pk=item_id)
+            item.project = project
+            return item
+    return None
 
 
 def assignment_next_any(*, rater) -> Assignment | None:

@@ -1,6 +1,7 @@
 """The quality API: rules, gold, raters and sessions for managers; standing for raters."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -165,7 +166,9 @@ class GoldPromoteApi(APIView):
 class GoldImportApi(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": GoldImportSerializer})
+    @extend_schema(
+        request={"multipart/form-data": GoldImportSerializer}, responses=OpenApiTypes.OBJECT
+    )
     def post(self, request, project_id):
         project = project_for_manager(request.user, project_id)
         serializer = GoldImportSerializer(data=request.data)
@@ -182,6 +185,7 @@ class GoldImportApi(APIView):
 
 
 class RaterListApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
         return Response(
@@ -202,6 +206,7 @@ class RaterListApi(APIView):
 
 
 class RaterDetailApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="rater_detail")
     def get(self, request, project_id, membership_id):
         project = project_for_manager(request.user, project_id)
         m = get_object_or_404(Membership, pk=membership_id, project=project)
@@ -236,7 +241,7 @@ class RaterDetailApi(APIView):
 
 
 class RaterActionApi(APIView):
-    @extend_schema(request=RaterActionSerializer)
+    @extend_schema(request=RaterActionSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, project_id, membership_id):
         project = project_for_manager(request.user, project_id)
         m = get_object_or_404(Membership, pk=membership_id, project=project)
@@ -263,6 +268,7 @@ def _my_membership(request, project_id) -> Membership:
 class MyStandingApi(APIView):
     """The rater's own stage, accuracy, notices and training feedback: never anyone else's."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, project_id):
         m = _my_membership(request, project_id)
         policy = policy_for(m.project)
@@ -302,7 +308,7 @@ class MyStandingApi(APIView):
 class SessionApi(APIView):
     """Start or resume a training, qualification or calibration session; see its next item."""
 
-    @extend_schema(request=SessionStartSerializer)
+    @extend_schema(request=SessionStartSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, project_id):
         m = _my_membership(request, project_id)
         serializer = SessionStartSerializer(data=request.data)
@@ -313,6 +319,7 @@ class SessionApi(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(_session(session), status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, project_id):
         m = _my_membership(request, project_id)
         session = open_session(m, request.query_params.get("kind", ""))
@@ -333,7 +340,7 @@ def _session(session) -> dict:
 
 
 class SessionAnswerApi(APIView):
-    @extend_schema(request=SessionAnswerSerializer)
+    @extend_schema(request=SessionAnswerSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, project_id, kind):
         m = _my_membership(request, project_id)
         session = open_session(m, kind)

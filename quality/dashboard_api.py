@@ -33,7 +33,7 @@ class RatersApi(APIView):
 
 
 class RaterApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="dashboard_rater_detail")
     def get(self, request, project_id, membership_id):
         m = sel.membership_for_manager(request.user, project_id, membership_id)
         return Response(sel.rater_detail_json(sel.rater_detail(m)))

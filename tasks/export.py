@@ -29,7 +29,7 @@ from django.db import connection
 from annotation.models import Annotation
 from tasks import schema as schemas
 from tasks.models import Item, Project
-from tasks.selectors import aggregate_for_items
+from tasks.selectors import adjudications_for_items, aggregate_for_items
 
 CHUNK = 5000
 FORMATS = {
@@ -104,6 +104,8 @@ class Row:
     data: str  # JSON text
     annotations: list  # (rater_id, value JSON text, created_at ISO, duration_ms, version)
     label: object = None
+    # True when a reviewer set the final label, which then overrides aggregation.
+    adjudicated: bool = False
 
 
 def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list[Row]]:
@@ -135,6 +137,9 @@ def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list
                 rows[item_id].annotations.append(rest)
             for item_id, label in aggregate_for_items(project, list(rows)).items():
                 rows[item_id].label = label
+            for item_id, decision in adjudications_for_items(project, list(rows)).items():
+                rows[item_id].label = decision["label"]
+                rows[item_id].adjudicated = True
             yield list(rows.values())
             done += len(rows)
             if progress is not None:
@@ -200,7 +205,8 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
             line = (
                 f'{{"item_id": {row.item_id}, "external_id": {dumps(row.external_id)}, '
                 f'"is_gold": {"true" if row.is_gold else "false"}, "data": {row.data}, '
-                f'"label": {dumps(row.label, ensure_ascii=False)}, "votes": {dumps(votes)}, '
+                f'"label": {dumps(row.label, ensure_ascii=False)}, '
+                f'"adjudicated": {"true" if row.adjudicated else "false"}, "votes": {dumps(votes)}, '
                 f'"n_annotations": {len(values)}'
             )
             if options.annotations:
@@ -237,6 +243,7 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             # Columns come from the first item; fields other items add go to data_other.
             data_fields = list(json.loads(rows[0].data))
             header = ["item_id", "external_id", "is_gold", *data_fields, "data_other", "label"]
+            header.append("adjudicated")
             header += [name for name, _ in vote_columns] or ["votes"]
             header += ["n_annotations"] + (["annotations"] if options.annotations else [])
             writer.writerow(header)
@@ -252,6 +259,7 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             cells += [_cell(data.pop(f, "")) for f in data_fields]
             cells.append(_cell(data) if data else "")
             cells.append("" if row.label is None else _cell(row.label))
+            cells.append("true" if row.adjudicated else "false")
             if vote_columns:
                 cells += [_dig(votes, path) for _, path in vote_columns]
             else:

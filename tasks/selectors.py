@@ -115,6 +115,14 @@ def aggregate_for_items(project: Project, item_ids: list[int]) -> dict[int, obje
     }
 
 
+def adjudications_for_items(project: Project, item_ids: list[int]) -> dict[int, dict]:
+    """Final labels set by reviewers, {item_id: {label, decided_by, decided_at}}; these
+    override the aggregate in exports and are marked as adjudicated."""
+    from quality.dashboards import adjudications_for_items as decisions
+
+    return decisions(project, item_ids)
+
+
 def _canonical_label(kind: str, label):
     # Aggregation names a pairwise winner "A", "B" or "tie", and a ranking as an order of
     # response indexes; exports speak the canonical answer shapes of tasks.schema.
