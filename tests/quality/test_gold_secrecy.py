@@ -143,6 +143,8 @@ def test_gold_answers_reach_no_page_or_api_response_a_rater_can_fetch(client, go
     assert len(bodies) >= 6
     for url, body in bodies.items():
         assert SECRET not in body, url
+        # Template syntax must never leak into a page (e.g. a multi-line {# #} comment).
+        assert "{#" not in body and "{%" not in body, url
         if url != "/api/schema/":
             assert "is_gold" not in body and '"gold' not in body, url
     # Manager-only routes answer 404 to the rater, whatever they hold.
