@@ -7,15 +7,10 @@ visibility timeout has passed.
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from aggregation import jobs
 from aggregation.models import AggregationRun, ItemResult
@@ -26,67 +21,18 @@ from tests.conftest import make_raters
 from tests.factories import ItemFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 STALE_S = 2
 
 
 @pytest.fixture
-def workers(settings, tmp_path):
-    if not django_settings.REDIS_URL:
-        pytest.skip("needs a broker: set REDIS_URL")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a shared database: set DATABASE_URL to PostgreSQL")
-    db = connection.settings_dict
-    queue = f"vox-test-{uuid.uuid4().hex[:8]}"
-    settings.VOX_JOBS, settings.VOX_JOBS_QUEUE = "celery", queue
-    started = []
-
+def workers(celery_workers):
     def start(**extra_env):
-        log = tmp_path / f"worker{len(started)}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}"
-            f":{db['PORT'] or 5432}/{db['NAME']}",
-            "VOX_JOBS": "celery",
-            "VOX_JOBS_QUEUE": queue,
-            # Short clocks so that a killed worker's job comes back within the test.
-            "VOX_JOB_VISIBILITY_S": str(STALE_S),
-            "VOX_AGGREGATION_STALE_S": str(STALE_S),
-            **extra_env,
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
+        # Short clocks so that a killed worker's job comes back within the test.
+        return celery_workers(
+            VOX_JOB_VISIBILITY_S=str(STALE_S), VOX_AGGREGATION_STALE_S=str(STALE_S), **extra_env
         )
-        proc.log = log
-        started.append(proc)
-        return proc
 
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    return start
 
 
 @pytest.fixture
