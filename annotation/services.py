@@ -135,7 +135,7 @@ def assignment_prefetch(
         return queued
     try:
         with transaction.atomic():
-            item = _choose_item(rater=rater, project=project, live=True)
+            item = _choose_item(rater=rater, project=project, live=True, membership=membership)
             if item is None:
                 return None
             return _lease(rater=rater, project=project, item=item, status=QUEUED)
@@ -162,7 +162,7 @@ def assignment_next(
     try:
         with transaction.atomic():
             _reclaim(project=project)
-            item = _choose_item(rater=rater, project=project, live=live)
+            item = _choose_item(rater=rater, project=project, live=live, membership=membership)
             if item is None:
                 return None
             return _lease(rater=rater, project=project, item=item)
@@ -171,11 +171,11 @@ def assignment_next(
         return assignment_current(rater=rater, project=project)
 
 
-def _choose_item(*, rater, project: Project, live: bool) -> Item | None:
+def _choose_item(*, rater, project: Project, live: bool, membership=None) -> Item | None:
     """The item for the rater's next slot, served or prefetched alike: the quality layer's
     gold when its policy says so, else the best free live item. One path for both, so a
     prefetched slot is as likely to hold gold as any other."""
-    item = gold_item_for_slot(rater=rater, project=project)
+    item = gold_item_for_slot(rater=rater, project=project, membership=membership)
     if item is not None:
         Item.objects.filter(pk=item.pk).update(n_open=F("n_open") + 1)
         return item

@@ -14,15 +14,19 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 
-def no_gold(*, rater, project):
+def no_gold(*, rater, project, membership=None):
     """The policy when none is configured: never inject."""
     return None
 
 
-def gold_item_for_slot(*, rater, project):
-    """A gold Item to serve in the rater's next slot, or None for a live item."""
+def gold_item_for_slot(*, rater, project, membership=None):
+    """A gold Item to serve in the rater's next slot, or None for a live item.
+
+    The queue passes the rater's membership when it has it, so the policy need not fetch
+    it again on the hot path.
+    """
     policy = import_string(settings.VOX_GOLD_POLICY)
-    return policy(rater=rater, project=project)
+    return policy(rater=rater, project=project, membership=membership)
 
 
 _random = random.SystemRandom()  # unpredictable: a rater must not be able to time the draws
@@ -48,13 +52,14 @@ def gold_rate_for(membership, policy) -> float:
     return max(rate, policy.gold_rate_floor)
 
 
-def silent_gold(*, rater, project):
+def silent_gold(*, rater, project, membership=None):
     """The default policy: at the rater's gold rate, an injection-pool item they never saw."""
     from quality.models import GoldItem
     from quality.selectors import membership_for, policy_for
     from raters.models import LIVE_STAGES
 
-    membership = membership_for(rater, project)
+    if membership is None:
+        membership = membership_for(rater, project)
     if membership is None or membership.stage not in LIVE_STAGES:
         return None
     if _random.random() >= gold_rate_for(membership, policy_for(project)):

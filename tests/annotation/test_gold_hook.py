@@ -8,7 +8,7 @@ from tests.factories import ItemFactory
 GOLD = {}
 
 
-def serve_the_gold_item_once(*, rater, project):
+def serve_the_gold_item_once(*, rater, project, membership=None):
     item = GOLD.get(project.pk)
     if item is not None and not item.assignments.filter(rater=rater).exists():
         return item
