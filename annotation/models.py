@@ -16,7 +16,10 @@ class Assignment(models.Model):
         EXPIRED = "expired"
 
     project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("tasks.Item", on_delete=models.CASCADE, related_name="assignments")
+    # No index of its own: assignment_unique_item_rater starts with the item.
+    item = models.ForeignKey(
+        "tasks.Item", on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     leased_at = models.DateTimeField()
@@ -55,10 +58,19 @@ class Assignment(models.Model):
 
 
 class Annotation(models.Model):
-    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("tasks.Item", on_delete=models.CASCADE, related_name="annotations")
+    # The foreign keys have no single-column indexes: each is the first column of one of
+    # the composite indexes below, and every index is written on every submit.
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    item = models.ForeignKey(
+        "tasks.Item", on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     rater = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="annotations",
+        db_index=False,
     )
     value = models.JSONField()
     idempotency_key = models.CharField(max_length=64)

@@ -4,26 +4,77 @@ An annotator reaches a project only through their own membership, and an item on
 through their own lease on it; nothing here returns another rater's annotations.
 """
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from annotation.models import Annotation, CounterShard
+from annotation import rows
+from annotation.models import Annotation, Assignment, CounterShard
+from quality.models import QualityPolicy, RelabelRequest
 from raters.models import Membership
 from tasks.ids import decode_item_id
-from tasks.models import Item, Project
+from tasks.models import Guideline, Item, Project
+
+
+@rows.statement("seat")
+def SEAT() -> str:
+    return f"""
+        SELECT {rows.columns(Membership, "m")}, {rows.columns(Project, "p")},
+               {rows.columns(QualityPolicy, "q")},
+               (SELECT MAX(i.priority) FROM {Item._meta.db_table} i WHERE i.project_id = p.id),
+               EXISTS (SELECT 1 FROM {RelabelRequest._meta.db_table} r
+                       WHERE r.project_id = p.id AND r.resolved_at IS NULL),
+               (SELECT MAX(g.version) FROM {Guideline._meta.db_table} g
+                WHERE g.project_id = p.id)
+        FROM {Membership._meta.db_table} m
+        JOIN {Project._meta.db_table} p ON p.id = m.project_id
+        LEFT JOIN {QualityPolicy._meta.db_table} q ON q.project_id = p.id
+        WHERE m.project_id = %s AND m.user_id = %s AND m.role = %s
+    """  # noqa: S608 - names come from the models, values are parameters
 
 
 def membership_for_annotator(user, project_id) -> Membership:
-    """The user's annotator membership of the project, with the project, in one query."""
+    """The user's annotator membership of the project, else Http404.
+
+    One query brings what every queue request needs: the membership, its project, the
+    project's quality rules (cached on the project for `quality.selectors.policy_for`), and
+    three facts the queue would otherwise ask for one by one: the top item priority, whether
+    any relabel request is open, and the current guideline version.
+    """
     if not user.is_authenticated:
         raise Http404
     try:
-        return Membership.objects.select_related("project").get(
-            project_id=int(project_id), user=user, role=Membership.Role.ANNOTATOR
-        )
-    except (Membership.DoesNotExist, ValueError, TypeError):
+        project_id = int(project_id)
+    except (ValueError, TypeError):
         raise Http404 from None
+    with connection.cursor() as cursor:
+        rows.execute(cursor, SEAT, [project_id, user.pk, Membership.Role.ANNOTATOR])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    membership = rows.build(Membership, row)
+    start = rows.width(Membership)
+    project = rows.build(Project, row, start)
+    start += rows.width(Project)
+    policy = rows.build(QualityPolicy, row, start) if row[start] is not None else None
+    # Reverse one-to-one cache: None makes `project.quality` raise DoesNotExist at once.
+    project._state.fields_cache["quality"] = policy
+    project.top_priority_now, relabel_open, project.guideline_version_now = row[-3:]
+    project.relabel_open_now = bool(relabel_open)
+    membership.project = project
+    membership.user = user
+    return membership
+
+
+@rows.statement("leased_item")
+def LEASED_ITEM() -> str:
+    return f"""
+        SELECT {rows.columns(Item, "i")} FROM {Item._meta.db_table} i
+        WHERE i.id = %s AND i.project_id = %s AND EXISTS (
+            SELECT 1 FROM {Assignment._meta.db_table} a
+            WHERE a.item_id = i.id AND a.rater_id = %s)
+    """  # noqa: S608 - names come from the models, values are parameters
 
 
 def item_for_rater(rater, project: Project, public_id) -> Item:
@@ -31,9 +82,14 @@ def item_for_rater(rater, project: Project, public_id) -> Item:
     shown (tasks/ids.py); else Http404."""
     try:
         pk = decode_item_id(int(public_id))
-        item = Item.objects.filter(pk=pk, project=project, assignments__rater=rater).get()
-    except (Item.DoesNotExist, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise Http404 from None
+    with connection.cursor() as cursor:
+        rows.execute(cursor, LEASED_ITEM, [pk, project.pk, rater.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    item = rows.build(Item, row)
     item.project = project
     return item
 

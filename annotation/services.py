@@ -15,6 +15,7 @@ every request shares: project counters go to per-rater shards that a job folds l
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from datetime import timedelta
@@ -25,13 +26,14 @@ from django.db.models import Exists, F
 from django.utils import timezone
 
 from aggregation.services import aggregation_note_new_annotations
+from annotation import rows
 from annotation.models import Annotation, Assignment, CounterShard
 from quality.injection import gold_item_for_slot
-from quality.services import live_answer_recorded
+from quality.services import live_answer_counted_sql, live_answer_recorded
 from raters.models import LIVE_STAGES, Membership
 from tasks import schema as schemas
 from tasks.models import Item, Project
-from tasks.selectors import guideline_current
+from tasks.selectors import guideline_version_current
 
 ACTIVE = Assignment.Status.ACTIVE
 QUEUED = Assignment.Status.QUEUED
@@ -59,39 +61,75 @@ def leases_reclaim(*, project: Project | None = None, now=None) -> int:
         return _reclaim(project=project, now=now)
 
 
+@rows.statement("overdue")
+def OVERDUE() -> str:
+    return f"""
+        SELECT id, item_id FROM {Assignment._meta.db_table}
+        WHERE project_id = %s AND status IN ('active', 'queued') AND expires_at <= %s
+        ORDER BY id LIMIT 1000{_skip_locked()}
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
 def _reclaim(*, project: Project | None, now=None) -> int:
     # Run before every claim, inside its transaction: an indexed probe of the overdue
     # leases (assignment_active_expiry) that almost always finds none.
     now = now or timezone.now()
-    overdue = Assignment.objects.filter(status__in=HELD, expires_at__lte=now)
-    if project is not None:
-        overdue = overdue.filter(project=project)
-    rows = list(_locked(overdue.order_by("id")).values_list("id", "item_id")[:1000])
-    if not rows:
+    with connection.cursor() as cursor:
+        if project is not None:
+            rows.execute(cursor, OVERDUE, [project.pk, now])
+        else:
+            table = Assignment._meta.db_table
+            cursor.execute(
+                f"SELECT id, item_id FROM {table} WHERE status IN (%s, %s) "  # noqa: S608
+                f"AND expires_at <= %s ORDER BY id LIMIT 1000{_skip_locked()}",
+                [ACTIVE, QUEUED, now],
+            )
+        overdue = cursor.fetchall()
+    if not overdue:
         return 0
-    Assignment.objects.filter(id__in=[r[0] for r in rows], status__in=HELD).update(
+    Assignment.objects.filter(id__in=[r[0] for r in overdue], status__in=HELD).update(
         status=Assignment.Status.EXPIRED
     )
-    for _, item_id in rows:
+    for _, item_id in overdue:
         Item.objects.filter(pk=item_id, n_open__gt=0).update(n_open=F("n_open") - 1)
-    return len(rows)
+    return len(overdue)
 
 
-def _locked(qs):
+def _skip_locked() -> str:
     # SKIP LOCKED lets concurrent reclaimers and queue readers pass each other by.
     if connection.features.has_select_for_update_skip_locked:
-        return qs.select_for_update(skip_locked=True, of=("self",))
-    return qs
+        return " FOR UPDATE SKIP LOCKED"
+    return ""
+
+
+@rows.statement("held")
+def HELD_SQL() -> str:
+    return f"""
+        SELECT {rows.columns(Assignment, "a")}, {rows.columns(Item, "i")}
+        FROM {Assignment._meta.db_table} a JOIN {Item._meta.db_table} i ON i.id = a.item_id
+        WHERE a.rater_id = %s AND a.project_id = %s AND a.status IN ('active', 'queued')
+          AND a.expires_at > %s
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+def _held(*, rater, project: Project, now) -> list[Assignment]:
+    with connection.cursor() as cursor:
+        rows.execute(cursor, HELD_SQL, [rater.pk, project.pk, now])
+        found = cursor.fetchall()
+    held = []
+    for row in found:
+        assignment = rows.build(Assignment, row)
+        assignment.item = rows.build(Item, row, rows.width(Assignment))
+        assignment.item.project = project
+        assignment.project = project
+        held.append(assignment)
+    return held
 
 
 def assignment_current(*, rater, project: Project) -> Assignment | None:
     """The rater's open lease in the project; a prefetched one becomes open when none is."""
     now = timezone.now()
-    held = list(
-        Assignment.objects.filter(
-            rater=rater, project=project, status__in=HELD, expires_at__gt=now
-        ).select_related("item")
-    )
+    held = _held(rater=rater, project=project, now=now)
     for assignment in held:
         if assignment.status == ACTIVE:
             return assignment
@@ -124,15 +162,9 @@ def assignment_prefetch(
         membership = Membership.objects.filter(project=project, user=rater).first()
     if not rater_is_live(membership):
         return None
-    queued = (
-        Assignment.objects.filter(
-            rater=rater, project=project, status=QUEUED, expires_at__gt=timezone.now()
-        )
-        .select_related("item")
-        .first()
-    )
-    if queued is not None:
-        return queued
+    for held in _held(rater=rater, project=project, now=timezone.now()):
+        if held.status == QUEUED:
+            return held
     try:
         with transaction.atomic():
             item = _choose_item(rater=rater, project=project, live=True, membership=membership)
@@ -192,6 +224,8 @@ def _claim_relabel(*, rater, project: Project) -> Item | None:
     """
     from quality.models import RelabelRequest
 
+    if getattr(project, "relabel_open_now", True) is False:
+        return None  # the seat query (membership_for_annotator) found none open
     open_requests = RelabelRequest.objects.filter(project=project, resolved_at__isnull=True)
     if not open_requests.exists():
         return None
@@ -247,17 +281,10 @@ def _priority_levels(project: Project) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _claim_item(*, rater, project: Project) -> Item | None:
-    """Take one slot of the best free item, in one statement per priority level.
-
-    Within a level the order is "closest to completion first", and `n_done < overlap` is a
-    range on the queue index, so finished items are never scanned however many there are.
-    """
-    lock = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
+@rows.statement("claim")
+def CLAIM() -> str:
     items, leases = Item._meta.db_table, Assignment._meta.db_table
-    sql = f"""
+    return f"""
         UPDATE {items} SET n_open = n_open + 1
         WHERE id = (
             SELECT i.id FROM {items} i
@@ -267,16 +294,38 @@ def _claim_item(*, rater, project: Project) -> Item | None:
                   SELECT 1 FROM {leases} a
                   WHERE a.item_id = i.id AND a.rater_id = %s AND a.status <> 'expired')
             ORDER BY i.n_done DESC, i.id
-            LIMIT 1{lock})
-        RETURNING id, project_id, external_id, data, priority, is_gold, n_done, n_open
-    """  # noqa: S608 - table names come from the models, values are parameters
-    for priority in _priority_levels(project):
-        params = [project.pk, priority, project.overlap, project.overlap, rater.pk]
-        claimed = list(Item.objects.raw(sql, params))
-        if claimed:
-            claimed[0].project = project
-            return claimed[0]
-    return None
+            LIMIT 1{_skip_locked()})
+        RETURNING {rows.columns(Item)}
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+def _claim_item(*, rater, project: Project) -> Item | None:
+    """Take one slot of the best free item, in one statement per priority level.
+
+    Within a level the order is "closest to completion first", and `n_done < overlap` is a
+    range on the queue index, so finished items are never scanned however many there are.
+    The top level, when the caller read it already, is tried before the levels are listed.
+    """
+    top = getattr(project, "top_priority_now", None)
+    levels = [top] if top is not None else []
+    tried_levels = False
+    with connection.cursor() as cursor:
+        while True:
+            for priority in levels:
+                rows.execute(
+                    cursor,
+                    CLAIM,
+                    [project.pk, priority, project.overlap, project.overlap, rater.pk],
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    item = rows.build(Item, row)
+                    item.project = project
+                    return item
+            if tried_levels:
+                return None
+            tried_levels = True
+            levels = [p for p in _priority_levels(project) if p != top]
 
 
 def _presentation(project: Project, item: Item) -> dict:
@@ -288,6 +337,22 @@ def _presentation(project: Project, item: Item) -> dict:
         secrets.SystemRandom().shuffle(order)
         return {"order": order}
     return {}
+
+
+@rows.statement("lease")
+def LEASE() -> str:
+    table = Assignment._meta.db_table
+    return f"""
+        INSERT INTO {table}
+            (project_id, item_id, rater_id, status, leased_at, expires_at, presentation,
+             skip_reason)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, '')
+        ON CONFLICT (item_id, rater_id) DO UPDATE SET
+            project_id = excluded.project_id, status = excluded.status,
+            leased_at = excluded.leased_at, expires_at = excluded.expires_at,
+            presentation = excluded.presentation
+        RETURNING id
+    """  # noqa: S608 - names come from the models, values are parameters
 
 
 def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assignment:
@@ -304,14 +369,23 @@ def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assi
     )
     # An expired lease of this rater on the same item is reused, not duplicated. A second
     # open lease in the project trips the partial unique index instead (IntegrityError).
-    Assignment.objects.bulk_create(
-        [assignment],
-        update_conflicts=True,
-        unique_fields=["item", "rater"],
-        update_fields=["project", "status", "leased_at", "expires_at", "presentation"],
-    )
-    if assignment.pk is None:  # backends that cannot return ids from an upsert
-        assignment.pk = Assignment.objects.get(item=item, rater=rater).pk
+    # Both backends the queue runs on return ids from an upsert (PostgreSQL, SQLite 3.35+).
+    with connection.cursor() as cursor:
+        rows.execute(
+            cursor,
+            LEASE,
+            [
+                project.pk,
+                item.pk,
+                rater.pk,
+                status,
+                assignment.leased_at,
+                assignment.expires_at,
+                json.dumps(assignment.presentation),
+            ],
+        )
+        assignment.pk = cursor.fetchone()[0]
+    assignment._state.adding = False
     return assignment
 
 
@@ -330,6 +404,10 @@ def assignment_skip(*, rater, item: Item, reason: str) -> None:
 # --- Submissions ------------------------------------------------------------------------------
 
 
+class _Taken(Exception):
+    """This rater's annotation of the item, or their idempotency key, exists already."""
+
+
 def annotation_submit(
     *, rater, item: Item, value, idempotency_key: str, active_ms: int | None = None
 ) -> Annotation:
@@ -340,33 +418,83 @@ def annotation_submit(
     key returns the first result. A submit after the lease expired is accepted only while
     the item still has a free slot.
     """
-    previous = Annotation.objects.filter(rater=rater, idempotency_key=idempotency_key).first()
-    if previous is not None:
-        if previous.item_id != item.pk:
-            raise SubmitRefused("This submission key was already used for another item.")
-        return previous
     project = item.project
     value = schemas.value_validate(project.kind, project.schema, value, item_data=item.data)
     try:
         with transaction.atomic():
             annotation = _submit_locked(rater, item, project, value, idempotency_key, active_ms)
-    except IntegrityError:
-        # A concurrent replay won the race; return what it stored.
-        existing = Annotation.objects.filter(rater=rater, item=item).first()
-        if existing is None:
-            raise
-        return existing
+    except _Taken:
+        # Looked up only now, so the common case costs no query: a replay returns the
+        # first result, a key reused on another item is refused.
+        previous = Annotation.objects.filter(rater=rater, idempotency_key=idempotency_key).first()
+        if previous is None:
+            raise SubmitRefused("You have already labeled this item.") from None
+        if previous.item_id != item.pk:
+            raise SubmitRefused("This submission key was already used for another item.") from None
+        return previous
     transaction.on_commit(lambda: counters_fold_soon(project.pk))
     return annotation
 
 
+def _for_update() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+@rows.statement("lease_lock")
+def LEASE_LOCK() -> str:
+    return f"""
+        SELECT {rows.columns(Assignment)} FROM {Assignment._meta.db_table}
+        WHERE item_id = %s AND rater_id = %s{_for_update()}
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+@rows.statement("annotation_insert")
+def ANNOTATION_INSERT() -> str:
+    return f"""
+        INSERT INTO {Annotation._meta.db_table}
+            (project_id, item_id, rater_id, value, idempotency_key, created_at, duration_ms,
+             active_ms, guideline_version, presentation)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+@rows.statement("lease_submitted")
+def LEASE_SUBMITTED() -> str:
+    return f"UPDATE {Assignment._meta.db_table} SET status = 'submitted' WHERE id = %s"  # noqa: S608
+
+
+@rows.statement("lease_promote")
+def LEASE_PROMOTE() -> str:
+    # The prefetched item is on the rater's screen from now on: its time on task starts.
+    leases = Assignment._meta.db_table
+    return f"""
+        UPDATE {leases} SET status = 'active', leased_at = %s, expires_at = %s
+        WHERE rater_id = %s AND project_id = %s AND status = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM {leases} b
+                          WHERE b.rater_id = %s AND b.project_id = %s AND b.status = 'active')
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+@rows.statement("item_done")
+def ITEM_DONE() -> str:
+    return (
+        f"UPDATE {Item._meta.db_table} SET n_done = n_done + 1, "  # noqa: S608
+        "n_open = CASE WHEN n_open + %s < 0 THEN 0 ELSE n_open + %s END WHERE id = %s"
+    )
+
+
 def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> Annotation:
     now = timezone.now()
-    assignment = Assignment.objects.select_for_update().filter(item=item, rater=rater).first()
+    with connection.cursor() as cursor:
+        rows.execute(cursor, LEASE_LOCK, [item.pk, rater.pk])
+        row = cursor.fetchone()
+    assignment = rows.build(Assignment, row) if row is not None else None
     if assignment is None or assignment.status == Assignment.Status.SKIPPED:
         raise SubmitRefused("This item is not leased to you.")
     if assignment.status == Assignment.Status.SUBMITTED:
-        raise SubmitRefused("You have already labeled this item.")
+        raise _Taken
     held = assignment.status in HELD
     if held and assignment.expires_at <= now:
         # Overdue but not reclaimed yet: give the slot back first, then compete for it.
@@ -379,35 +507,74 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
             raise SubmitRefused("Your lease on this item expired and its slots are taken.")
     if project.kind == schemas.PAIRWISE:
         value = schemas.pairwise_unswap(value, bool(assignment.presentation.get("swapped")))
-    guideline = guideline_current(project)
-    annotation = Annotation.objects.create(
+    annotation = Annotation(
         project=project,
         item=item,
         rater=rater,
         value=value,
         idempotency_key=idempotency_key,
-        guideline_version=guideline.version if guideline else None,
+        created_at=now,
+        guideline_version=guideline_version_current(project),
         presentation=assignment.presentation,
         duration_ms=int((now - assignment.leased_at).total_seconds() * 1000),
         active_ms=active_ms,
     )
-    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED)
-    # The prefetched item is on the rater's screen from now on: its time on task starts.
-    others_open = Assignment.objects.filter(rater=rater, project=project, status=ACTIVE)
-    Assignment.objects.filter(rater=rater, project=project, status=QUEUED).exclude(
-        Exists(others_open)
-    ).update(
-        status=ACTIVE,
-        leased_at=now,
-        expires_at=now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
-    )
-    n_done = _item_counts_add(item.pk, done=1, open_=-1 if held else 0)
-    if not item.is_gold:
-        # Gold items are checks on raters, not labels of the project.
-        _counters_add(project.pk, rater.pk, annotations=1, complete=int(n_done == project.overlap))
-        aggregation_note_new_annotations(project.pk)
-    live_answer_recorded(annotation=annotation)
+    with connection.cursor() as cursor:
+        rows.execute(
+            cursor,
+            ANNOTATION_INSERT,
+            [
+                project.pk,
+                item.pk,
+                rater.pk,
+                json.dumps(value),
+                idempotency_key,
+                now,
+                annotation.duration_ms,
+                active_ms,
+                annotation.guideline_version,
+                json.dumps(assignment.presentation),
+            ],
+        )
+        inserted = cursor.fetchone()
+        if inserted is None:
+            raise _Taken
+        annotation.pk = inserted[0]
+        annotation._state.adding = False
+        # The rest only writes; it goes to the server in one round trip.
+        open_ = -1 if held else 0
+        expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+        batch = [
+            (LEASE_SUBMITTED, [assignment.pk]),
+            (LEASE_PROMOTE, [now, expires, rater.pk, project.pk, rater.pk, project.pk]),
+            (ITEM_DONE, [open_, open_, item.pk]),
+        ]
+        if not item.is_gold:
+            # Gold items are checks on raters, not labels of the project.
+            batch.append(_counters_add_sql(project, rater.pk, item.pk))
+            batch.append(live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk))
+        rows.run_batch(cursor, batch)
+    if item.is_gold:
+        live_answer_recorded(annotation=annotation)
     return annotation
+
+
+@rows.statement("shard_add")
+def SHARD_ADD() -> str:
+    shards, items = CounterShard._meta.db_table, Item._meta.db_table
+    # The item's new n_done decides whether this submit completed it. (The WHERE clause
+    # also keeps SQLite from reading ON CONFLICT as part of the SELECT.)
+    return f"""
+        INSERT INTO {shards} (project_id, shard, n_annotations, n_complete)
+        SELECT %s, %s, 1, CASE WHEN n_done = %s THEN 1 ELSE 0 END FROM {items} WHERE id = %s
+        ON CONFLICT (project_id, shard) DO UPDATE SET
+            n_annotations = {shards}.n_annotations + excluded.n_annotations,
+            n_complete = {shards}.n_complete + excluded.n_complete
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+def _counters_add_sql(project: Project, rater_id: int, item_id: int) -> tuple:
+    return SHARD_ADD, [project.pk, rater_id % CounterShard.SHARDS, project.overlap, item_id]
 
 
 def _item_counts_add(item_id: int, *, done: int, open_: int) -> int:
@@ -492,9 +659,9 @@ def counters_fold(*, project_id: int | None = None) -> int:
     if project_id is not None:
         shards = shards.filter(project_id=project_id)
     with transaction.atomic():
-        rows = list(shards.select_for_update().order_by("id"))
+        shard_rows = list(shards.select_for_update().order_by("id"))
         totals: dict[int, list[int]] = {}
-        for shard in rows:
+        for shard in shard_rows:
             total = totals.setdefault(shard.project_id, [0, 0])
             total[0] += shard.n_annotations
             total[1] += shard.n_complete
@@ -507,7 +674,12 @@ def counters_fold(*, project_id: int | None = None) -> int:
                 n_annotations=F("n_annotations") + n_annotations,
                 n_complete=F("n_complete") + n_complete,
             )
-    return len(rows)
+            if n_annotations > 0:
+                # New labels count towards the next aggregation run here, not in each
+                # submit: that counter is one row per project, which every concurrent
+                # submit would otherwise wait on.
+                aggregation_note_new_annotations(pid, n_annotations)
+    return len(shard_rows)
 
 
 _last_fold: dict[int, float] = {}

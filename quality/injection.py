@@ -11,7 +11,12 @@ from __future__ import annotations
 import random
 
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
+
+from annotation import rows
+from annotation.models import Assignment
+from tasks.models import Item
 
 
 def no_gold(*, rater, project, membership=None):
@@ -54,7 +59,6 @@ def gold_rate_for(membership, policy) -> float:
 
 def silent_gold(*, rater, project, membership=None):
     """The default policy: at the rater's gold rate, an injection-pool item they never saw."""
-    from quality.models import GoldItem
     from quality.selectors import membership_for, policy_for
     from raters.models import LIVE_STAGES
 
@@ -66,10 +70,37 @@ def silent_gold(*, rater, project, membership=None):
         return None
     # Each gold item reaches a rater at most once (one assignment per item and rater),
     # so no single gold item becomes recognisable by repetition.
-    unseen = GoldItem.objects.filter(project=project, pool=GoldItem.Pool.INJECTION).exclude(
-        item__assignments__rater=rater
-    )
-    n = unseen.count()
-    if n == 0:
+    with connection.cursor() as cursor:
+        rows.execute(cursor, UNSEEN_GOLD_COUNT, [project.pk, rater.pk])
+        n = cursor.fetchone()[0]
+        if n == 0:
+            return None
+        rows.execute(cursor, UNSEEN_GOLD_AT, [project.pk, rater.pk, _random.randrange(n)])
+        found = cursor.fetchone()
+    if found is None:  # the pool shrank between the two reads
         return None
-    return unseen.select_related("item").order_by("id")[_random.randrange(n)].item
+    item = rows.build(Item, found)
+    item.project = project
+    return item
+
+
+def _unseen_gold(select: str, tail: str = "") -> str:
+    from quality.models import GoldItem
+
+    return f"""
+        SELECT {select} FROM {GoldItem._meta.db_table} g
+        JOIN {Item._meta.db_table} i ON i.id = g.item_id
+        WHERE g.project_id = %s AND g.pool = 'injection' AND NOT EXISTS (
+            SELECT 1 FROM {Assignment._meta.db_table} a
+            WHERE a.item_id = g.item_id AND a.rater_id = %s){tail}
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+@rows.statement("unseen_gold_count")
+def UNSEEN_GOLD_COUNT() -> str:
+    return _unseen_gold("COUNT(*)")
+
+
+@rows.statement("unseen_gold_at")
+def UNSEEN_GOLD_AT() -> str:
+    return _unseen_gold(rows.columns(Item, "i"), " ORDER BY g.id OFFSET %s LIMIT 1")

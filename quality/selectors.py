@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -42,7 +43,9 @@ def trust_of(membership: Membership) -> Trust:
     return trust_from_counts(membership.gold_score_sum, membership.gold_n)
 
 
+@lru_cache(maxsize=4096)
 def trust_from_counts(score_sum: float, n: int) -> Trust:
+    # Cached: the gold policy reads it before every lease, and it depends on two numbers.
     a, b = 1.0 + score_sum, 1.0 + n - score_sum
     return Trust(n=n, mean=a / (a + b), lower=beta_ppf(0.05, a, b), upper=beta_ppf(0.95, a, b))
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotation import rows
 from quality import scoring
 from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
 from quality.selectors import calibration_due, open_session, policy_for, session_next_gold, trust_of
@@ -169,11 +170,31 @@ def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple
 # --- Silent gold in the live queue ------------------------------------------------------------
 
 
-def live_answer_recorded(*, annotation) -> None:
-    """Called by the queue inside the submit transaction, for every live answer.
+@rows.statement("live_counted")
+def LIVE_COUNTED() -> str:
+    table = Membership._meta.db_table
+    return (
+        f"UPDATE {table} SET live_since_calibration = live_since_calibration + 1 "  # noqa: S608
+        "WHERE user_id = %s AND project_id = %s"
+    )
 
-    A gold item's answer is scored silently and feeds the rater's trust; any other answer
-    counts towards the next calibration. The rater's response is the same either way.
+
+def live_answer_counted_sql(*, rater_id: int, project_id: int) -> tuple:
+    """The statement that counts one live (non-gold) answer towards the next calibration.
+
+    The queue runs it inside its submit transaction, together with its own writes in one
+    round trip (annotation.services._submit_locked); gold answers go to
+    `live_answer_recorded` instead.
+    """
+    return LIVE_COUNTED, [rater_id, project_id]
+
+
+def live_answer_recorded(*, annotation) -> None:
+    """Called by the queue inside the submit transaction, for every gold answer.
+
+    A gold item's answer is scored silently and feeds the rater's trust; other answers are
+    counted towards the next calibration by `live_answer_counted_sql`. The rater's response
+    is the same either way.
     """
     membership = Membership.objects.filter(
         user_id=annotation.rater_id, project_id=annotation.project_id

@@ -4,7 +4,7 @@ These selectors are the access chokepoint: each raises Http404 (never 403) when 
 may not see the object, so nobody can even learn that another project's ids exist.
 """
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from raters.models import Membership
@@ -150,6 +150,15 @@ def annotations_by_rater(project: Project) -> list[dict]:
 def guideline_current(project: Project) -> Guideline | None:
     """The latest published guideline version, or None before the first."""
     return project.guidelines.order_by("-version").first()
+
+
+def guideline_version_current(project: Project) -> int | None:
+    """The current guideline's version number; read with the membership on the queue's
+    hot path (`annotation.selectors.membership_for_annotator`), else one query."""
+    try:
+        return project.guideline_version_now
+    except AttributeError:
+        return project.guidelines.aggregate(v=Max("version"))["v"]
 
 
 def guideline_pending_for(user, project: Project) -> Guideline | None:

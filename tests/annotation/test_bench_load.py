@@ -2,10 +2,7 @@
 
 import io
 import json
-import random
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -27,27 +24,14 @@ def command(*args) -> dict:
 
 def test_the_load_benchmark_labels_every_slot_without_breaking_an_invariant(live_server):
     setup = command("setup", "--items", "20", "--overlap", "3", "--raters", "4")
-    stats = annotate_load.Stats()
-    stop_at = time.monotonic() + 60
-    threads = [
-        threading.Thread(
-            target=annotate_load.annotator,
-            args=(
-                live_server.url,
-                token,
-                setup["project_id"],
-                stop_at,
-                stats,
-                i % 2 == 0,
-                random.Random(i),
-            ),
-        )
-        for i, token in enumerate(setup["tokens"])
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # Half the annotators use submit-and-next, half next-then-submit.
+    stats, _ = annotate_load.run_annotators(
+        live_server.url,
+        setup["tokens"],
+        setup["project_id"],
+        60,
+        combined_of=lambda i: i % 2 == 0,
+    )
     check = command("check", "--project", str(setup["project_id"]))
     assert stats.errors_5xx == stats.errors_other == 0
     # 4 raters, overlap 3, 20 items: every slot is filled exactly once.

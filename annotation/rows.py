@@ -1,0 +1,122 @@
+"""Model instances from hand-written SQL, for the work queue's hot path.
+
+Next and submit run on every keypress of every annotator. Building their querysets cost
+more CPU than the database spent answering them: the ORM compiles each queryset anew on
+every request. The queue's statements are written out once instead, and their rows are
+turned into ordinary model instances here, through the fields' own database converters,
+so the rest of Vox sees the same objects either way.
+"""
+
+from __future__ import annotations
+
+from functools import cache, cached_property
+
+from django.db import connection
+from django.db.models import Model
+
+
+@cache
+def columns(model: type[Model], alias: str = "") -> str:
+    """The model's concrete columns in field order, qualified by a table alias if given."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{f.column}"' for f in model._meta.concrete_fields)
+
+
+@cache
+def _converters(model: type[Model], vendor: str) -> tuple:
+    fields = model._meta.concrete_fields
+    out = []
+    for field in fields:
+        col = field.get_col(model._meta.db_table)
+        fns = tuple(connection.ops.get_db_converters(col) + field.get_db_converters(connection))
+        out.append((col, fns))
+    return tuple(out), [f.attname for f in fields]
+
+
+def build(model: type[Model], row, start: int = 0):
+    """The instance whose columns (as `columns` lists them) start at `row[start]`."""
+    converters, attnames = _converters(model, connection.vendor)
+    values = list(row[start : start + len(converters)])
+    for i, (col, fns) in enumerate(converters):
+        for fn in fns:
+            values[i] = fn(values[i], col, connection)
+    return model.from_db(connection.alias, attnames, values)
+
+
+def width(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+class Statement:
+    """A hot-path statement, written with %s placeholders.
+
+    On PostgreSQL each connection prepares every statement once, on its first use of any
+    (one round trip), and then only executes them: the server would otherwise plan each
+    statement afresh, which cost more than running it. Elsewhere it is executed as is.
+    """
+
+    def __init__(self, name: str, build):
+        self.name, self._build = name, build
+
+    @cached_property
+    def sql(self) -> str:
+        return self._build()
+
+    def prepare_sql(self) -> str:
+        parts = self.sql.split("%s")
+        body = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+        return f"PREPARE {self.name} AS {body}"
+
+    def execute_sql(self) -> str:
+        n = self.sql.count("%s")
+        return f"EXECUTE {self.name}({', '.join(['%s'] * n)})" if n else f"EXECUTE {self.name}"
+
+
+STATEMENTS: dict[str, Statement] = {}
+
+
+def statement(name: str):
+    """Register the decorated builder's SQL as a prepared statement named `vox_<name>`."""
+
+    def register(build) -> Statement:
+        full = f"vox_{name}"
+        if full in STATEMENTS:
+            raise ValueError(f"two statements named {full}")
+        STATEMENTS[full] = Statement(full, build)
+        return STATEMENTS[full]
+
+    return register
+
+
+def _prepared_sql(stmt: Statement, cursor) -> str:
+    if connection.vendor != "postgresql":
+        return stmt.sql
+    raw = connection.connection
+    seen = getattr(connection, "_vox_prepared", None)
+    if seen is None or seen[0] is not raw:
+        # A new server session (first use, or a reconnect).
+        seen = connection._vox_prepared = (raw, set())
+    if stmt.name not in seen[1]:
+        # Prepare every statement not prepared yet in this session, in one round trip.
+        missing = [s for name, s in STATEMENTS.items() if name not in seen[1]]
+        cursor.execute(";\n".join(s.prepare_sql() for s in missing))
+        seen[1].update(s.name for s in missing)
+    return stmt.execute_sql()
+
+
+def execute(cursor, stmt: Statement, params: list) -> None:
+    cursor.execute(_prepared_sql(stmt, cursor), params)
+
+
+def run_batch(cursor, statements: list[tuple[Statement, list]]) -> None:
+    """Run write statements whose results are not needed, in order.
+
+    On PostgreSQL they go to the server in one round trip (psycopg2 binds parameters on the
+    client, so a multi-statement string is one simple query); SQLite takes one at a time.
+    """
+    if connection.vendor == "postgresql":
+        sql = ";\n".join(_prepared_sql(s, cursor) for s, _ in statements)
+        cursor.execute(sql, [p for _, ps in statements for p in ps])
+        return
+    for stmt, params in statements:
+        cursor.execute(stmt.sql, params)
