@@ -106,7 +106,11 @@ class Client:
 
 
 class Stats:
-    def __init__(self):
+    def __init__(self, measure_from: float = 0.0):
+        # Requests that start before `measure_from` (time.monotonic) warm the server up:
+        # their answers count for the invariants but not for the rate or the latencies.
+        self.measure_from = measure_from
+        self.measured = 0
         self.next_ms: list[float] = []
         self.submit_ms: list[float] = []
         self.acknowledged: set[int] = set()
@@ -122,8 +126,10 @@ async def annotator(url, token, project_id, stop_at, stats: Stats, combined: boo
     try:
         while time.monotonic() < stop_at:
             if item is None:
+                started = time.monotonic()
                 status, body, ms = await client.post(f"{base}/next/")
-                stats.next_ms.append(ms)
+                if started >= stats.measure_from:
+                    stats.next_ms.append(ms)
                 if status >= 500:
                     stats.errors_5xx += 1
                     continue
@@ -133,6 +139,7 @@ async def annotator(url, token, project_id, stop_at, stats: Stats, combined: boo
                 item = body["item"]
                 if item is None:
                     break
+            started = time.monotonic()
             status, body, ms = await client.post(
                 f"{base}/annotations/",
                 {
@@ -143,9 +150,12 @@ async def annotator(url, token, project_id, stop_at, stats: Stats, combined: boo
                     "next": combined,
                 },
             )
-            stats.submit_ms.append(ms)
+            measured = started >= stats.measure_from
+            if measured:
+                stats.submit_ms.append(ms)
             if status == 201:
                 stats.acknowledged.add(body["annotation"]["id"])
+                stats.measured += measured
                 item = body.get("next") if combined else None
                 if combined and item is None:
                     break
@@ -161,14 +171,19 @@ async def annotator(url, token, project_id, stop_at, stats: Stats, combined: boo
         await client.close()
 
 
-def run_annotators(url, tokens, project_id, duration, combined=False, seed=0, combined_of=None):
-    """Run one annotator per token for `duration` seconds; returns (Stats, elapsed seconds).
+def run_annotators(
+    url, tokens, project_id, duration, combined=False, seed=0, combined_of=None, warmup=0.0
+):
+    """Run one annotator per token for `warmup` + `duration` seconds.
 
-    `combined_of(i)` picks the mode per annotator (default: `combined` for all)."""
+    Returns (Stats, measured seconds). `combined_of(i)` picks the mode per annotator
+    (default: `combined` for all).
+    """
     stats = Stats()
 
     async def main():
-        stop_at = time.monotonic() + duration
+        stats.measure_from = time.monotonic() + warmup
+        stop_at = stats.measure_from + duration
         await asyncio.gather(
             *(
                 annotator(
@@ -183,10 +198,10 @@ def run_annotators(url, tokens, project_id, duration, combined=False, seed=0, co
                 for i, token in enumerate(tokens)
             )
         )
+        return time.monotonic() - stats.measure_from
 
-    start = time.monotonic()
-    asyncio.run(main())
-    return stats, time.monotonic() - start
+    measured_s = asyncio.run(main())
+    return stats, measured_s
 
 
 def percentiles(values: list[float]) -> dict:
@@ -209,6 +224,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--overlap", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before measuring starts"
+    )
     parser.add_argument("--combined", action="store_true", help="submit-and-next in one request")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -225,7 +243,13 @@ def main(argv=None) -> dict:
     )
     setup_s = time.perf_counter() - setup_start
     stats, elapsed = run_annotators(
-        args.url, setup["tokens"], setup["project_id"], args.duration, args.combined, args.seed
+        args.url,
+        setup["tokens"],
+        setup["project_id"],
+        args.duration,
+        args.combined,
+        args.seed,
+        warmup=args.warmup,
     )
     check = manage("check", "--project", str(setup["project_id"]))
     lost = len(stats.acknowledged) - check["annotations"]
@@ -245,8 +269,10 @@ def main(argv=None) -> dict:
         "mode": "submit-and-next" if args.combined else "next-then-submit",
         "duration_s": round(elapsed, 2),
         "setup_s": round(setup_s, 2),
+        "warmup_s": args.warmup,
         "annotations": len(stats.acknowledged),
-        "annotations_per_s": round(len(stats.acknowledged) / elapsed, 1),
+        "annotations_measured": stats.measured,
+        "annotations_per_s": round(stats.measured / elapsed, 1),
         "next_ms": percentiles(stats.next_ms),
         "submit_ms": percentiles(stats.submit_ms),
         "errors_5xx": stats.errors_5xx,
