@@ -15,7 +15,12 @@ class Assignment(models.Model):
         SKIPPED = "skipped"
         EXPIRED = "expired"
 
-    project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
+    # No database constraint: the project follows from the item, whose key is checked, and
+    # checking this one locked the project's row (FOR KEY SHARE) at every lease's commit,
+    # so all of a project's raters queued on that one row. Deletes still cascade (ORM).
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     # No index of its own: assignment_unique_item_rater starts with the item.
     item = models.ForeignKey(
         "tasks.Item", on_delete=models.CASCADE, related_name="assignments", db_index=False
@@ -60,8 +65,13 @@ class Assignment(models.Model):
 class Annotation(models.Model):
     # The foreign keys have no single-column indexes: each is the first column of one of
     # the composite indexes below, and every index is written on every submit.
+    # No database constraint either, for the reason given on Assignment.project.
     project = models.ForeignKey(
-        "tasks.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+        "tasks.Project",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     item = models.ForeignKey(
         "tasks.Item", on_delete=models.CASCADE, related_name="annotations", db_index=False

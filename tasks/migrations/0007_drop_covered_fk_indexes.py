@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0006_item_project_id_index'),
+        ("tasks", "0006_item_project_id_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='item',
-            name='project',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='tasks.project'),
+            model_name="item",
+            name="project",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="tasks.project",
+            ),
         ),
     ]
