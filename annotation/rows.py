@@ -9,6 +9,7 @@ so the rest of Vox sees the same objects either way.
 
 from __future__ import annotations
 
+import re
 from functools import cache, cached_property
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -63,7 +64,7 @@ def width(model: type[Model]) -> int:
 
 
 class Statement:
-    """A hot-path statement, written with %s placeholders.
+    """A hot-path statement, written with %s or %(name)s placeholders (not both).
 
     On PostgreSQL each connection prepares every statement once, on its first use of any
     (one round trip), and then only executes them: the server would otherwise plan each
@@ -77,14 +78,35 @@ class Statement:
     def sql(self) -> str:
         return self._build()
 
+    @cached_property
+    def _names(self) -> list[str] | None:
+        """The parameter names in first-use order, or None for positional parameters."""
+        names = _PLACEHOLDER.findall(self.sql)
+        if not names:
+            return None
+        if "%s" in _PLACEHOLDER.sub("", self.sql):
+            raise ValueError(f"{self.name} mixes %s and %(name)s placeholders")
+        return list(dict.fromkeys(names))
+
     def prepare_sql(self) -> str:
-        parts = self.sql.split("%s")
-        body = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+        if self._names is not None:
+            numbers = {name: i for i, name in enumerate(self._names, start=1)}
+            body = _PLACEHOLDER.sub(lambda m: f"${numbers[m.group(1)]}", self.sql)
+        else:
+            parts = self.sql.split("%s")
+            body = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1))
+            body += parts[-1]
         return f"PREPARE {self.name} AS {body}"
 
     def execute_sql(self) -> str:
-        n = self.sql.count("%s")
-        return f"EXECUTE {self.name}({', '.join(['%s'] * n)})" if n else f"EXECUTE {self.name}"
+        if self._names is not None:
+            args = [f"%({name})s" for name in self._names]
+        else:
+            args = ["%s"] * self.sql.count("%s")
+        return f"EXECUTE {self.name}({', '.join(args)})" if args else f"EXECUTE {self.name}"
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 STATEMENTS: dict[str, Statement] = {}

@@ -281,51 +281,94 @@ def _priority_levels(project: Project) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@rows.statement("claim")
-def CLAIM() -> str:
+# How many of the queue's first candidates a claim looks at before it falls back to a
+# fresh item: a rater's own unfinished items (waiting for other raters) stay at the head of
+# the queue, and without a bound every claim of that rater would walk past all of them.
+CLAIM_HEAD = 64
+
+
+def _claim_sql(candidates: str, order: str) -> str:
     items, leases = Item._meta.db_table, Assignment._meta.db_table
+    # The conditions on i are checked again on the row's latest version once it is locked,
+    # so a slot taken by a concurrent claim is never taken twice.
     return f"""
         UPDATE {items} SET n_open = n_open + 1
         WHERE id = (
             SELECT i.id FROM {items} i
-            WHERE i.project_id = %s AND i.priority = %s AND i.n_done < %s
-              AND i.n_done + i.n_open < %s AND NOT i.is_gold
+            WHERE {candidates}
+              AND i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold
               AND NOT EXISTS (
                   SELECT 1 FROM {leases} a
-                  WHERE a.item_id = i.id AND a.rater_id = %s AND a.status <> 'expired')
-            ORDER BY i.n_done DESC, i.id
+                  WHERE a.item_id = i.id AND a.rater_id = %(rater)s AND a.status <> 'expired')
+            ORDER BY {order}
             LIMIT 1{_skip_locked()})
         RETURNING {rows.columns(Item)}
     """  # noqa: S608 - names come from the models, values are parameters
 
 
+@rows.statement("claim_head")
+def CLAIM_HEAD_SQL() -> str:
+    items = Item._meta.db_table
+    return _claim_sql(
+        f"""i.id IN (
+                SELECT c.id FROM {items} c
+                WHERE c.project_id = %(project)s AND c.priority = %(priority)s
+                  AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
+                ORDER BY c.n_done DESC, c.id
+                LIMIT {CLAIM_HEAD})""",  # noqa: S608
+        "i.n_done DESC, i.id",
+    )
+
+
+@rows.statement("claim_fresh")
+def CLAIM_FRESH_SQL() -> str:
+    return _claim_sql(
+        "i.project_id = %(project)s AND i.priority = %(priority)s AND i.n_done = 0", "i.id"
+    )
+
+
+@rows.statement("claim_any")
+def CLAIM_ANY_SQL() -> str:
+    return _claim_sql(
+        "i.project_id = %(project)s AND i.priority = %(priority)s", "i.n_done DESC, i.id"
+    )
+
+
+def _claim_in_level(cursor, *, rater, project: Project, priority: int) -> Item | None:
+    """One slot in a priority level: closest to completion first among the first
+    CLAIM_HEAD candidates, else the first fresh item, else any free item (a full walk,
+    needed only when no fresh item is left)."""
+    params = {"project": project.pk, "priority": priority, "k": project.overlap, "rater": rater.pk}
+    for statement in (CLAIM_HEAD_SQL, CLAIM_FRESH_SQL, CLAIM_ANY_SQL):
+        rows.execute(cursor, statement, params)
+        row = cursor.fetchone()
+        if row is not None:
+            item = rows.build(Item, row)
+            item.project = project
+            return item
+    return None
+
+
 def _claim_item(*, rater, project: Project) -> Item | None:
-    """Take one slot of the best free item, in one statement per priority level.
+    """Take one slot of the best free item, level by level of priority.
 
     Within a level the order is "closest to completion first", and `n_done < overlap` is a
     range on the queue index, so finished items are never scanned however many there are.
     The top level, when the caller read it already, is tried before the levels are listed.
     """
     top = getattr(project, "top_priority_now", None)
-    levels = [top] if top is not None else []
-    tried_levels = False
     with connection.cursor() as cursor:
-        while True:
-            for priority in levels:
-                rows.execute(
-                    cursor,
-                    CLAIM,
-                    [project.pk, priority, project.overlap, project.overlap, rater.pk],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    item = rows.build(Item, row)
-                    item.project = project
-                    return item
-            if tried_levels:
-                return None
-            tried_levels = True
-            levels = [p for p in _priority_levels(project) if p != top]
+        if top is not None:
+            item = _claim_in_level(cursor, rater=rater, project=project, priority=top)
+            if item is not None:
+                return item
+        for priority in _priority_levels(project):
+            if priority == top:
+                continue
+            item = _claim_in_level(cursor, rater=rater, project=project, priority=priority)
+            if item is not None:
+                return item
+    return None
 
 
 def _presentation(project: Project, item: Item) -> dict:

@@ -16,6 +16,8 @@ from aggregation.services import aggregation_settings_update
 from annotation.models import Annotation
 from annotation.services import annotation_submit, assignment_next, counters_fold
 from config.middleware import LazyMessageMiddleware
+from tests.conftest import make_raters
+from tests.factories import ItemFactory
 
 
 def label(rater, project):
@@ -37,7 +39,7 @@ def test_the_queue_keeps_working_after_the_database_connection_is_replaced(proje
         with connection.cursor() as cursor:
             cursor.execute("SELECT name FROM pg_prepared_statements")
             prepared = {name for (name,) in cursor.fetchall()}
-        assert {"vox_seat", "vox_claim", "vox_lease", "vox_annotation_insert"} <= prepared
+        assert {"vox_seat", "vox_claim_head", "vox_lease", "vox_annotation_insert"} <= prepared
 
 
 def test_a_malformed_api_submit_is_refused_field_by_field_and_nothing_is_saved(
@@ -110,3 +112,47 @@ def test_a_message_added_in_one_request_is_shown_on_the_next(rf: RequestFactory)
     shown: list[Message] = []
     LazyMessageMiddleware(show)(second)
     assert [m.message for m in shown] == ["Saved."]
+
+
+def own_backlog(project, rater, n_own, n_others, others_done):
+    """n_own items this rater labelled, waiting for other raters, at the head of the queue;
+    then n_others items with others_done labels from someone else."""
+    from django.utils import timezone
+
+    from annotation.models import Assignment
+    from annotation.services import CLAIM_HEAD
+
+    assert n_own > CLAIM_HEAD
+    own = ItemFactory.create_batch(n_own, project=project, n_done=1)
+    others = ItemFactory.create_batch(n_others, project=project, n_done=others_done)
+    now = timezone.now()
+    Assignment.objects.bulk_create(
+        Assignment(
+            project=project,
+            item=item,
+            rater=rater,
+            status="submitted",
+            leased_at=now,
+            expires_at=now,
+        )
+        for item in own
+    )
+    return own, others
+
+
+def test_a_rater_whose_own_unfinished_items_fill_the_head_of_the_queue_gets_a_fresh_item(
+    project, rater
+):
+    own, deeper = own_backlog(project, rater, n_own=70, n_others=3, others_done=1)
+    fresh = ItemFactory.create_batch(2, project=project)
+    # The claim looks no further than the head: a fresh item, not a partly labelled one
+    # behind the rater's own 70 (the price of a claim that does not grow with the backlog).
+    assert assignment_next(rater=rater, project=project).item == fresh[0]
+    # Anyone else still gets the items closest to completion first.
+    (second,) = make_raters(project, 1, prefix="s")
+    assert assignment_next(rater=second, project=project).item == own[0]
+
+
+def test_with_no_fresh_item_left_the_claim_walks_past_the_raters_own_items(project, rater):
+    own, others = own_backlog(project, rater, n_own=70, n_others=3, others_done=1)
+    assert assignment_next(rater=rater, project=project).item == others[0]
