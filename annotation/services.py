@@ -29,7 +29,7 @@ from aggregation.services import aggregation_note_new_annotations
 from annotation import rows
 from annotation.models import Annotation, Assignment, CounterShard
 from quality.injection import gold_item_for_slot
-from quality.services import live_answer_counted_sql, live_answer_recorded
+from quality.services import live_answer_counted_sql, live_answer_recorded, trust_check_due
 from raters.models import LIVE_STAGES, Membership
 from tasks import schema as schemas
 from tasks.models import Item, Project
@@ -595,8 +595,12 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         if not item.is_gold:
             # Gold items are checks on raters, not labels of the project.
             batch.append(_counters_add_sql(project, rater.pk, item.pk))
+            # Last, so that its answer (a pending trust check's countdown) can be read.
             batch.append(live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk))
         rows.run_batch(cursor, batch)
+        trust_check_left = cursor.fetchone() if not item.is_gold else None
+    if trust_check_left is not None and trust_check_left[0] == 0:
+        trust_check_due(rater_id=rater.pk, project_id=project.pk)
     if item.is_gold:
         live_answer_recorded(annotation=annotation)
     return annotation

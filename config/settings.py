@@ -213,6 +213,10 @@ VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)
 VOX_GOLD_POLICY = "quality.injection.silent_gold"
 # How long after a submit the rater may take it back (0 turns undo off).
 VOX_UNDO_SECONDS = env_int("VOX_UNDO_SECONDS", 60, minimum=0)
+# The trust rules (warn, retrain, suspend) run after a random 1 to this many further answers
+# following a scored gold answer, not at once: an immediate suspension would tell the rater
+# which item was the check. 0 applies them at once.
+VOX_TRUST_CHECK_DELAY = env_int("VOX_TRUST_CHECK_DELAY", 4, minimum=0)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -103,4 +103,4 @@ def UNSEEN_GOLD_COUNT() -> str:
 
 @rows.statement("unseen_gold_at")
 def UNSEEN_GOLD_AT() -> str:
-    return _unseen_gold(rows.columns(Item, "i"), " ORDER BY g.id OFFSET %s LIMIT 1")
+    return _unseen_gold(rows.columns(Item, "i"), " ORDER BY g.id LIMIT 1 OFFSET %s")

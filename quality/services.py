@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -173,28 +175,72 @@ def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple
 @rows.statement("live_counted")
 def LIVE_COUNTED() -> str:
     table = Membership._meta.db_table
-    return (
-        f"UPDATE {table} SET live_since_calibration = live_since_calibration + 1 "  # noqa: S608
-        "WHERE user_id = %s AND project_id = %s"
-    )
+    # Also one answer less for a pending trust check; 0 says it is due now.
+    return f"""
+        UPDATE {table} SET live_since_calibration = live_since_calibration + 1,
+            trust_check_in = CASE WHEN trust_check_in > 0 THEN trust_check_in - 1
+                                  ELSE trust_check_in END
+        WHERE user_id = %s AND project_id = %s
+        RETURNING trust_check_in
+    """  # noqa: S608 - names come from the models, values are parameters
 
 
 def live_answer_counted_sql(*, rater_id: int, project_id: int) -> tuple:
-    """The statement that counts one live (non-gold) answer towards the next calibration.
+    """The statement that counts one live (non-gold) answer towards the next calibration
+    and towards a pending trust check; it returns the answers that check still waits for.
 
-    The queue runs it inside its submit transaction, together with its own writes in one
-    round trip (annotation.services._submit_locked); gold answers go to
-    `live_answer_recorded` instead.
+    The queue runs it last in its submit batch (annotation.services._submit_locked) and
+    calls `trust_check_due` when it returns 0; gold answers go to `live_answer_recorded`.
     """
     return LIVE_COUNTED, [rater_id, project_id]
+
+
+_random = random.SystemRandom()  # unpredictable, like the gold draws themselves
+
+
+def trust_check_due(*, rater_id: int, project_id: int) -> str | None:
+    """Run the trust rules whose countdown reached 0; returns the stage moved to, if any."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("project")
+        .filter(user_id=rater_id, project_id=project_id)
+        .first()
+    )
+    if membership is None or membership.trust_check_in != 0:
+        return None  # a concurrent answer ran it already
+    Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
+    membership.trust_check_in = None
+    return trust_apply(membership=membership, policy=policy_for(membership.project))
+
+
+def _trust_check_after_gold(membership: Membership, policy: QualityPolicy) -> None:
+    """After a scored gold answer: start the countdown to the trust rules, or count this
+    answer towards one already running. A rater who is warned or suspended should not be
+    able to tell which answer was the check, so the rules run 1 to VOX_TRUST_CHECK_DELAY
+    answers later (of any kind); later gold answers do not restart the countdown."""
+    delay = settings.VOX_TRUST_CHECK_DELAY
+    pending = membership.trust_check_in
+    if delay and pending is None:
+        pending = 1 + _random.randrange(delay)
+        Membership.objects.filter(pk=membership.pk).update(trust_check_in=pending)
+        membership.trust_check_in = pending
+        return
+    if delay and pending > 1:
+        Membership.objects.filter(pk=membership.pk).update(trust_check_in=pending - 1)
+        membership.trust_check_in = pending - 1
+        return
+    if pending is not None:
+        Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
+        membership.trust_check_in = None
+    trust_apply(membership=membership, policy=policy)
 
 
 def live_answer_recorded(*, annotation) -> None:
     """Called by the queue inside the submit transaction, for every gold answer.
 
-    A gold item's answer is scored silently and feeds the rater's trust; other answers are
-    counted towards the next calibration by `live_answer_counted_sql`. The rater's response
-    is the same either way.
+    A gold item's answer is scored silently and feeds the rater's trust, whose rules run a
+    few answers later (`_trust_check_after_gold`); other answers are counted by
+    `live_answer_counted_sql`. The rater's response is the same either way.
     """
     membership = Membership.objects.filter(
         user_id=annotation.rater_id, project_id=annotation.project_id
@@ -229,7 +275,7 @@ def live_answer_recorded(*, annotation) -> None:
         gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
     )
     membership.refresh_from_db()
-    trust_apply(membership=membership, policy=policy_for(project))
+    _trust_check_after_gold(membership, policy_for(project))
 
 
 def trust_apply(*, membership: Membership, policy: QualityPolicy) -> str | None:

@@ -41,6 +41,9 @@ class Membership(models.Model):
     # Running gold accuracy from silent gold in the live queue: the Beta posterior's counts.
     gold_n = models.PositiveIntegerField(default=0)
     gold_score_sum = models.FloatField(default=0.0)
+    # Answers left before the trust rules next run (None: none pending). They run a few
+    # answers after a gold answer, not right after it (quality.services.trust_check_*).
+    trust_check_in = models.PositiveSmallIntegerField(null=True, blank=True)
     # Calibration bookkeeping: live answers since the last calibration, and when it was.
     live_since_calibration = models.PositiveIntegerField(default=0)
     calibrated_at = models.DateTimeField(null=True, blank=True)

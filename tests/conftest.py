@@ -21,6 +21,9 @@ def pytest_collection_modifyitems(config, items):
 def _jobs_inline_and_media_in_tmp(settings, tmp_path):
     settings.VOX_JOBS = "eager"
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Trust rules at once after each gold answer, so tests can pin the exact answer that
+    # triggers them; tests/quality/test_trust_delay.py covers the delay itself.
+    settings.VOX_TRUST_CHECK_DELAY = 0
 
 
 @pytest.fixture
