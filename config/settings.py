@@ -134,6 +134,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("VOX_JOB_VISIBI
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
     "fold-project-counters": {"task": "annotation.jobs.counters_fold", "schedule": 30.0},
+    "prune-job-files": {"task": "tasks.jobs.job_files_prune", "schedule": 3600.0},
     "aggregation-schedule": {
         "task": "aggregation.jobs.aggregation_schedule",
         "schedule": float(env_int("VOX_AGGREGATION_SCHEDULE_S", 900, minimum=10)),
@@ -206,6 +207,10 @@ VOX_IMPORT_MAX_ITEM_BYTES = env_int("VOX_IMPORT_MAX_ITEM_BYTES", 1024**2, minimu
 VOX_IMPORT_MAX_ITEMS = env_int("VOX_IMPORT_MAX_ITEMS", 5_000_000, minimum=1)
 # Exports of projects up to this many items stream at once; larger ones run as a job.
 VOX_EXPORT_STREAM_MAX_ITEMS = env_int("VOX_EXPORT_STREAM_MAX_ITEMS", 50_000, minimum=0)
+# Import uploads are deleted this many days after the import finished, export files this
+# many days after they were written (tasks.services.job_files_prune); the job rows stay.
+VOX_IMPORT_KEEP_DAYS = env_int("VOX_IMPORT_KEEP_DAYS", 1, minimum=0)
+VOX_EXPORT_KEEP_DAYS = env_int("VOX_EXPORT_KEEP_DAYS", 7, minimum=0)
 
 # --- Labeling -------------------------------------------------------------
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)

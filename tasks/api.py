@@ -145,7 +145,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         ]
 
     def get_download(self, job) -> str | None:
-        if job.status != ExportJob.Status.DONE:
+        if job.status != ExportJob.Status.DONE or not job.file:  # not yet, or pruned
             return None
         return reverse("api:export-file", args=[job.pk])
 

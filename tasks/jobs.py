@@ -14,3 +14,10 @@ def export_run(job_id: int) -> None:
     from tasks.services import export_run as run
 
     run(job_id=job_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def job_files_prune() -> dict:
+    from tasks.services import job_files_prune as prune
+
+    return prune()

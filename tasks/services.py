@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotation.models import Annotation
@@ -199,6 +200,7 @@ def import_create(
     job.save()
     if not preview:
         _import_enqueue(job)
+    job_files_prune_soon()
     return job
 
 
@@ -545,7 +547,58 @@ def export_create(*, project: Project, user, options: ExportOptions) -> ExportJo
     from tasks.jobs import export_run
 
     enqueue(export_run, job.pk)
+    job_files_prune_soon()
     return job
+
+
+def job_files_prune(*, now=None) -> dict:
+    """Delete the files that finished imports and old exports leave on disk; the job rows
+    stay as the record. Safe to run any time and twice.
+
+    - import uploads: once the import has finished (or its preview was left) for
+      VOX_IMPORT_KEEP_DAYS; an abandoned preview is marked cancelled;
+    - export files: VOX_EXPORT_KEEP_DAYS after they were written.
+
+    Returns how many files of each kind were deleted.
+    """
+    now = now or timezone.now()
+    import_cutoff = now - timedelta(days=settings.VOX_IMPORT_KEEP_DAYS)
+    export_cutoff = now - timedelta(days=settings.VOX_EXPORT_KEEP_DAYS)
+    finished = [ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED]
+    imports = ImportJob.objects.exclude(file="").filter(
+        Q(status__in=finished, finished_at__lt=import_cutoff)
+        | Q(status=ImportJob.Status.PREVIEW, created_at__lt=import_cutoff)
+    )
+    n_imports = 0
+    for job in imports.iterator():
+        if job.status == ImportJob.Status.PREVIEW:
+            # Claim it first, so a manager committing the preview right now wins or loses
+            # cleanly: a queued import keeps its file.
+            if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+                status=ImportJob.Status.CANCELLED, finished_at=now
+            ):
+                continue
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        n_imports += 1
+    exports = ExportJob.objects.exclude(file="").filter(
+        status__in=[ExportJob.Status.DONE, ExportJob.Status.FAILED],
+        finished_at__lt=export_cutoff,
+    )
+    n_exports = 0
+    for job in exports.iterator():
+        job.file.delete(save=False)
+        ExportJob.objects.filter(pk=job.pk).update(file="")
+        n_exports += 1
+    return {"imports": n_imports, "exports": n_exports}
+
+
+def job_files_prune_soon() -> None:
+    """Queue a prune; called when a new import or export starts, so that the embedded
+    mode (which runs no beat) cleans up too."""
+    from tasks.jobs import job_files_prune as job
+
+    enqueue(job)
 
 
 def export_run(*, job_id: int) -> None:
