@@ -147,7 +147,7 @@ def execute(cursor, stmt: Statement, params: list) -> None:
 
 
 def run_batch(cursor, statements: list[tuple[Statement, list]]) -> None:
-    """Run write statements whose results are not needed, in order.
+    """Run statements in order; only the last one's rows can be fetched afterwards.
 
     On PostgreSQL they go to the server in one round trip (psycopg2 binds parameters on the
     client, so a multi-statement string is one simple query); SQLite takes one at a time.

@@ -520,12 +520,17 @@ def LEASE_PROMOTE() -> str:
     """  # noqa: S608 - names come from the models, values are parameters
 
 
-@rows.statement("item_done")
-def ITEM_DONE() -> str:
+@rows.statement("item_counts")
+def ITEM_COUNTS() -> str:
     return (
-        f"UPDATE {Item._meta.db_table} SET n_done = n_done + 1, "  # noqa: S608
-        "n_open = CASE WHEN n_open + %s < 0 THEN 0 ELSE n_open + %s END WHERE id = %s"
+        f"UPDATE {Item._meta.db_table} SET n_done = n_done + %s, "  # noqa: S608
+        "n_open = CASE WHEN n_open + %s < 0 THEN 0 ELSE n_open + %s END "
+        "WHERE id = %s RETURNING n_done"
     )
+
+
+def _item_counts_sql(item_id: int, *, done: int, open_: int) -> tuple:
+    return ITEM_COUNTS, [done, open_, open_, item_id]
 
 
 def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> Annotation:
@@ -590,11 +595,16 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         batch = [
             (LEASE_SUBMITTED, [assignment.pk]),
             (LEASE_PROMOTE, [now, expires, rater.pk, project.pk, rater.pk, project.pk]),
-            (ITEM_DONE, [open_, open_, item.pk]),
+            _item_counts_sql(item.pk, done=1, open_=open_),
         ]
         if not item.is_gold:
             # Gold items are checks on raters, not labels of the project.
-            batch.append(_counters_add_sql(project, rater.pk, item.pk))
+            # Counted as complete when this submit brought the item to its overlap.
+            batch.append(
+                _counters_add_sql(
+                    project, rater.pk, item.pk, annotations=1, complete=1, when=project.overlap
+                )
+            )
             # Last, so that its answer (a pending trust check's countdown) can be read.
             batch.append(live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk))
         rows.run_batch(cursor, batch)
@@ -609,44 +619,31 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
 @rows.statement("shard_add")
 def SHARD_ADD() -> str:
     shards, items = CounterShard._meta.db_table, Item._meta.db_table
-    # The item's new n_done decides whether this submit completed it. (The WHERE clause
-    # also keeps SQLite from reading ON CONFLICT as part of the SELECT.)
+    # n_complete changes only when the item's n_done (as it is now) says so. (The WHERE
+    # clause also keeps SQLite from reading ON CONFLICT as part of the SELECT.)
     return f"""
         INSERT INTO {shards} (project_id, shard, n_annotations, n_complete)
-        SELECT %s, %s, 1, CASE WHEN n_done = %s THEN 1 ELSE 0 END FROM {items} WHERE id = %s
+        SELECT %s, %s, %s, CASE WHEN n_done = %s THEN %s ELSE 0 END FROM {items} WHERE id = %s
         ON CONFLICT (project_id, shard) DO UPDATE SET
             n_annotations = {shards}.n_annotations + excluded.n_annotations,
             n_complete = {shards}.n_complete + excluded.n_complete
     """  # noqa: S608 - names come from the models, values are parameters
 
 
-def _counters_add_sql(project: Project, rater_id: int, item_id: int) -> tuple:
-    return SHARD_ADD, [project.pk, rater_id % CounterShard.SHARDS, project.overlap, item_id]
+def _counters_add_sql(
+    project: Project, rater_id: int, item_id: int, *, annotations: int, complete: int, when: int
+) -> tuple:
+    """Add to the rater's counter shard: `annotations`, and `complete` if the item's n_done
+    is now `when`."""
+    shard = rater_id % CounterShard.SHARDS
+    return SHARD_ADD, [project.pk, shard, annotations, when, complete, item_id]
 
 
 def _item_counts_add(item_id: int, *, done: int, open_: int) -> int:
     """Add to an item's kept counts in one statement; returns its new n_done."""
-    table = Item._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET n_done = n_done + %s, "  # noqa: S608
-            "n_open = CASE WHEN n_open + %s < 0 THEN 0 ELSE n_open + %s END "
-            "WHERE id = %s RETURNING n_done",
-            [done, open_, open_, item_id],
-        )
+        rows.execute(cursor, *_item_counts_sql(item_id, done=done, open_=open_))
         return cursor.fetchone()[0]
-
-
-def _counters_add(project_id: int, rater_id: int, *, annotations: int, complete: int) -> None:
-    table = CounterShard._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (project_id, shard, n_annotations, n_complete) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (project_id, shard) DO UPDATE SET "
-            f"n_annotations = {table}.n_annotations + excluded.n_annotations, "
-            f"n_complete = {table}.n_complete + excluded.n_complete",
-            [project_id, rater_id % CounterShard.SHARDS, annotations, complete],
-        )
 
 
 def annotation_undo(*, rater, project: Project) -> Assignment:
@@ -682,11 +679,21 @@ def annotation_undo(*, rater, project: Project) -> Assignment:
         assignment.leased_at = now
         assignment.expires_at = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
         assignment.save(update_fields=["status", "leased_at", "expires_at"])
-        n_done = _item_counts_add(last.item_id, done=-1, open_=1)
+        _item_counts_add(last.item_id, done=-1, open_=1)
         if not last.item.is_gold:
-            _counters_add(
-                project.pk, rater.pk, annotations=-1, complete=-int(n_done + 1 == project.overlap)
-            )
+            # The item stops counting as complete if this answer had completed it.
+            with connection.cursor() as cursor:
+                rows.execute(
+                    cursor,
+                    *_counters_add_sql(
+                        project,
+                        rater.pk,
+                        last.item_id,
+                        annotations=-1,
+                        complete=-1,
+                        when=project.overlap - 1,
+                    ),
+                )
         assignment.item = last.item
         assignment.undone_value = last.value
     transaction.on_commit(lambda: counters_fold_soon(project.pk))

@@ -236,21 +236,16 @@ def _trust_check_after_gold(membership: Membership, policy: QualityPolicy) -> No
 
 
 def live_answer_recorded(*, annotation) -> None:
-    """Called by the queue inside the submit transaction, for every gold answer.
+    """Called by the queue inside the submit transaction, for every gold answer (other
+    answers are counted by `live_answer_counted_sql`).
 
-    A gold item's answer is scored silently and feeds the rater's trust, whose rules run a
-    few answers later (`_trust_check_after_gold`); other answers are counted by
-    `live_answer_counted_sql`. The rater's response is the same either way.
+    The answer is scored silently and feeds the rater's trust, whose rules run a few
+    answers later (`_trust_check_after_gold`). The rater's response is the same either way.
     """
     membership = Membership.objects.filter(
         user_id=annotation.rater_id, project_id=annotation.project_id
     ).first()
     if membership is None:
-        return
-    if not annotation.item.is_gold:
-        Membership.objects.filter(pk=membership.pk).update(
-            live_since_calibration=F("live_since_calibration") + 1
-        )
         return
     gold = GoldItem.objects.filter(item_id=annotation.item_id).first()
     if (

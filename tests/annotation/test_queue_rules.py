@@ -163,3 +163,22 @@ def test_a_rater_never_reaches_another_raters_items_or_other_projects(
     assert client.post(reverse("api:next-item", args=[project.pk])).status_code == 404
     assert client.get(reverse("annotation:label", args=[project.pk])).status_code == 404
     assert client.get(reverse("tasks:project-export", args=[project.pk])).status_code == 404
+
+
+def test_undoing_the_answer_that_completed_an_item_takes_back_its_completion(project, items):
+    first, second = make_raters(project, 2, prefix="c")
+    a = assignment_next(rater=first, project=project)
+    annotation_submit(rater=first, item=a.item, value="no", idempotency_key="c1")
+    b = assignment_next(rater=second, project=project)
+    assert b.item_id == a.item_id  # closest to completion first
+    annotation_submit(rater=second, item=b.item, value="no", idempotency_key="c2")
+    project.refresh_from_db()
+    assert project_counts(project)["n_complete"] == 1
+    annotation_undo(rater=second, project=project)
+    counters_fold(project_id=project.pk)
+    project.refresh_from_db()
+    assert (project.n_annotations, project.n_complete) == (1, 0)
+    annotation_submit(rater=second, item=b.item, value="yes", idempotency_key="c3")
+    counters_fold(project_id=project.pk)
+    project.refresh_from_db()
+    assert (project.n_annotations, project.n_complete) == (2, 1)
