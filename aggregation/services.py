@@ -140,6 +140,8 @@ def aggregation_annotations_count(project_id: int, n: int = 1) -> bool:
         AggregationSettings.objects.filter(project_id=project_id).update(
             pending_annotations=F("pending_annotations") + n
         )
+    if _annotation_run_too_soon(project_id):
+        return False  # the count stands; a call after the gap fires it
     fired = AggregationSettings.objects.filter(
         project_id=project_id,
         run_every_annotations__gt=0,
@@ -152,6 +154,20 @@ def aggregation_annotations_count(project_id: int, n: int = 1) -> bool:
         return False
     aggregation_run_request(project=project, trigger=AggregationRun.Trigger.ANNOTATIONS)
     return True
+
+
+def _annotation_run_too_soon(project_id: int) -> bool:
+    """Whether the project's last run was asked for less than VOX_AGGREGATION_MIN_GAP_S ago.
+
+    At hundreds of labels a second the count alone would start a run every few seconds,
+    each one reading every label of the project again; a fresh result a minute apart is as
+    useful, and the annotators' queue keeps the machine.
+    """
+    gap = settings.VOX_AGGREGATION_MIN_GAP_S
+    if not gap:
+        return False
+    since = timezone.now() - timedelta(seconds=gap)
+    return AggregationRun.objects.filter(project_id=project_id, created_at__gt=since).exists()
 
 
 def aggregation_schedule_due() -> int:

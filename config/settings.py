@@ -144,6 +144,9 @@ CELERY_BEAT_SCHEDULE = {
 # and a redelivered job may take it over, up to VOX_AGGREGATION_MAX_ATTEMPTS deliveries.
 VOX_AGGREGATION_STALE_S = env_int("VOX_AGGREGATION_STALE_S", 300, minimum=1)
 VOX_AGGREGATION_MAX_ATTEMPTS = env_int("VOX_AGGREGATION_MAX_ATTEMPTS", 3, minimum=1)
+# Runs started by the count of new labels (run_every_annotations) come at most this often
+# per project; 0 starts one at every threshold.
+VOX_AGGREGATION_MIN_GAP_S = env_int("VOX_AGGREGATION_MIN_GAP_S", 60, minimum=0)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

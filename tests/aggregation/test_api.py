@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from aggregation.models import AggregationRun
 from aggregation.services import (
@@ -89,6 +92,27 @@ def test_new_annotations_queue_one_run_per_threshold_and_never_two_queued(
             aggregation_annotations_count(project.pk)
     assert AggregationRun.objects.count() == 1
     assert len(callbacks) == 1  # one job enqueued
+
+
+def test_a_threshold_reached_again_within_the_gap_waits_and_fires_after_it(
+    project, labelled, settings, django_capture_on_commit_callbacks
+):
+    settings.VOX_AGGREGATION_MIN_GAP_S = 60
+    aggregation_settings_update(project=project, run_every_annotations=2)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert aggregation_annotations_count(project.pk, n=2)
+        first = AggregationRun.objects.get()
+        AggregationRun.objects.filter(pk=first.pk).update(status="done")
+        # A second threshold a moment later: no run, and the count is kept, not lost.
+        assert not aggregation_annotations_count(project.pk, n=5)
+        assert AggregationRun.objects.count() == 1
+        project.aggregation_settings.refresh_from_db()
+        assert project.aggregation_settings.pending_annotations == 5
+        AggregationRun.objects.filter(pk=first.pk).update(
+            created_at=timezone.now() - timedelta(seconds=61)
+        )
+        assert aggregation_annotations_count(project.pk)
+    assert AggregationRun.objects.filter(trigger="annotations").count() == 2
 
 
 def test_the_submit_hook_counts_only_after_the_submit_commits(
