@@ -117,7 +117,7 @@ class CounterShard(models.Model):
     SHARDS), and a job folds the shards into Project a moment later.
     """
 
-    SHARDS = 16
+    SHARDS = 64
 
     project = models.ForeignKey("tasks.Project", on_delete=models.CASCADE, related_name="+")
     shard = models.PositiveSmallIntegerField()

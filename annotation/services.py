@@ -285,10 +285,25 @@ def _priority_levels(project: Project) -> list[int]:
 # fresh item: a rater's own unfinished items (waiting for other raters) stay at the head of
 # the queue, and without a bound every claim of that rater would walk past all of them.
 CLAIM_HEAD = 64
+# How many of those the claim reads back to lock one: enough to step over the few rows that
+# concurrent claims and submits hold locked; when all of them are locked, a fresh item is
+# served instead.
+CLAIM_HEAD_PICK = 8
 
 
-def _claim_sql(candidates: str, order: str) -> str:
-    items, leases = Item._meta.db_table, Assignment._meta.db_table
+def _not_own_sql(item: str) -> str:
+    # The rater has no live lease on the item: none at all, or an expired one. A scalar
+    # subquery on the (item, rater) unique index rather than NOT EXISTS, which the planner
+    # may turn into a join over all of the rater's leases.
+    leases = Assignment._meta.db_table
+    return f"""COALESCE((SELECT a.status FROM {leases} a
+                         WHERE a.item_id = {item} AND a.rater_id = %(rater)s), 'expired')
+               = 'expired'"""  # noqa: S608 - names come from the models
+
+
+def _claim_sql(candidates: str, order: str, *, own_checked: bool = False) -> str:
+    items = Item._meta.db_table
+    own = "" if own_checked else f"AND {_not_own_sql('i.id')}"
     # The conditions on i are checked again on the row's latest version once it is locked,
     # so a slot taken by a concurrent claim is never taken twice.
     return f"""
@@ -297,9 +312,7 @@ def _claim_sql(candidates: str, order: str) -> str:
             SELECT i.id FROM {items} i
             WHERE {candidates}
               AND i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold
-              AND NOT EXISTS (
-                  SELECT 1 FROM {leases} a
-                  WHERE a.item_id = i.id AND a.rater_id = %(rater)s AND a.status <> 'expired')
+              {own}
             ORDER BY {order}
             LIMIT 1{_skip_locked()})
         RETURNING {rows.columns(Item)}
@@ -309,14 +322,21 @@ def _claim_sql(candidates: str, order: str) -> str:
 @rows.statement("claim_head")
 def CLAIM_HEAD_SQL() -> str:
     items = Item._meta.db_table
+    # The inner walk stops at the first CLAIM_HEAD_PICK candidates that are not the rater's
+    # own, so a claim reads a handful of rows, not all CLAIM_HEAD of them; only the row it
+    # takes is locked.
     return _claim_sql(
         f"""i.id IN (
-                SELECT c.id FROM {items} c
-                WHERE c.project_id = %(project)s AND c.priority = %(priority)s
-                  AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
-                ORDER BY c.n_done DESC, c.id
-                LIMIT {CLAIM_HEAD})""",  # noqa: S608
+                SELECT h.id FROM (
+                    SELECT c.id FROM {items} c
+                    WHERE c.project_id = %(project)s AND c.priority = %(priority)s
+                      AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
+                    ORDER BY c.n_done DESC, c.id
+                    LIMIT {CLAIM_HEAD}) h
+                WHERE {_not_own_sql("h.id")}
+                LIMIT {CLAIM_HEAD_PICK})""",  # noqa: S608
         "i.n_done DESC, i.id",
+        own_checked=True,
     )
 
 
@@ -707,22 +727,26 @@ def counters_fold(*, project_id: int | None = None) -> int:
     """Move the shards' pending counts into Project. Returns how many shards it moved.
 
     Running it twice, or while submits go on, never loses or doubles a count: each shard
-    is locked, added to its project, and reduced by exactly what was added.
+    is locked, added to its project, and reduced by exactly what was added. Shards that
+    submits hold locked at that moment wait for the next fold (the beat runs one every 30 s).
     """
     shards = CounterShard.objects.exclude(n_annotations=0, n_complete=0)
     if project_id is not None:
         shards = shards.filter(project_id=project_id)
     with transaction.atomic():
-        shard_rows = list(shards.select_for_update().order_by("id"))
+        # A shard that a submit holds is left for the next fold: waiting for it would make
+        # every later submit to the shards already locked here wait too.
+        shard_rows = list(shards.select_for_update(skip_locked=True).order_by("id"))
         totals: dict[int, list[int]] = {}
         for shard in shard_rows:
             total = totals.setdefault(shard.project_id, [0, 0])
             total[0] += shard.n_annotations
             total[1] += shard.n_complete
-            CounterShard.objects.filter(pk=shard.pk).update(
-                n_annotations=F("n_annotations") - shard.n_annotations,
-                n_complete=F("n_complete") - shard.n_complete,
-            )
+            shard.n_annotations = F("n_annotations") - shard.n_annotations
+            shard.n_complete = F("n_complete") - shard.n_complete
+        # One statement for all shards: submits wait on a locked shard, so the locks are
+        # held for two round trips, not one per shard.
+        CounterShard.objects.bulk_update(shard_rows, ["n_annotations", "n_complete"])
         for pid, (n_annotations, n_complete) in totals.items():
             Project.objects.filter(pk=pid).update(
                 n_annotations=F("n_annotations") + n_annotations,
