@@ -1,4 +1,4 @@
-# The Vox image: web (gunicorn), worker and beat all run from it.
+# The Vox image: web (granian), worker and beat all run from it.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VOX_VAR_DIR=/var/lib/vox
 WORKDIR /app
@@ -9,4 +9,5 @@ RUN DEBUG=0 SECRET_KEY=only-for-collectstatic python manage.py collectstatic --n
 RUN useradd --system --home /app vox && mkdir -p /var/lib/vox && chown vox /var/lib/vox
 USER vox
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", \
+     "--blocking-threads", "1", "--respawn-failed-workers", "config.wsgi:application"]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# gunicorn workers for `make serve`: 2 per core + 1, the usual sizing for sync workers.
+# web worker processes for `make serve`: 2 per core + 1, each serving one request at a time.
 WEB_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
 
 .PHONY: install run serve worker beat test lint format migrate seed clean
@@ -41,7 +41,7 @@ worker: install
 beat: install
 	$(PY) -m celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
 
-# The production shape without Docker: gunicorn, a Celery worker and beat.
+# The production shape without Docker: granian, a Celery worker and beat.
 serve: install
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make serve needs DATABASE_URL and REDIS_URL"; exit 2; }
 	bin/serve $(HOST) $(PORT) $(WEB_WORKERS)

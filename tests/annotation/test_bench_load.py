@@ -38,3 +38,65 @@ def test_the_load_benchmark_labels_every_slot_without_breaking_an_invariant(live
     assert len(stats.acknowledged) == check["annotations"] == 60
     assert check["pairs_twice"] == check["items_above_k"] == check["items_with_wrong_n_done"] == 0
     assert annotate_load.percentiles(stats.next_ms)["n"] > 0
+
+
+def test_the_production_server_with_its_fast_lane_keeps_every_invariant(tmp_path):
+    """The benchmark against granian serving config.wsgi (as `make serve` runs it), with two
+    worker processes: the fast lane answers next and submit across processes."""
+    import os
+    import socket
+    import subprocess
+    import time
+    from urllib.request import urlopen
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}",
+        "DEBUG": "0",
+        "VOX_HTTPS": "0",
+        "SECRET_KEY": "test-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "VOX_JOBS": "thread",
+    }
+    granian = Path(sys.executable).parent / "granian"
+    log = tmp_path / "granian.log"
+    server = subprocess.Popen(
+        [str(granian), "--interface", "wsgi", "--port", str(port), "--workers", "2",
+         "--blocking-threads", "1", "config.wsgi:application"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"granian did not start:\n{log.read_text()}")
+                time.sleep(0.2)
+        setup = command("setup", "--items", "30", "--overlap", "2", "--raters", "6")
+        stats, _ = annotate_load.run_annotators(
+            f"http://127.0.0.1:{port}",
+            setup["tokens"],
+            setup["project_id"],
+            60,
+            combined_of=lambda i: i % 2 == 0,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    check = command("check", "--project", str(setup["project_id"]))
+    assert stats.errors_5xx == stats.errors_other == 0, log.read_text()
+    assert len(stats.acknowledged) == check["annotations"] == 60
+    assert check["pairs_twice"] == check["items_above_k"] == check["items_with_wrong_n_done"] == 0
