@@ -94,10 +94,9 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def _submit_body(request) -> dict:
+def submit_body(data) -> dict:
     """SubmitSerializer's rules, checked by hand: building that serializer cost more than
     the rest of the request on this, the busiest endpoint. Errors have DRF's shape."""
-    data = request.data
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Expected an object of fields."]})
     errors: dict[str, list[str]] = {}
@@ -155,13 +154,52 @@ class QueueApiView(APIView):
     content_negotiation_class = JsonOnlyNegotiation
 
 
+def queue_next(user, project_id) -> tuple[int, dict]:
+    """POST next: the rater's leased item, or a new one. (status, body); shared by the view
+    below and the queue's fast lane (annotation/fastlane.py)."""
+    membership = membership_for_annotator(user, project_id)
+    project = membership.project
+    assignment = assignment_next(rater=user, project=project, membership=membership)
+    return status.HTTP_200_OK, {"item": _leased(assignment, project)}
+
+
+def queue_submit(user, project_id, data) -> tuple[int, dict]:
+    """POST annotations: submit, and with `next` (the default) the next item too."""
+    membership = membership_for_annotator(user, project_id)
+    project = membership.project
+    data = submit_body(data)
+    item = item_for_rater(user, project, data["item_id"])
+    try:
+        annotation = annotation_submit(
+            rater=user,
+            item=item,
+            value=data["value"],
+            idempotency_key=data.get("idempotency_key") or uuid.uuid4().hex,
+            active_ms=data.get("active_ms"),
+        )
+    except schemas.SchemaError as exc:
+        raise ValidationError({exc.field: [exc.message]}) from None
+    except SubmitRefused as exc:
+        return status.HTTP_409_CONFLICT, {"detail": str(exc)}
+    body = {
+        "annotation": {
+            "id": annotation.pk,
+            "item_id": item.public_id,
+            "value": annotation.value,
+            "created_at": annotation.created_at,
+        }
+    }
+    if data["next"]:
+        assignment = assignment_next(rater=user, project=project, membership=membership)
+        body["next"] = _leased(assignment, project)
+    return status.HTTP_201_CREATED, body
+
+
 class NextItemApi(QueueApiView):
     @extend_schema(request=None, responses={200: NextResponseSerializer})
     def post(self, request, project_id):
-        membership = membership_for_annotator(request.user, project_id)
-        project = membership.project
-        assignment = assignment_next(rater=request.user, project=project, membership=membership)
-        return Response({"item": _leased(assignment, project)})
+        code, body = queue_next(request.user, project_id)
+        return Response(body, status=code)
 
 
 class NextAnyItemApi(QueueApiView):
@@ -176,34 +214,8 @@ class NextAnyItemApi(QueueApiView):
 class SubmitApi(QueueApiView):
     @extend_schema(request=SubmitSerializer, responses={201: SubmitResponseSerializer})
     def post(self, request, project_id):
-        membership = membership_for_annotator(request.user, project_id)
-        project = membership.project
-        data = _submit_body(request)
-        item = item_for_rater(request.user, project, data["item_id"])
-        try:
-            annotation = annotation_submit(
-                rater=request.user,
-                item=item,
-                value=data["value"],
-                idempotency_key=data.get("idempotency_key") or uuid.uuid4().hex,
-                active_ms=data.get("active_ms"),
-            )
-        except schemas.SchemaError as exc:
-            raise ValidationError({exc.field: [exc.message]}) from None
-        except SubmitRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        body = {
-            "annotation": {
-                "id": annotation.pk,
-                "item_id": item.public_id,
-                "value": annotation.value,
-                "created_at": annotation.created_at,
-            }
-        }
-        if data["next"]:
-            assignment = assignment_next(rater=request.user, project=project, membership=membership)
-            body["next"] = _leased(assignment, project)
-        return Response(body, status=status.HTTP_201_CREATED)
+        code, body = queue_submit(request.user, project_id, request.data)
+        return Response(body, status=code)
 
 
 class SkipApi(QueueApiView):

@@ -216,6 +216,9 @@ VOX_IMPORT_KEEP_DAYS = env_int("VOX_IMPORT_KEEP_DAYS", 1, minimum=0)
 VOX_EXPORT_KEEP_DAYS = env_int("VOX_EXPORT_KEEP_DAYS", 7, minimum=0)
 
 # --- Labeling -------------------------------------------------------------
+# The queue's fast lane (annotation/fastlane.py): token-authenticated next and submit
+# answered without Django's request cycle. Off, every request goes through Django.
+VOX_QUEUE_FAST_LANE = env_bool("VOX_QUEUE_FAST_LANE", True)
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)
 # Which gold item, if any, fills a rater's next slot (see quality/injection.py).
 VOX_GOLD_POLICY = "quality.injection.silent_gold"

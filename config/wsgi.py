@@ -1,6 +1,12 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+if settings.VOX_QUEUE_FAST_LANE:
+    from annotation.fastlane import QueueFastLane
+
+    application = QueueFastLane(application)
