@@ -10,4 +10,4 @@ RUN useradd --system --home /app vox && mkdir -p /var/lib/vox && chown vox /var/
 USER vox
 EXPOSE 8000
 CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", \
-     "--blocking-threads", "1", "--respawn-failed-workers", "config.wsgi:application"]
+     "--blocking-threads", "1", "--runtime-mode", "st", "--respawn-failed-workers", "config.wsgi:application"]
