@@ -5,6 +5,7 @@ Items come back as the rater is shown them (pairwise sides may be swapped, see
 Responses are built as plain dicts: these endpoints are the hot path.
 """
 
+import dataclasses
 import uuid
 
 from drf_spectacular.utils import extend_schema
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.presentation import displayed_data
-from annotation.selectors import item_for_rater, membership_for_annotator
+from annotation.selectors import item_for_rater, membership_for_annotator, queue_seat
 from annotation.services import (
     SubmitRefused,
     annotation_submit,
@@ -154,21 +155,24 @@ class QueueApiView(APIView):
     content_negotiation_class = JsonOnlyNegotiation
 
 
-def queue_next(user, project_id) -> tuple[int, dict]:
+def queue_next(project_id, *, user=None, token=None) -> tuple[int, dict]:
     """POST next: the rater's leased item, or a new one. (status, body); shared by the view
-    below and the queue's fast lane (annotation/fastlane.py)."""
-    membership = membership_for_annotator(user, project_id)
-    project = membership.project
-    assignment = assignment_next(rater=user, project=project, membership=membership)
+    below (by user) and the queue's fast lane (annotation/fastlane.py, by API token)."""
+    seat = queue_seat(project_id, user=user, token=token)
+    project = seat.project
+    assignment = assignment_next(rater=seat.user, project=project, seat=seat)
     return status.HTTP_200_OK, {"item": _leased(assignment, project)}
 
 
-def queue_submit(user, project_id, data) -> tuple[int, dict]:
+def queue_submit(project_id, data, *, user=None, token=None) -> tuple[int, dict]:
     """POST annotations: submit, and with `next` (the default) the next item too."""
-    membership = membership_for_annotator(user, project_id)
-    project = membership.project
-    data = submit_body(data)
-    item = item_for_rater(user, project, data["item_id"])
+    try:
+        data = submit_body(data)
+    except ValidationError:
+        queue_seat(project_id, user=user, token=token)  # 404 before 400, as for any body
+        raise
+    seat = queue_seat(project_id, user=user, token=token, item=data["item_id"])
+    user, project, item = seat.user, seat.project, seat.lease.item
     try:
         annotation = annotation_submit(
             rater=user,
@@ -176,6 +180,7 @@ def queue_submit(user, project_id, data) -> tuple[int, dict]:
             value=data["value"],
             idempotency_key=data.get("idempotency_key") or uuid.uuid4().hex,
             active_ms=data.get("active_ms"),
+            lease=seat.lease,
         )
     except schemas.SchemaError as exc:
         raise ValidationError({exc.field: [exc.message]}) from None
@@ -190,7 +195,11 @@ def queue_submit(user, project_id, data) -> tuple[int, dict]:
         }
     }
     if data["next"]:
-        assignment = assignment_next(rater=user, project=project, membership=membership)
+        # The seat holds no lease any more: the submit took it. A prefetched lease that the
+        # submit promoted makes the claim trip the one-open-lease index, and that lease is
+        # served instead.
+        after = dataclasses.replace(seat, lease=None)
+        assignment = assignment_next(rater=user, project=project, seat=after)
         body["next"] = _leased(assignment, project)
     return status.HTTP_201_CREATED, body
 
@@ -198,7 +207,7 @@ def queue_submit(user, project_id, data) -> tuple[int, dict]:
 class NextItemApi(QueueApiView):
     @extend_schema(request=None, responses={200: NextResponseSerializer})
     def post(self, request, project_id):
-        code, body = queue_next(request.user, project_id)
+        code, body = queue_next(project_id, user=request.user)
         return Response(body, status=code)
 
 
@@ -214,7 +223,7 @@ class NextAnyItemApi(QueueApiView):
 class SubmitApi(QueueApiView):
     @extend_schema(request=SubmitSerializer, responses={201: SubmitResponseSerializer})
     def post(self, request, project_id):
-        code, body = queue_submit(request.user, project_id, request.data)
+        code, body = queue_submit(project_id, request.data, user=request.user)
         return Response(body, status=code)
 
 

@@ -68,7 +68,9 @@ class Statement:
 
     On PostgreSQL each connection prepares every statement once, on its first use of any
     (one round trip), and then only executes them: the server would otherwise plan each
-    statement afresh, which cost more than running it. Elsewhere it is executed as is.
+    statement afresh, which cost more than running it. Connections force generic plans
+    (config/settings.py), so write statements whose plan suits any parameters: constants,
+    not parameters, where a partial index needs them. Elsewhere it is executed as is.
     """
 
     def __init__(self, name: str, build):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.utils import timezone
 from aggregation.services import aggregation_note_new_annotations
 from annotation import rows
 from annotation.models import Annotation, Assignment, CounterShard
+from annotation.rows import Statement
 from quality.injection import gold_item_for_slot
 from quality.services import live_answer_counted_sql, live_answer_recorded, trust_check_due
 from raters.models import LIVE_STAGES, Membership
@@ -126,10 +128,14 @@ def _held(*, rater, project: Project, now) -> list[Assignment]:
     return held
 
 
-def assignment_current(*, rater, project: Project) -> Assignment | None:
-    """The rater's open lease in the project; a prefetched one becomes open when none is."""
+def assignment_current(*, rater, project: Project, held=None) -> Assignment | None:
+    """The rater's open lease in the project; a prefetched one becomes open when none is.
+
+    `held`: the rater's held leases when the caller read them already (the queue's seat).
+    """
     now = timezone.now()
-    held = _held(rater=rater, project=project, now=now)
+    if held is None:
+        held = _held(rater=rater, project=project, now=now)
     for assignment in held:
         if assignment.status == ACTIVE:
             return assignment
@@ -143,7 +149,7 @@ def _promote(assignment: Assignment, now) -> bool:
     # Time on task starts when the rater is shown the item, not when it was prefetched.
     expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
     try:
-        with transaction.atomic():
+        with _one_statement():
             promoted = Assignment.objects.filter(pk=assignment.pk, status=QUEUED).update(
                 status=ACTIVE, leased_at=now, expires_at=expires
             )
@@ -176,25 +182,42 @@ def assignment_prefetch(
 
 
 def assignment_next(
-    *, rater, project: Project, membership: Membership | None = None
+    *, rater, project: Project, membership: Membership | None = None, seat=None
 ) -> Assignment | None:
     """The rater's open lease in this project, or a new lease on the best free item.
 
     Raters outside a live stage get no live items (the gold hook may still serve them).
-    Pass the rater's membership when the caller already has it, to save a query.
+    Pass the rater's membership when the caller already has it, to save a query, or the
+    queue's seat (`annotation.selectors.queue_seat`), which also brings the held lease.
     """
-    if membership is None:
+    if seat is not None:
+        membership = seat.membership
+    elif membership is None:
         membership = Membership.objects.filter(project=project, user=rater).first()
     live = rater_is_live(membership)
-    current = assignment_current(rater=rater, project=project)
+    held = None if seat is None else [seat.lease] if seat.lease is not None else []
+    current = assignment_current(rater=rater, project=project, held=held)
     if current is not None and (live or current.item.is_gold):
         return current
     if current is not None:
         return None
     try:
+        if seat is not None:
+            if seat.overdue:
+                leases_reclaim(project=project)
+            # The gold hook only reads; whatever it picks is leased below.
+            gold = gold_item_for_slot(rater=rater, project=project, membership=membership)
+            if gold is None and live and _claims_in_one_statement(project):
+                with _one_statement():
+                    return _claim_and_lease(rater=rater, project=project)
+        else:
+            gold = _UNASKED
         with transaction.atomic():
-            _reclaim(project=project)
-            item = _choose_item(rater=rater, project=project, live=live, membership=membership)
+            if seat is None:
+                _reclaim(project=project)
+            item = _choose_item(
+                rater=rater, project=project, live=live, membership=membership, gold=gold
+            )
             if item is None:
                 return None
             return _lease(rater=rater, project=project, item=item)
@@ -203,11 +226,36 @@ def assignment_next(
         return assignment_current(rater=rater, project=project)
 
 
-def _choose_item(*, rater, project: Project, live: bool, membership=None) -> Item | None:
+_UNASKED = object()
+
+
+def _one_statement():
+    """A single statement is atomic on its own; inside a transaction it gets a savepoint,
+    so that an IntegrityError leaves the outer transaction usable."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
+def _claims_in_one_statement(project: Project) -> bool:
+    # PostgreSQL runs the claim and the lease as one statement (a data-modifying WITH),
+    # with no transaction around it. Relabel requests and ranking items (whose shown
+    # order depends on the item) take the general path.
+    return (
+        connection.vendor == "postgresql"
+        and project.kind != schemas.RANKING
+        and getattr(project, "relabel_open_now", True) is False
+    )
+
+
+def _choose_item(
+    *, rater, project: Project, live: bool, membership=None, gold=_UNASKED
+) -> Item | None:
     """The item for the rater's next slot, served or prefetched alike: the quality layer's
     gold when its policy says so, else the best free live item. One path for both, so a
-    prefetched slot is as likely to hold gold as any other."""
-    item = gold_item_for_slot(rater=rater, project=project, membership=membership)
+    prefetched slot is as likely to hold gold as any other. `gold`: the hook's answer when
+    the caller asked it already."""
+    if gold is _UNASKED:
+        gold = gold_item_for_slot(rater=rater, project=project, membership=membership)
+    item = gold
     if item is not None:
         Item.objects.filter(pk=item.pk).update(n_open=F("n_open") + 1)
         return item
@@ -354,6 +402,93 @@ def CLAIM_ANY_SQL() -> str:
     )
 
 
+def _claim_lease_sql(claim: Statement) -> str:
+    # The claimed slot and its lease in one statement: no transaction to open and commit,
+    # and the item's row lock is held for this statement only. A second open lease of the
+    # rater in the project trips the partial unique index, and the whole statement,
+    # claim included, is undone.
+    return f"""
+        WITH claimed AS ({claim.sql}),
+        leased AS (
+            INSERT INTO {Assignment._meta.db_table}
+                (project_id, item_id, rater_id, status, leased_at, expires_at, presentation,
+                 skip_reason)
+            SELECT %(project)s, c.id, %(rater)s, 'active', %(now)s, %(expires)s,
+                   %(presentation)s, ''
+            FROM claimed c
+            ON CONFLICT (item_id, rater_id) DO UPDATE SET
+                project_id = excluded.project_id, status = excluded.status,
+                leased_at = excluded.leased_at, expires_at = excluded.expires_at,
+                presentation = excluded.presentation
+            RETURNING id, item_id
+        )
+        SELECT l.id, c.* FROM leased l JOIN claimed c ON c.id = l.item_id
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+CLAIM_LEASE = [
+    rows.statement(f"{claim.name.removeprefix('vox_')}_lease")(
+        lambda claim=claim: _claim_lease_sql(claim)
+    )
+    for claim in (CLAIM_HEAD_SQL, CLAIM_FRESH_SQL, CLAIM_ANY_SQL)
+]
+
+
+def _claim_and_lease(*, rater, project: Project) -> Assignment | None:
+    """A new lease on the best free live item, level by level of priority, each try one
+    statement (PostgreSQL)."""
+    now = timezone.now()
+    presentation = _presentation(project, None)
+    params = {
+        "project": project.pk,
+        "k": project.overlap,
+        "rater": rater.pk,
+        "now": now,
+        "expires": now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
+        "presentation": json.dumps(presentation),
+    }
+    # The top level first, as the seat read it; the others only when it is full.
+    top = getattr(project, "top_priority_now", None)
+    found = None
+    with connection.cursor() as cursor:
+        if top is not None:
+            found = _claim_lease_in_level(cursor, params, top)
+        if found is None:
+            for priority in _priority_levels(project):
+                if priority != top:
+                    found = _claim_lease_in_level(cursor, params, priority)
+                    if found is not None:
+                        break
+    if found is None:
+        return None
+    lease_id, row = found
+    item = rows.build(Item, row, 1)
+    item.project = project
+    assignment = Assignment(
+        project=project,
+        item=item,
+        rater=rater,
+        status=ACTIVE,
+        leased_at=now,
+        expires_at=params["expires"],
+        presentation=presentation,
+        skip_reason="",
+    )
+    assignment.pk = lease_id
+    assignment._state.adding = False
+    return assignment
+
+
+def _claim_lease_in_level(cursor, params: dict, priority: int):
+    params = {**params, "priority": priority}
+    for statement in CLAIM_LEASE:
+        rows.execute(cursor, statement, params)
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0], row
+    return None
+
+
 def _claim_in_level(cursor, *, rater, project: Project, priority: int) -> Item | None:
     """One slot in a priority level: closest to completion first among the first
     CLAIM_HEAD candidates, else the first fresh item, else any free item (a full walk,
@@ -391,8 +526,9 @@ def _claim_item(*, rater, project: Project) -> Item | None:
     return None
 
 
-def _presentation(project: Project, item: Item) -> dict:
+def _presentation(project: Project, item: Item | None) -> dict:
     # Randomised per lease, so position bias averages out and can be measured afterwards.
+    # Only ranking's depends on the item.
     if project.kind == schemas.PAIRWISE:
         return {"swapped": bool(secrets.randbelow(2))}
     if project.kind == schemas.RANKING:
@@ -472,17 +608,29 @@ class _Taken(Exception):
 
 
 def annotation_submit(
-    *, rater, item: Item, value, idempotency_key: str, active_ms: int | None = None
+    *,
+    rater,
+    item: Item,
+    value,
+    idempotency_key: str,
+    active_ms: int | None = None,
+    lease: Assignment | None = None,
 ) -> Annotation:
     """Record a rater's answer, exactly once in effect.
 
     `value` names pairwise sides as this rater saw them; the lease's presentation maps it
     back to the item's own A and B before it is stored. A replay with the same idempotency
     key returns the first result. A submit after the lease expired is accepted only while
-    the item still has a free slot.
+    the item still has a free slot. `lease`: the rater's lease on the item as the caller
+    read it (the queue's seat); a held one lets the submit go in one round trip.
     """
     project = item.project
     value = schemas.value_validate(project.kind, project.schema, value, item_data=item.data)
+    if lease is not None and _submits_in_one_round_trip(item, lease):
+        annotation = _submit_held(rater, item, project, value, idempotency_key, active_ms, lease)
+        if annotation is not None:
+            counters_fold_soon(project.pk)
+            return annotation
     try:
         with transaction.atomic():
             annotation = _submit_locked(rater, item, project, value, idempotency_key, active_ms)
@@ -496,6 +644,108 @@ def annotation_submit(
             raise SubmitRefused("This submission key was already used for another item.") from None
         return previous
     transaction.on_commit(lambda: counters_fold_soon(project.pk))
+    return annotation
+
+
+def _submits_in_one_round_trip(item: Item, lease: Assignment) -> bool:
+    # The common case: a live item on a held, unexpired lease. Gold, expired leases and
+    # everything unusual take the locked path, which says exactly what went wrong.
+    return (
+        connection.vendor == "postgresql"
+        and not item.is_gold
+        and lease.status in HELD
+        and lease.expires_at > timezone.now()
+    )
+
+
+@rows.statement("annotation_insert_held")
+def ANNOTATION_INSERT_HELD() -> str:
+    # The item id comes from the lease, locked, and only while it is still held, unexpired
+    # and the one the caller read (leased_at): otherwise it is NULL, the insert fails on
+    # NOT NULL, and the statements after it in the batch never run.
+    return f"""
+        INSERT INTO {Annotation._meta.db_table}
+            (project_id, item_id, rater_id, value, idempotency_key, created_at, duration_ms,
+             active_ms, guideline_version, presentation)
+        VALUES (%s, (SELECT a.item_id FROM {Assignment._meta.db_table} a
+                     WHERE a.id = %s AND a.status IN ('active', 'queued')
+                       AND a.expires_at > %s AND a.leased_at = %s
+                     FOR UPDATE),
+                %s, %s, %s, %s, %s, %s, %s, %s)
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+@rows.statement("submitted_read")
+def SUBMITTED_READ() -> str:
+    return f"""
+        SELECT a.id, m.trust_check_in FROM {Annotation._meta.db_table} a
+        JOIN {Membership._meta.db_table} m ON m.user_id = a.rater_id AND m.project_id = %s
+        WHERE a.rater_id = %s AND a.idempotency_key = %s
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+def _submit_held(rater, item, project, value, idempotency_key, active_ms, lease):
+    """The submit of a held lease as one batch in one round trip: all of it or none.
+    Returns None when the lease changed since it was read, or the key or the pair exists
+    already: the locked path then decides."""
+    now = timezone.now()
+    if project.kind == schemas.PAIRWISE:
+        value = schemas.pairwise_unswap(value, bool(lease.presentation.get("swapped")))
+    duration_ms = int((now - lease.leased_at).total_seconds() * 1000)
+    guideline_version = guideline_version_current(project)
+    expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+    batch = [
+        (
+            ANNOTATION_INSERT_HELD,
+            [
+                project.pk,
+                lease.pk,
+                now,
+                lease.leased_at,
+                rater.pk,
+                json.dumps(value),
+                idempotency_key,
+                now,
+                duration_ms,
+                active_ms,
+                guideline_version,
+                json.dumps(lease.presentation),
+            ],
+        ),
+        (LEASE_SUBMITTED, [lease.pk]),
+        (LEASE_PROMOTE, [now, expires, rater.pk, project.pk, rater.pk, project.pk]),
+        _item_counts_sql(item.pk, done=1, open_=-1),
+        _counters_add_sql(
+            project, rater.pk, item.pk, annotations=1, complete=1, when=project.overlap
+        ),
+        live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk),
+        (SUBMITTED_READ, [project.pk, rater.pk, idempotency_key]),
+    ]
+    try:
+        # Outside a transaction PostgreSQL runs the batch as one implicit transaction;
+        # inside one, a savepoint undoes it whole.
+        with _one_statement(), connection.cursor() as cursor:
+            rows.run_batch(cursor, batch)
+            annotation_id, trust_check_left = cursor.fetchone()
+    except IntegrityError:
+        return None
+    if trust_check_left == 0:
+        with transaction.atomic():
+            trust_check_due(rater_id=rater.pk, project_id=project.pk)
+    annotation = Annotation(
+        project=project,
+        item=item,
+        rater=rater,
+        value=value,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        guideline_version=guideline_version,
+        presentation=lease.presentation,
+        duration_ms=duration_ms,
+        active_ms=active_ms,
+    )
+    annotation.pk = annotation_id
+    annotation._state.adding = False
     return annotation
 
 
@@ -730,6 +980,8 @@ def counters_fold(*, project_id: int | None = None) -> int:
     is locked, added to its project, and reduced by exactly what was added. Shards that
     submits hold locked at that moment wait for the next fold (the beat runs one every 30 s).
     """
+    if connection.vendor == "postgresql":
+        return _counters_fold_statement(project_id)
     shards = CounterShard.objects.exclude(n_annotations=0, n_complete=0)
     if project_id is not None:
         shards = shards.filter(project_id=project_id)
@@ -758,6 +1010,58 @@ def counters_fold(*, project_id: int | None = None) -> int:
                 # submit would otherwise wait on.
                 aggregation_note_new_annotations(pid, n_annotations)
     return len(shard_rows)
+
+
+def _counters_fold_sql(*, one_project: bool) -> str:
+    shards, projects = CounterShard._meta.db_table, Project._meta.db_table
+    # Shards that a submit holds are skipped (the next fold takes them), and the ones taken
+    # are locked for this one statement only: a fold that held them across round trips,
+    # in a worker the busy machine descheduled, made the submits to those shards wait.
+    which = "project_id = %(project)s AND" if one_project else ""
+    return f"""
+        WITH taken AS (
+            SELECT id, project_id, n_annotations, n_complete FROM {shards}
+            WHERE {which} (n_annotations <> 0 OR n_complete <> 0)
+            FOR UPDATE SKIP LOCKED
+        ), moved AS (
+            UPDATE {shards} s SET n_annotations = s.n_annotations - t.n_annotations,
+                                  n_complete = s.n_complete - t.n_complete
+            FROM taken t WHERE s.id = t.id
+            RETURNING t.project_id, t.n_annotations, t.n_complete
+        ), totals AS (
+            SELECT project_id, SUM(n_annotations) AS n_annotations,
+                   SUM(n_complete) AS n_complete, COUNT(*) AS n_shards
+            FROM moved GROUP BY project_id
+        ), added AS (
+            UPDATE {projects} p SET n_annotations = p.n_annotations + t.n_annotations,
+                                    n_complete = p.n_complete + t.n_complete
+            FROM totals t WHERE p.id = t.project_id
+            RETURNING p.id
+        )
+        SELECT t.project_id, t.n_annotations, t.n_shards FROM totals t
+        JOIN added a ON a.id = t.project_id
+    """  # noqa: S608 - names come from the models, values are parameters
+
+
+COUNTERS_FOLD_PROJECT = rows.statement("counters_fold_project")(
+    lambda: _counters_fold_sql(one_project=True)
+)
+COUNTERS_FOLD_ALL = rows.statement("counters_fold_all")(
+    lambda: _counters_fold_sql(one_project=False)
+)
+
+
+def _counters_fold_statement(project_id: int | None) -> int:
+    with connection.cursor() as cursor:
+        if project_id is None:
+            rows.execute(cursor, COUNTERS_FOLD_ALL, [])
+        else:
+            rows.execute(cursor, COUNTERS_FOLD_PROJECT, {"project": project_id})
+        folded = cursor.fetchall()
+    for pid, n_annotations, _ in folded:
+        if n_annotations > 0:
+            aggregation_note_new_annotations(pid, int(n_annotations))
+    return sum(int(n) for _, _, n in folded)
 
 
 _last_fold: dict[int, float] = {}

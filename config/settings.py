@@ -89,6 +89,16 @@ TEMPLATES = [
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # The work queue's statements are prepared once per connection (annotation/rows.py)
+        # and written for generic plans. Left to choose, the server goes on planning a
+        # statement afresh whenever a custom plan looks cheaper, and planning the queue's
+        # seat (eight tables) costs several times running it. Only prepared statements
+        # are planned from the plan cache; the ORM's queries are planned each time anyway.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (
+            options.get("options", "") + " -c plan_cache_mode=force_generic_plan"
+        ).strip()
 else:
     DATABASES = {
         "default": {

@@ -221,7 +221,7 @@ def test_with_https_required_plain_http_is_redirected_by_django(
 def test_an_unexpected_error_is_logged_and_answered_500_without_details(
     lane, project, rater, items, token, caplog
 ):
-    def broken(user, project_id):
+    def broken(project_id, **_):
         raise RuntimeError(f"secret {uuid.uuid4()}")
 
     lane.app._next = broken

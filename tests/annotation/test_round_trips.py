@@ -1,0 +1,143 @@
+"""Next and submit in two statements each on PostgreSQL, and their fall-backs.
+
+The queue's seat (one statement) brings the token's user, the membership, the project and
+the rater's lease; the claim and its lease are one statement, and a submit of a held lease
+is one batch. Whatever the batch cannot vouch for goes the locked way, so these tests pin
+both that the short way is taken and that the long way still answers correctly.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from annotation.fastlane import QueueFastLane
+from annotation.models import Annotation, Assignment, CounterShard
+from annotation.selectors import queue_seat
+from annotation.services import annotation_submit, assignment_next, counters_fold
+from quality.models import QualityPolicy
+from tasks.models import Item
+from tests.annotation.test_fast_lane import Wsgi
+
+pytestmark = pytest.mark.postgres
+
+
+def statements(queries) -> list[str]:
+    # Savepoints are the test's own transaction at work, not round trips of the queue.
+    return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+
+
+def queue_statements(queries) -> list[str]:
+    # Tests run jobs inline: the counter fold that a submit asks for (a worker's job in
+    # production, at most once a second per process) is not part of the request.
+    fold = ("vox_counters_fold", "aggregation_")
+    return [q["sql"][:70] for q in queries if not any(f in q["sql"] for f in fold)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_and_submit_over_the_api_are_two_statements_each(project, rater, items):
+    """Through the served application, as token clients reach it (the fast lane), with no
+    transaction around the requests: the production shape."""
+    # No silent gold draws here: a draw that hits reads the gold pool (a third statement).
+    QualityPolicy.objects.create(
+        project=project, adaptive_gold=False, gold_rate=0.0, gold_rate_floor=0.0
+    )
+    token = Token.objects.create(user=rater).key
+    lane = Wsgi(QueueFastLane(get_wsgi_application()))
+    auth = {"authorization": f"Token {token}"}
+    next_url = reverse("api:next-item", args=[project.pk])
+    submit_url = reverse("api:annotation-submit", args=[project.pk])
+    # The first request of a connection prepares the statements; count the second item.
+    _, _, body = lane.post(next_url, **auth)
+    lane.post(
+        submit_url, {"item_id": body["item"]["item_id"], "value": "yes", "next": False}, **auth
+    )
+    with CaptureQueriesContext(connection) as next_queries:
+        _, _, body = lane.post(next_url, **auth)
+    with CaptureQueriesContext(connection) as submit_queries:
+        code, _, answer = lane.post(
+            submit_url, {"item_id": body["item"]["item_id"], "value": "no", "next": False}, **auth
+        )
+    assert code == 201
+    assert len(queue_statements(next_queries)) == 2, queue_statements(next_queries)
+    assert len(queue_statements(submit_queries)) == 2, queue_statements(submit_queries)
+    stored = Annotation.objects.get(pk=answer["annotation"]["id"])
+    item = Item.objects.get(pk=stored.item_id)
+    assert stored.value == "no" and stored.rater == rater
+    assert (item.n_done, item.n_open) == (1, 0)
+    assert Assignment.objects.get(item=item, rater=rater).status == "submitted"
+
+
+def test_a_lease_that_expired_after_the_seat_was_read_takes_the_locked_way(project, rater, items):
+    assignment = assignment_next(rater=rater, project=project)
+    seat = queue_seat(project.pk, user=rater, item=assignment.item.public_id)
+    # Another request reclaims the lease between the seat's read and the submit.
+    Assignment.objects.filter(pk=assignment.pk).update(
+        status="expired", expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    Item.objects.filter(pk=assignment.item_id).update(n_open=0)
+    annotation = annotation_submit(
+        rater=rater, item=seat.lease.item, value="yes", idempotency_key="late", lease=seat.lease
+    )
+    # The slot was still free, so the locked way accepts it, counted once.
+    item = Item.objects.get(pk=assignment.item_id)
+    assert annotation.pk and (item.n_done, item.n_open) == (1, 0)
+    assert Annotation.objects.filter(rater=rater).count() == 1
+
+
+def test_a_replayed_submit_returns_the_first_result_and_is_stored_once(project, rater, items):
+    assignment = assignment_next(rater=rater, project=project)
+    seat = queue_seat(project.pk, user=rater, item=assignment.item.public_id)
+    first = annotation_submit(
+        rater=rater, item=seat.lease.item, value="yes", idempotency_key="once", lease=seat.lease
+    )
+    # The client did not hear the answer and sends the same submit with the lease it had.
+    again = annotation_submit(
+        rater=rater, item=seat.lease.item, value="yes", idempotency_key="once", lease=seat.lease
+    )
+    assert again.pk == first.pk
+    assert Annotation.objects.filter(rater=rater).count() == 1
+    item = Item.objects.get(pk=assignment.item_id)
+    assert (item.n_done, item.n_open) == (1, 0)
+    assert sum(CounterShard.objects.values_list("n_annotations", flat=True)) == 1
+
+
+def test_a_key_reused_on_another_item_is_refused_and_leaves_that_lease_held(project, rater, items):
+    from annotation.services import SubmitRefused
+
+    first = assignment_next(rater=rater, project=project)
+    annotation_submit(rater=rater, item=first.item, value="yes", idempotency_key="k")
+    second = assignment_next(rater=rater, project=project)
+    seat = queue_seat(project.pk, user=rater, item=second.item.public_id)
+    with pytest.raises(SubmitRefused, match="already used for another item"):
+        annotation_submit(
+            rater=rater, item=seat.lease.item, value="no", idempotency_key="k", lease=seat.lease
+        )
+    # Nothing of the refused batch stayed behind.
+    assert Assignment.objects.get(pk=second.pk).status == "active"
+    assert Item.objects.get(pk=second.item_id).n_done == 0
+
+
+def test_the_counter_fold_moves_every_shard_once_in_one_statement(project, items):
+    from tests.conftest import make_raters
+
+    raters = make_raters(project, 3)
+    for rater in raters:
+        assignment = assignment_next(rater=rater, project=project)
+        annotation_submit(
+            rater=rater, item=assignment.item, value="yes", idempotency_key=f"f{rater.pk}"
+        )
+    with CaptureQueriesContext(connection) as queries:
+        moved = counters_fold(project_id=project.pk)
+    assert moved == len({r.pk % CounterShard.SHARDS for r in raters})
+    assert len(statements(queries)) == 1
+    project.refresh_from_db()
+    assert project.n_annotations == 3
+    assert counters_fold(project_id=project.pk) == 0
+    project.refresh_from_db()
+    assert project.n_annotations == 3
