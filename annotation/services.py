@@ -658,15 +658,20 @@ def _submits_in_one_round_trip(item: Item, lease: Assignment) -> bool:
     )
 
 
+# The columns both submit paths insert, in the order their parameters come.
+_ANNOTATION_COLUMNS = (
+    "project_id, item_id, rater_id, value, idempotency_key, created_at, duration_ms, "
+    "active_ms, guideline_version, presentation"
+)
+
+
 @rows.statement("annotation_insert_held")
 def ANNOTATION_INSERT_HELD() -> str:
     # The item id comes from the lease, locked, and only while it is still held, unexpired
     # and the one the caller read (leased_at): otherwise it is NULL, the insert fails on
     # NOT NULL, and the statements after it in the batch never run.
     return f"""
-        INSERT INTO {Annotation._meta.db_table}
-            (project_id, item_id, rater_id, value, idempotency_key, created_at, duration_ms,
-             active_ms, guideline_version, presentation)
+        INSERT INTO {Annotation._meta.db_table} ({_ANNOTATION_COLUMNS})
         VALUES (%s, (SELECT a.item_id FROM {Assignment._meta.db_table} a
                      WHERE a.id = %s AND a.status IN ('active', 'queued')
                        AND a.expires_at > %s AND a.leased_at = %s
@@ -764,9 +769,7 @@ def LEASE_LOCK() -> str:
 @rows.statement("annotation_insert")
 def ANNOTATION_INSERT() -> str:
     return f"""
-        INSERT INTO {Annotation._meta.db_table}
-            (project_id, item_id, rater_id, value, idempotency_key, created_at, duration_ms,
-             active_ms, guideline_version, presentation)
+        INSERT INTO {Annotation._meta.db_table} ({_ANNOTATION_COLUMNS})
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT DO NOTHING
         RETURNING id
