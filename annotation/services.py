@@ -195,7 +195,9 @@ def assignment_next(
     elif membership is None:
         membership = Membership.objects.filter(project=project, user=rater).first()
     live = rater_is_live(membership)
-    held = None if seat is None else [seat.lease] if seat.lease is not None else []
+    held = None  # not read yet
+    if seat is not None:
+        held = [seat.lease] if seat.lease is not None else []
     current = assignment_current(rater=rater, project=project, held=held)
     if current is not None and (live or current.item.is_gold):
         return current
@@ -435,95 +437,74 @@ CLAIM_LEASE = [
 
 
 def _claim_and_lease(*, rater, project: Project) -> Assignment | None:
-    """A new lease on the best free live item, level by level of priority, each try one
-    statement (PostgreSQL)."""
+    """A new lease on the best free live item, each try one statement (PostgreSQL)."""
     now = timezone.now()
-    presentation = _presentation(project, None)
+    lease = _new_lease(rater=rater, project=project, item=None, status=ACTIVE, now=now)
     params = {
         "project": project.pk,
         "k": project.overlap,
         "rater": rater.pk,
         "now": now,
-        "expires": now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
-        "presentation": json.dumps(presentation),
+        "expires": lease.expires_at,
+        "presentation": json.dumps(lease.presentation),
     }
-    # The top level first, as the seat read it; the others only when it is full.
-    top = getattr(project, "top_priority_now", None)
-    found = None
     with connection.cursor() as cursor:
-        if top is not None:
-            found = _claim_lease_in_level(cursor, params, top)
-        if found is None:
-            for priority in _priority_levels(project):
-                if priority != top:
-                    found = _claim_lease_in_level(cursor, params, priority)
-                    if found is not None:
-                        break
-    if found is None:
+        row = _by_priority(
+            project, lambda priority: _first_row(cursor, CLAIM_LEASE, params, priority)
+        )
+    if row is None:
         return None
-    lease_id, row = found
-    item = rows.build(Item, row, 1)
-    item.project = project
-    assignment = Assignment(
-        project=project,
-        item=item,
-        rater=rater,
-        status=ACTIVE,
-        leased_at=now,
-        expires_at=params["expires"],
-        presentation=presentation,
-        skip_reason="",
-    )
-    assignment.pk = lease_id
-    assignment._state.adding = False
-    return assignment
+    lease.item = rows.build(Item, row, 1)
+    lease.item.project = project
+    lease.pk = row[0]
+    lease._state.adding = False
+    return lease
 
 
-def _claim_lease_in_level(cursor, params: dict, priority: int):
+def _first_row(cursor, statements, params: dict, priority: int):
+    """One slot in a priority level: closest to completion first among the first
+    CLAIM_HEAD candidates, else the first fresh item, else any free item (a full walk,
+    needed only when no fresh item is left). The first of `statements` to find a row."""
     params = {**params, "priority": priority}
-    for statement in CLAIM_LEASE:
+    for statement in statements:
         rows.execute(cursor, statement, params)
         row = cursor.fetchone()
         if row is not None:
-            return row[0], row
+            return row
     return None
 
 
-def _claim_in_level(cursor, *, rater, project: Project, priority: int) -> Item | None:
-    """One slot in a priority level: closest to completion first among the first
-    CLAIM_HEAD candidates, else the first fresh item, else any free item (a full walk,
-    needed only when no fresh item is left)."""
-    params = {"project": project.pk, "priority": priority, "k": project.overlap, "rater": rater.pk}
-    for statement in (CLAIM_HEAD_SQL, CLAIM_FRESH_SQL, CLAIM_ANY_SQL):
-        rows.execute(cursor, statement, params)
-        row = cursor.fetchone()
-        if row is not None:
-            item = rows.build(Item, row)
-            item.project = project
-            return item
+def _by_priority(project: Project, claim_in_level):
+    """What `claim_in_level(priority)` finds first, level by level of priority.
+
+    Within a level the order is "closest to completion first", and `n_done < overlap` is a
+    range on the queue index, so finished items are never scanned however many there are.
+    The top level, when the seat read it already, is tried before the levels are listed.
+    """
+    top = getattr(project, "top_priority_now", None)
+    if top is not None:
+        found = claim_in_level(top)
+        if found is not None:
+            return found
+    for priority in _priority_levels(project):
+        if priority != top:
+            found = claim_in_level(priority)
+            if found is not None:
+                return found
     return None
 
 
 def _claim_item(*, rater, project: Project) -> Item | None:
-    """Take one slot of the best free item, level by level of priority.
-
-    Within a level the order is "closest to completion first", and `n_done < overlap` is a
-    range on the queue index, so finished items are never scanned however many there are.
-    The top level, when the caller read it already, is tried before the levels are listed.
-    """
-    top = getattr(project, "top_priority_now", None)
+    """Take one slot of the best free item."""
+    params = {"project": project.pk, "k": project.overlap, "rater": rater.pk}
+    claims = (CLAIM_HEAD_SQL, CLAIM_FRESH_SQL, CLAIM_ANY_SQL)
     with connection.cursor() as cursor:
-        if top is not None:
-            item = _claim_in_level(cursor, rater=rater, project=project, priority=top)
-            if item is not None:
-                return item
-        for priority in _priority_levels(project):
-            if priority == top:
-                continue
-            item = _claim_in_level(cursor, rater=rater, project=project, priority=priority)
-            if item is not None:
-                return item
-    return None
+        row = _by_priority(project, lambda priority: _first_row(cursor, claims, params, priority))
+    if row is None:
+        return None
+    item = rows.build(Item, row)
+    item.project = project
+    return item
 
 
 def _presentation(project: Project, item: Item | None) -> dict:
@@ -554,9 +535,8 @@ def LEASE() -> str:
     """  # noqa: S608 - names come from the models, values are parameters
 
 
-def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assignment:
-    now = timezone.now()
-    assignment = Assignment(
+def _new_lease(*, rater, project: Project, item: Item | None, status: str, now) -> Assignment:
+    return Assignment(
         project=project,
         item=item,
         rater=rater,
@@ -565,6 +545,12 @@ def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assi
         expires_at=now + timedelta(seconds=settings.VOX_LEASE_SECONDS),
         presentation=_presentation(project, item),
         skip_reason="",
+    )
+
+
+def _lease(*, rater, project: Project, item: Item, status: str = ACTIVE) -> Assignment:
+    assignment = _new_lease(
+        rater=rater, project=project, item=item, status=status, now=timezone.now()
     )
     # An expired lease of this rater on the same item is reused, not duplicated. A second
     # open lease in the project trips the partial unique index instead (IntegrityError).
@@ -694,36 +680,15 @@ def _submit_held(rater, item, project, value, idempotency_key, active_ms, lease)
     Returns None when the lease changed since it was read, or the key or the pair exists
     already: the locked path then decides."""
     now = timezone.now()
-    if project.kind == schemas.PAIRWISE:
-        value = schemas.pairwise_unswap(value, bool(lease.presentation.get("swapped")))
-    duration_ms = int((now - lease.leased_at).total_seconds() * 1000)
-    guideline_version = guideline_version_current(project)
-    expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+    annotation = _new_annotation(
+        rater, item, project, value, idempotency_key, active_ms, lease, now
+    )
     batch = [
         (
             ANNOTATION_INSERT_HELD,
-            [
-                project.pk,
-                lease.pk,
-                now,
-                lease.leased_at,
-                rater.pk,
-                json.dumps(value),
-                idempotency_key,
-                now,
-                duration_ms,
-                active_ms,
-                guideline_version,
-                json.dumps(lease.presentation),
-            ],
+            [project.pk, lease.pk, now, lease.leased_at, *_annotation_values(annotation)],
         ),
-        (LEASE_SUBMITTED, [lease.pk]),
-        (LEASE_PROMOTE, [now, expires, rater.pk, project.pk, rater.pk, project.pk]),
-        _item_counts_sql(item.pk, done=1, open_=-1),
-        _counters_add_sql(
-            project, rater.pk, item.pk, annotations=1, complete=1, when=project.overlap
-        ),
-        live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk),
+        *_submit_writes(annotation, lease, held=True),
         (SUBMITTED_READ, [project.pk, rater.pk, idempotency_key]),
     ]
     try:
@@ -731,27 +696,75 @@ def _submit_held(rater, item, project, value, idempotency_key, active_ms, lease)
         # inside one, a savepoint undoes it whole.
         with _one_statement(), connection.cursor() as cursor:
             rows.run_batch(cursor, batch)
-            annotation_id, trust_check_left = cursor.fetchone()
+            annotation.pk, trust_check_left = cursor.fetchone()
     except IntegrityError:
         return None
+    annotation._state.adding = False
     if trust_check_left == 0:
         with transaction.atomic():
             trust_check_due(rater_id=rater.pk, project_id=project.pk)
-    annotation = Annotation(
+    return annotation
+
+
+def _new_annotation(rater, item, project, value, idempotency_key, active_ms, lease, now):
+    """The answer as it is stored: pairwise sides mapped back to the item's own A and B,
+    time on task from the lease."""
+    if project.kind == schemas.PAIRWISE:
+        value = schemas.pairwise_unswap(value, bool(lease.presentation.get("swapped")))
+    return Annotation(
         project=project,
         item=item,
         rater=rater,
         value=value,
         idempotency_key=idempotency_key,
         created_at=now,
-        guideline_version=guideline_version,
+        guideline_version=guideline_version_current(project),
         presentation=lease.presentation,
-        duration_ms=duration_ms,
+        duration_ms=int((now - lease.leased_at).total_seconds() * 1000),
         active_ms=active_ms,
     )
-    annotation.pk = annotation_id
-    annotation._state.adding = False
-    return annotation
+
+
+def _annotation_values(annotation: Annotation) -> list:
+    # The inserted columns after project_id and item_id (see _ANNOTATION_COLUMNS).
+    return [
+        annotation.rater_id,
+        json.dumps(annotation.value),
+        annotation.idempotency_key,
+        annotation.created_at,
+        annotation.duration_ms,
+        annotation.active_ms,
+        annotation.guideline_version,
+        json.dumps(annotation.presentation),
+    ]
+
+
+def _submit_writes(annotation: Annotation, lease: Assignment, *, held: bool) -> list:
+    """What a stored answer changes besides itself, in the order it runs: the lease, the
+    prefetched lease, the item's counts and, for live items, the rater's counter shard and
+    the trust countdown (last, so that its answer can be read)."""
+    project, item, rater_id, now = (
+        annotation.project,
+        annotation.item,
+        annotation.rater_id,
+        annotation.created_at,
+    )
+    expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
+    writes = [
+        (LEASE_SUBMITTED, [lease.pk]),
+        (LEASE_PROMOTE, [now, expires, rater_id, project.pk, rater_id, project.pk]),
+        _item_counts_sql(item.pk, done=1, open_=-1 if held else 0),
+    ]
+    if not item.is_gold:
+        # Gold items are checks on raters, not labels of the project. Counted as complete
+        # when this submit brought the item to its overlap.
+        writes.append(
+            _counters_add_sql(
+                project, rater_id, item.pk, annotations=1, complete=1, when=project.overlap
+            )
+        )
+        writes.append(live_answer_counted_sql(rater_id=rater_id, project_id=project.pk))
+    return writes
 
 
 def _for_update() -> str:
@@ -826,36 +839,12 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         locked = Item.objects.select_for_update().get(pk=item.pk)
         if locked.n_done + locked.n_open >= project.overlap:
             raise SubmitRefused("Your lease on this item expired and its slots are taken.")
-    if project.kind == schemas.PAIRWISE:
-        value = schemas.pairwise_unswap(value, bool(assignment.presentation.get("swapped")))
-    annotation = Annotation(
-        project=project,
-        item=item,
-        rater=rater,
-        value=value,
-        idempotency_key=idempotency_key,
-        created_at=now,
-        guideline_version=guideline_version_current(project),
-        presentation=assignment.presentation,
-        duration_ms=int((now - assignment.leased_at).total_seconds() * 1000),
-        active_ms=active_ms,
+    annotation = _new_annotation(
+        rater, item, project, value, idempotency_key, active_ms, assignment, now
     )
     with connection.cursor() as cursor:
         rows.execute(
-            cursor,
-            ANNOTATION_INSERT,
-            [
-                project.pk,
-                item.pk,
-                rater.pk,
-                json.dumps(value),
-                idempotency_key,
-                now,
-                annotation.duration_ms,
-                active_ms,
-                annotation.guideline_version,
-                json.dumps(assignment.presentation),
-            ],
+            cursor, ANNOTATION_INSERT, [project.pk, item.pk, *_annotation_values(annotation)]
         )
         inserted = cursor.fetchone()
         if inserted is None:
@@ -863,24 +852,7 @@ def _submit_locked(rater, item, project, value, idempotency_key, active_ms) -> A
         annotation.pk = inserted[0]
         annotation._state.adding = False
         # The rest only writes; it goes to the server in one round trip.
-        open_ = -1 if held else 0
-        expires = now + timedelta(seconds=settings.VOX_LEASE_SECONDS)
-        batch = [
-            (LEASE_SUBMITTED, [assignment.pk]),
-            (LEASE_PROMOTE, [now, expires, rater.pk, project.pk, rater.pk, project.pk]),
-            _item_counts_sql(item.pk, done=1, open_=open_),
-        ]
-        if not item.is_gold:
-            # Gold items are checks on raters, not labels of the project.
-            # Counted as complete when this submit brought the item to its overlap.
-            batch.append(
-                _counters_add_sql(
-                    project, rater.pk, item.pk, annotations=1, complete=1, when=project.overlap
-                )
-            )
-            # Last, so that its answer (a pending trust check's countdown) can be read.
-            batch.append(live_answer_counted_sql(rater_id=rater.pk, project_id=project.pk))
-        rows.run_batch(cursor, batch)
+        rows.run_batch(cursor, _submit_writes(annotation, assignment, held=held))
         trust_check_left = cursor.fetchone() if not item.is_gold else None
     if trust_check_left is not None and trust_check_left[0] == 0:
         trust_check_due(rater_id=rater.pk, project_id=project.pk)

@@ -73,21 +73,36 @@ def test_next_and_submit_over_the_api_are_two_statements_each(project, rater, it
     assert Assignment.objects.get(item=item, rater=rater).status == "submitted"
 
 
-def test_a_lease_that_expired_after_the_seat_was_read_takes_the_locked_way(project, rater, items):
+@pytest.mark.parametrize("slot_free", [True, False], ids=["slot free", "slots taken"])
+def test_a_lease_that_expired_after_the_seat_was_read_takes_the_locked_way(
+    project, rater, items, slot_free
+):
+    from annotation.services import SubmitRefused
+
     assignment = assignment_next(rater=rater, project=project)
     seat = queue_seat(project.pk, user=rater, item=assignment.item.public_id)
-    # Another request reclaims the lease between the seat's read and the submit.
+    # Another request reclaims the lease between the seat's read and the submit; with
+    # "slots taken" other raters fill the item, so only the locked way can tell.
     Assignment.objects.filter(pk=assignment.pk).update(
         status="expired", expires_at=timezone.now() - timedelta(seconds=1)
     )
-    Item.objects.filter(pk=assignment.item_id).update(n_open=0)
-    annotation = annotation_submit(
-        rater=rater, item=seat.lease.item, value="yes", idempotency_key="late", lease=seat.lease
-    )
-    # The slot was still free, so the locked way accepts it, counted once.
-    item = Item.objects.get(pk=assignment.item_id)
-    assert annotation.pk and (item.n_done, item.n_open) == (1, 0)
-    assert Annotation.objects.filter(rater=rater).count() == 1
+    Item.objects.filter(pk=assignment.item_id).update(n_open=0 if slot_free else project.overlap)
+
+    def submit():
+        return annotation_submit(
+            rater=rater, item=seat.lease.item, value="yes", idempotency_key="late", lease=seat.lease
+        )
+
+    if slot_free:
+        assert submit().pk
+        item = Item.objects.get(pk=assignment.item_id)
+        assert (item.n_done, item.n_open) == (1, 0)
+        assert Annotation.objects.filter(rater=rater).count() == 1
+    else:
+        with pytest.raises(SubmitRefused, match="expired and its slots are taken"):
+            submit()
+        assert not Annotation.objects.filter(rater=rater).exists()
+        assert Assignment.objects.get(pk=assignment.pk).status == "expired"
 
 
 def test_a_replayed_submit_returns_the_first_result_and_is_stored_once(project, rater, items):
