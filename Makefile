@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# web worker processes for `make serve`: 2 per core + 1, each serving one request at a time.
-WEB_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+# web worker processes for `make serve`: 2 per core, each serving one request at a time, so
+# that one can run Python while another waits on the database (docs/workbench.md).
+WEB_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 
 .PHONY: install run serve worker beat test lint format migrate seed clean
 

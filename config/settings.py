@@ -229,6 +229,10 @@ VOX_EXPORT_KEEP_DAYS = env_int("VOX_EXPORT_KEEP_DAYS", 7, minimum=0)
 # The queue's fast lane (annotation/fastlane.py): token-authenticated next and submit
 # answered without Django's request cycle. Off, every request goes through Django.
 VOX_QUEUE_FAST_LANE = env_bool("VOX_QUEUE_FAST_LANE", True)
+# One request at a time per worker process, annotators' "next" first (config/gate.py).
+# For a server that runs several threads per worker process, as bin/serve does; off, the
+# threads run requests side by side.
+VOX_WEB_NEXT_FIRST = env_bool("VOX_WEB_NEXT_FIRST", False)
 VOX_LEASE_SECONDS = env_int("VOX_LEASE_SECONDS", 15 * 60, minimum=10)
 # Which gold item, if any, fills a rater's next slot (see quality/injection.py).
 VOX_GOLD_POLICY = "quality.injection.silent_gold"

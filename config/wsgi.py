@@ -10,3 +10,8 @@ if settings.VOX_QUEUE_FAST_LANE:
     from annotation.fastlane import QueueFastLane
 
     application = QueueFastLane(application)
+
+if settings.VOX_WEB_NEXT_FIRST:
+    from config.gate import NextFirst
+
+    application = NextFirst(application)

@@ -41,8 +41,9 @@ def test_the_load_benchmark_labels_every_slot_without_breaking_an_invariant(live
 
 
 def test_the_production_server_with_its_fast_lane_keeps_every_invariant(tmp_path):
-    """The benchmark against granian serving config.wsgi (as `make serve` runs it), with two
-    worker processes: the fast lane answers next and submit across processes."""
+    """The benchmark against granian serving config.wsgi as `make serve` runs it, with two
+    worker processes: the fast lane answers next and submit across processes, and in each
+    process its threads take turns at the gate (config/gate.py) on one connection."""
     import os
     import socket
     import subprocess
@@ -64,12 +65,13 @@ def test_the_production_server_with_its_fast_lane_keeps_every_invariant(tmp_path
         "SECRET_KEY": "test-only-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "VOX_JOBS": "thread",
+        "VOX_WEB_NEXT_FIRST": "1",
     }
     granian = Path(sys.executable).parent / "granian"
     log = tmp_path / "granian.log"
     server = subprocess.Popen(
         [str(granian), "--interface", "wsgi", "--port", str(port), "--workers", "2",
-         "--blocking-threads", "1", "config.wsgi:application"],
+         "--blocking-threads", "8", "--runtime-mode", "st", "config.wsgi:application"],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         stdout=log.open("w"),
