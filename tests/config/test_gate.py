@@ -73,13 +73,19 @@ def wait_for_waiting(app, n):
         time.sleep(0.001)
 
 
-def test_a_waiting_next_goes_before_submits_that_arrived_earlier():
+def busy_gate():
+    """A gate whose turn a held request has: what comes next waits."""
     inner = Recorder()
     inner.hold["/busy/"] = threading.Event()
     app = NextFirst(inner)
     threads = [send(app, "/busy/")]
     while inner.started != ["/busy/"]:
         time.sleep(0.001)
+    return inner, app, threads
+
+
+def test_a_waiting_next_goes_before_submits_that_arrived_earlier():
+    inner, app, threads = busy_gate()
     for i, path in enumerate(["/s0/", "/s1/", NEXT]):
         threads.append(send(app, path))
         wait_for_waiting(app, i + 1)
@@ -92,12 +98,7 @@ def test_a_waiting_next_goes_before_submits_that_arrived_earlier():
 
 def test_a_request_that_waited_past_the_limit_goes_first_whatever_it_is(monkeypatch):
     monkeypatch.setattr(gate, "MAX_WAIT_S", 0.05)
-    inner = Recorder()
-    inner.hold["/busy/"] = threading.Event()
-    app = NextFirst(inner)
-    threads = [send(app, "/busy/")]
-    while inner.started != ["/busy/"]:
-        time.sleep(0.001)
+    inner, app, threads = busy_gate()
     threads.append(send(app, SUBMIT))
     wait_for_waiting(app, 1)
     time.sleep(0.1)
@@ -110,12 +111,7 @@ def test_a_request_that_waited_past_the_limit_goes_first_whatever_it_is(monkeypa
 
 
 def test_only_a_post_to_next_counts_as_next():
-    inner = Recorder()
-    inner.hold["/busy/"] = threading.Event()
-    app = NextFirst(inner)
-    threads = [send(app, "/busy/")]
-    while inner.started != ["/busy/"]:
-        time.sleep(0.001)
+    inner, app, threads = busy_gate()
     get_next = threading.Thread(target=lambda: app(environ(NEXT, "GET"), lambda *a: None))
     get_next.start()
     wait_for_waiting(app, 1)
