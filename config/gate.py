@@ -24,14 +24,14 @@ response (an export) keeps the connection to itself while it is sent.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
 
 from django.db import connections
 
-NEXT = re.compile(r"^/api/projects/\d+/next/$")
+from annotation.fastlane import ROUTE  # the queue's next and submit URLs
+
 # Beyond this, arrival order wins over kind, so a stream of nexts cannot hold submits back.
 MAX_WAIT_S = 0.5
 
@@ -50,9 +50,8 @@ class NextFirst:
         self._shared: dict | None = None  # alias: the worker's connection wrapper
 
     def __call__(self, environ, start_response):
-        urgent = environ.get("REQUEST_METHOD") == "POST" and bool(
-            NEXT.match(environ.get("PATH_INFO", ""))
-        )
+        route = ROUTE.match(environ.get("PATH_INFO", ""))
+        urgent = environ.get("REQUEST_METHOD") == "POST" and bool(route) and route[2] == "next"
         self._enter(urgent)
         try:
             self._take_connections()
@@ -104,9 +103,11 @@ class NextFirst:
 
     def _pick(self):
         urgent, other = self._urgent, self._other
-        if other and (not urgent or time.monotonic() - other[0][0] > MAX_WAIT_S):
-            if not urgent or other[0][0] < urgent[0][0]:
-                return other.popleft()[1]
+        # The oldest other request goes first when no next waits, or when it has waited
+        # too long and longer than the oldest next.
+        overdue = other and time.monotonic() - other[0][0] > MAX_WAIT_S
+        if other and (not urgent or (overdue and other[0][0] < urgent[0][0])):
+            return other.popleft()[1]
         if urgent:
             return urgent.popleft()[1]
         return None

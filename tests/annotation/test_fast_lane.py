@@ -21,6 +21,29 @@ from annotation.models import Annotation
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def wsgi_environ(path, method="POST", body=b"", **headers) -> dict:
+    """The WSGI environ of one HTTP/1.1 request to testserver."""
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **{f"HTTP_{k.upper()}": v for k, v in headers.items()},
+    }
+
+
 class Wsgi:
     """A minimal HTTP/1.1 client for a WSGI application: status, headers and JSON body."""
 
@@ -30,25 +53,7 @@ class Wsgi:
     def post(self, path, body=b"", **headers):
         if not isinstance(body, bytes):
             body = json.dumps(body).encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": path,
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "HTTP_HOST": "testserver",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": io.StringIO(),
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-            **{f"HTTP_{k.upper()}": v for k, v in headers.items()},
-        }
+        environ = wsgi_environ(path, "POST", body, **headers)
         answer = {}
 
         def start_response(status, response_headers, exc_info=None):

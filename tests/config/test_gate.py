@@ -4,7 +4,6 @@ The requests here run on real threads against the real middleware, as granian's 
 call it; the applications behind it only record when each request got its turn.
 """
 
-import io
 import threading
 import time
 
@@ -14,24 +13,14 @@ from django.db import connection, connections
 
 from config import gate
 from config.gate import NextFirst
+from tests.annotation.test_fast_lane import wsgi_environ
 
 NEXT = "/api/projects/1/next/"
 SUBMIT = "/api/projects/1/annotations/"
 
 
 def environ(path, method="POST"):
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
+    return wsgi_environ(path, method)
 
 
 class Recorder:
