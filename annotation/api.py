@@ -5,7 +5,6 @@ Items come back as the rater is shown them (pairwise sides may be swapped, see
 Responses are built as plain dicts: these endpoints are the hot path.
 """
 
-import dataclasses
 import uuid
 
 from drf_spectacular.utils import extend_schema
@@ -17,16 +16,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation import queue
 from annotation.presentation import displayed_data
-from annotation.selectors import item_for_rater, membership_for_annotator, queue_seat
-from annotation.services import (
-    SubmitRefused,
-    annotation_submit,
-    annotation_undo,
-    assignment_next,
-    assignment_next_any,
-    assignment_skip,
-)
+from annotation.services import assignment_next_any
 from tasks import schema as schemas
 from tasks.ids import encode_item_id
 
@@ -118,14 +110,20 @@ def submit_body(data) -> dict:
         out["value"] = data["value"]
     key = data.get("idempotency_key")
     if key is not None:
-        if not isinstance(key, str) or not key or len(key) > 64:
+        if not isinstance(key, str) or not key or len(key) > 64 or "\x00" in key:
             errors["idempotency_key"] = ["Give a string of 1 to 64 characters."]
         else:
             out["idempotency_key"] = key
     active = data.get("active_ms")
     if active is not None:
-        if isinstance(active, bool) or not isinstance(active, int) or active < 0:
-            errors["active_ms"] = ["Give a whole number of milliseconds, 0 or more."]
+        if (
+            isinstance(active, bool)
+            or not isinstance(active, int)
+            or not 0 <= active <= queue.ACTIVE_MS_MAX
+        ):
+            errors["active_ms"] = [
+                f"Give a whole number of milliseconds from 0 to {queue.ACTIVE_MS_MAX}."
+            ]
         else:
             out["active_ms"] = active
     if "next" in data:
@@ -155,13 +153,23 @@ class QueueApiView(APIView):
     content_negotiation_class = JsonOnlyNegotiation
 
 
+def refused(exc: queue.Refused) -> tuple[int, dict]:
+    """409 with the reason: the gate's adds a machine-readable `reason` code."""
+    body = {"detail": str(exc)}
+    if exc.reason is not None:
+        body["reason"] = exc.reason.code
+    return status.HTTP_409_CONFLICT, body
+
+
 def queue_next(project_id, *, user=None, token=None) -> tuple[int, dict]:
     """POST next: the rater's leased item, or a new one. (status, body); shared by the view
     below (by user) and the queue's fast lane (annotation/fastlane.py, by API token)."""
-    seat = queue_seat(project_id, user=user, token=token)
-    project = seat.project
-    assignment = assignment_next(rater=seat.user, project=project, seat=seat)
-    return status.HTTP_200_OK, {"item": _leased(assignment, project)}
+    seat = queue.seat_read(project_id, user=user, token=token)
+    try:
+        lease = queue.next_lease(seat)
+    except queue.Refused as exc:
+        return refused(exc)
+    return status.HTTP_200_OK, {"item": _leased(lease, seat.project)}
 
 
 def queue_submit(project_id, data, *, user=None, token=None) -> tuple[int, dict]:
@@ -169,23 +177,21 @@ def queue_submit(project_id, data, *, user=None, token=None) -> tuple[int, dict]
     try:
         data = submit_body(data)
     except ValidationError:
-        queue_seat(project_id, user=user, token=token)  # 404 before 400, as for any body
+        queue.seat_read(project_id, user=user, token=token)  # 404 before 400, as for any body
         raise
-    seat = queue_seat(project_id, user=user, token=token, item=data["item_id"])
-    user, project, item = seat.user, seat.project, seat.lease.item
+    seat = queue.seat_read(project_id, user=user, token=token, item=data["item_id"])
+    item = seat.lease.item
     try:
-        annotation = annotation_submit(
-            rater=user,
-            item=item,
+        annotation = queue.submit(
+            seat,
             value=data["value"],
             idempotency_key=data.get("idempotency_key") or uuid.uuid4().hex,
             active_ms=data.get("active_ms"),
-            lease=seat.lease,
         )
     except schemas.SchemaError as exc:
         raise ValidationError({exc.field: [exc.message]}) from None
-    except SubmitRefused as exc:
-        return status.HTTP_409_CONFLICT, {"detail": str(exc)}
+    except queue.Refused as exc:
+        return refused(exc)
     body = {
         "annotation": {
             "id": annotation.pk,
@@ -195,12 +201,12 @@ def queue_submit(project_id, data, *, user=None, token=None) -> tuple[int, dict]
         }
     }
     if data["next"]:
-        # The seat holds no lease any more: the submit took it. A prefetched lease that the
-        # submit promoted makes the claim trip the one-open-lease index, and that lease is
-        # served instead.
-        after = dataclasses.replace(seat, lease=None)
-        assignment = assignment_next(rater=user, project=project, seat=after)
-        body["next"] = _leased(assignment, project)
+        # The seat again: the submit changed the rater's leases and counts.
+        after = queue.seat_read(project_id, user=user, token=token)
+        try:
+            body["next"] = _leased(queue.next_lease(after), after.project)
+        except queue.Refused as exc:
+            body["next"], body["next_refused"] = None, refused(exc)[1]
     return status.HTTP_201_CREATED, body
 
 
@@ -230,18 +236,23 @@ class SubmitApi(QueueApiView):
 class SkipApi(QueueApiView):
     @extend_schema(request=SkipSerializer, responses={200: NextResponseSerializer})
     def post(self, request, project_id):
-        membership = membership_for_annotator(request.user, project_id)
-        project = membership.project
+        queue.seat_read(project_id, user=request.user)  # 404 before 400
         data = _valid(SkipSerializer, request)
-        item = item_for_rater(request.user, project, data["item_id"])
+        seat = queue.seat_read(project_id, user=request.user, item=data["item_id"])
         try:
-            assignment_skip(rater=request.user, item=item, reason=data.get("reason", ""))
-        except SubmitRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        assignment = None
+            queue.skip(seat, reason=data.get("reason", ""))
+        except queue.Refused as exc:
+            code, body = refused(exc)
+            return Response(body, status=code)
+        lease = None
         if data["next"]:
-            assignment = assignment_next(rater=request.user, project=project, membership=membership)
-        return Response({"item": _leased(assignment, project)})
+            after = queue.seat_read(project_id, user=request.user)
+            try:
+                lease = queue.next_lease(after)
+            except queue.Refused as exc:
+                code, body = refused(exc)
+                return Response(body, status=code)
+        return Response({"item": _leased(lease, seat.project)})
 
 
 class UndoApi(QueueApiView):
@@ -249,10 +260,10 @@ class UndoApi(QueueApiView):
 
     @extend_schema(request=None, responses={200: UndoResponseSerializer})
     def post(self, request, project_id):
-        membership = membership_for_annotator(request.user, project_id)
-        project = membership.project
+        seat = queue.seat_read(project_id, user=request.user)
         try:
-            assignment = annotation_undo(rater=request.user, project=project)
-        except SubmitRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response({"item": _leased(assignment, project), "value": assignment.undone_value})
+            lease = queue.undo(seat)
+        except queue.Refused as exc:
+            code, body = refused(exc)
+            return Response(body, status=code)
+        return Response({"item": _leased(lease, seat.project), "value": lease.undone_value})

@@ -30,6 +30,14 @@ from rest_framework.utils.encoders import JSONEncoder
 logger = logging.getLogger("django.request")
 
 ROUTE = re.compile(r"^/api/projects/(\d+)/(next|annotations)/$")
+
+
+def is_next(environ) -> bool:
+    """Whether a request is a queue "next": the gate (config/gate.py) lets those go first."""
+    route = ROUTE.match(environ.get("PATH_INFO", ""))
+    return environ.get("REQUEST_METHOD") == "POST" and bool(route) and route[2] == "next"
+
+
 # Larger bodies go through Django, which enforces DATA_UPLOAD_MAX_MEMORY_SIZE.
 MAX_BODY = 64 * 1024
 
@@ -38,11 +46,11 @@ class QueueFastLane:
     def __init__(self, app):
         self.app = app
         from annotation import api
-        from annotation.selectors import queue_seat
+        from annotation.queue import seat_read
 
         self._next = api.queue_next
         self._submit = api.queue_submit
-        self._seat = queue_seat
+        self._seat = seat_read
         self._headers = [
             ("Content-Type", "application/json"),
             ("X-Content-Type-Options", "nosniff"),
@@ -100,7 +108,7 @@ class QueueFastLane:
 
     def _answer(self, environ, project_id: str, endpoint: str, token: str) -> tuple[int, dict]:
         try:
-            # The token is checked in the seat's statement (annotation.selectors.queue_seat).
+            # The token is checked in the seat's statement (annotation.queue.seat_read).
             if endpoint == "next":
                 return self._next(project_id, token=token)
             try:

@@ -11,25 +11,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from annotation import queue
 from annotation.forms import value_from_post
 from annotation.models import Annotation
 from annotation.presentation import displayed_data, ranking_order
-from annotation.selectors import item_for_rater, membership_for_annotator, rater_progress
-from annotation.services import (
-    SubmitRefused,
-    annotation_submit,
-    annotation_undo,
-    assignment_next,
-    assignment_next_any,
-    assignment_prefetch,
-    assignment_skip,
-    rater_is_live,
-)
-from quality.selectors import membership_for
-from quality.services import gate_for_live_items
+from annotation.selectors import rater_progress
+from annotation.services import assignment_next_any
 from tasks import schema as schemas
 from tasks.markdown import render_markdown
-from tasks.selectors import guideline_current, guideline_pending_for
+from tasks.selectors import guideline_current
 
 # Number keys rate 1-9; 0 is 10 and - is 11 on the longest scales.
 LIKERT_KEYS = [*"123456789", "0", "-"]
@@ -80,14 +70,13 @@ def _entry(project, assignment, *, value=None) -> dict | None:
     return entry
 
 
-def _context(request, membership, assignment, *, error="", value=None) -> dict:
-    project = membership.project
+def _context(request, seat, assignment, *, error="", value=None) -> dict:
+    project = seat.project
     rater = request.user
-    live = rater_is_live(membership)
     next_assignment = None
     # Prefetch after gold and live items alike: a missing prefetch would mark the gold.
     if assignment is not None:
-        next_assignment = assignment_prefetch(rater=rater, project=project, membership=membership)
+        next_assignment = queue.prefetch(seat)
     guideline = guideline_current(project)
     last = Annotation.objects.filter(rater=rater, project=project).order_by("-id").first()
     window = settings.VOX_UNDO_SECONDS
@@ -98,7 +87,7 @@ def _context(request, membership, assignment, *, error="", value=None) -> dict:
         "project": project,
         "kind": project.kind,
         "schema": project.schema,
-        "live": live,
+        "live": True,
         "entry": _entry(project, assignment, value=value),
         "next_entry": _entry(project, next_assignment),
         "choices": project.choices,
@@ -114,42 +103,47 @@ def _context(request, membership, assignment, *, error="", value=None) -> dict:
     }
 
 
-def _workbench(request, membership, assignment, *, error: str = "", value=None):
-    context = _context(request, membership, assignment, error=error, value=value)
+def _workbench(request, seat, assignment, *, error: str = "", value=None):
+    context = _context(request, seat, assignment, error=error, value=value)
     template = "annotation/workbench.html"
     if request.htmx:
         template += "#workbench"
     else:
-        context["unread_notices"] = list(membership.notices.filter(read_at__isnull=True)[:1])
+        context["unread_notices"] = list(seat.membership.notices.filter(read_at__isnull=True)[:1])
     return render(request, template, context)
 
 
-def _guideline_gate(request, project):
-    """A redirect away from live items while something comes first: a new guideline
-    version to acknowledge, or (from the quality rules) onboarding, a suspension or a
-    calibration that is due."""
-    if guideline_pending_for(request.user, project) is not None:
-        url = reverse("tasks:guideline-read", args=[project.pk])
-    elif gate_for_live_items(membership=membership_for(request.user, project)) is not None:
-        url = reverse("raters:standing", args=[project.pk])
+def _gated(request, seat, reason: queue.Reason):
+    """The gate's answer in HTML: a redirect to what comes first, the guidelines or the
+    rater's standing page (onboarding, a suspension, a calibration that is due). The
+    reason's code rides along in X-Vox-Gate, as `reason` does in the API's 409."""
+    if reason.code == queue.GUIDELINE:
+        url = reverse("tasks:guideline-read", args=[seat.project.pk])
     else:
-        return None
+        url = reverse("raters:standing", args=[seat.project.pk])
     if request.headers.get("X-Vox-Fetch"):
-        return JsonResponse({"ok": True, "redirect": url})
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+        response = JsonResponse({"ok": True, "redirect": url, "reason": reason.code})
+    elif request.htmx:
+        response = HttpResponseClientRedirect(url)
+    else:
+        response = redirect(url)
+    response["X-Vox-Gate"] = reason.code
+    return response
+
+
+def _next(request, seat):
+    """The rater's current lease, or the gate's redirect: (lease, None) or (None, response)."""
+    try:
+        return queue.next_lease(seat), None
+    except queue.Refused as exc:
+        return None, _gated(request, seat, exc.reason)
 
 
 @login_required
 def label(request, project_id):
-    membership = membership_for_annotator(request.user, project_id)
-    if gate := _guideline_gate(request, membership.project):
-        return gate
-    assignment = assignment_next(
-        rater=request.user, project=membership.project, membership=membership
-    )
-    return _workbench(request, membership, assignment)
+    seat = queue.seat_read(project_id, user=request.user)
+    assignment, gated = _next(request, seat)
+    return gated or _workbench(request, seat, assignment)
 
 
 @login_required
@@ -161,11 +155,12 @@ def label_any(request):
     return redirect("annotation:label", project_id=assignment.project_id)
 
 
-def _fetch_response(request, membership, *, error="", submitted=True):
+def _fetch_response(request, seat, *, error="", submitted=True):
     """The JSON answer to the workbench script: the item now leased, and the next one."""
-    project = membership.project
-    assignment = assignment_next(rater=request.user, project=project, membership=membership)
-    context = _context(request, membership, assignment, error=error)
+    assignment, gated = _next(request, seat)
+    if gated:
+        return gated
+    context = _context(request, seat, assignment, error=error)
     return JsonResponse(
         {
             "ok": not error,
@@ -186,37 +181,38 @@ def _fetch_response(request, membership, *, error="", submitted=True):
     )
 
 
+def _after(request, project_id, *, error=""):
+    """What the workbench shows after a submit, skip or undo: the seat read again, since
+    that one changed the rater's leases."""
+    seat = queue.seat_read(project_id, user=request.user)
+    if request.headers.get("X-Vox-Fetch"):
+        return _fetch_response(request, seat, error=error, submitted=not error)
+    assignment, gated = _next(request, seat)
+    if not request.htmx and not error:
+        return gated or redirect("annotation:label", project_id=seat.project.pk)
+    # 200 with the message: htmx swaps only successful responses.
+    return gated or _workbench(request, seat, assignment, error=error)
+
+
 @require_POST
 @login_required
 def label_submit(request, project_id):
-    membership = membership_for_annotator(request.user, project_id)
-    project = membership.project
-    item = item_for_rater(request.user, project, request.POST.get("item_id"))
-    fetch = bool(request.headers.get("X-Vox-Fetch"))
+    seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
     error = ""
     try:
-        annotation_submit(
-            rater=request.user,
-            item=item,
-            value=value_from_post(project, request.POST),
+        queue.submit(
+            seat,
+            value=value_from_post(seat.project, request.POST),
             idempotency_key=(request.POST.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
             active_ms=_int_or_none(request.POST.get("active_ms")),
         )
-    except SubmitRefused as exc:
+    except queue.Refused as exc:
+        if exc.reason is not None:
+            return _gated(request, seat, exc.reason)
         error = str(exc)
     except schemas.SchemaError as exc:
         error = _answer_error(exc)
-    if fetch:
-        if not error and (gate := _guideline_gate(request, project)):
-            return gate
-        return _fetch_response(request, membership, error=error, submitted=not error)
-    if not error and not request.htmx:
-        return redirect("annotation:label", project_id=project.pk)
-    if not error and (gate := _guideline_gate(request, project)):
-        return gate
-    # 200 with the message: htmx swaps only successful responses.
-    assignment = assignment_next(rater=request.user, project=project, membership=membership)
-    return _workbench(request, membership, assignment, error=error)
+    return _after(request, project_id, error=error)
 
 
 def _answer_error(exc: schemas.SchemaError) -> str:
@@ -233,42 +229,35 @@ def _answer_error(exc: schemas.SchemaError) -> str:
 @require_POST
 @login_required
 def label_skip(request, project_id):
-    membership = membership_for_annotator(request.user, project_id)
-    project = membership.project
-    item = item_for_rater(request.user, project, request.POST.get("item_id"))
+    seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
     try:
-        assignment_skip(rater=request.user, item=item, reason=request.POST.get("reason", ""))
-    except SubmitRefused:
+        queue.skip(seat, reason=request.POST.get("reason", ""))
+    except queue.Refused:
         pass
-    if not request.htmx:
-        return redirect("annotation:label", project_id=project.pk)
-    assignment = assignment_next(rater=request.user, project=project, membership=membership)
-    return _workbench(request, membership, assignment)
+    return _after(request, project_id)
 
 
 @require_POST
 @login_required
 def label_undo(request, project_id):
-    membership = membership_for_annotator(request.user, project_id)
-    project = membership.project
+    seat = queue.seat_read(project_id, user=request.user)
     try:
-        assignment = annotation_undo(rater=request.user, project=project)
-    except SubmitRefused as exc:
-        assignment = assignment_next(rater=request.user, project=project, membership=membership)
-        if not request.htmx:
-            return redirect("annotation:label", project_id=project.pk)
-        return _workbench(request, membership, assignment, error=str(exc))
+        assignment = queue.undo(seat)
+    except queue.Refused as exc:
+        if exc.reason is not None:
+            return _gated(request, seat, exc.reason)
+        return _after(request, project_id, error=str(exc))
     if not request.htmx:
-        return redirect("annotation:label", project_id=project.pk)
+        return redirect("annotation:label", project_id=seat.project.pk)
     value = assignment.undone_value
-    if project.kind == schemas.PAIRWISE and isinstance(value, dict):
+    if seat.project.kind == schemas.PAIRWISE and isinstance(value, dict):
         # Stored about the item's own sides; shown again as this rater saw them.
         value = schemas.pairwise_unswap(value, bool(assignment.presentation.get("swapped")))
-    return _workbench(request, membership, assignment, value=value)
+    return _workbench(request, seat, assignment, value=value)
 
 
 def _int_or_none(raw):
     try:
-        return max(0, min(int(raw), 24 * 3600 * 1000))
-    except (TypeError, ValueError):
+        return max(0, min(int(raw), queue.ACTIVE_MS_MAX))
+    except (TypeError, ValueError, OverflowError):
         return None

@@ -30,8 +30,6 @@ from collections import deque
 
 from django.db import connections
 
-from annotation.fastlane import ROUTE  # the queue's next and submit URLs
-
 # Beyond this, arrival order wins over kind, so a stream of nexts cannot hold submits back.
 MAX_WAIT_S = 0.5
 
@@ -40,8 +38,9 @@ class NextFirst:
     """WSGI middleware: the wrapped application runs for one request at a time, waiting
     nexts first, until the server closes the response."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, *, urgent):
+        # urgent(environ) says whether a request goes first (the queue's "next").
+        self.app, self._is_urgent = app, urgent
         self._mutex = threading.Lock()
         self._busy = False
         # Waiting requests, oldest first: (arrival time, lock the holder releases for it).
@@ -50,9 +49,7 @@ class NextFirst:
         self._shared: dict | None = None  # alias: the worker's connection wrapper
 
     def __call__(self, environ, start_response):
-        route = ROUTE.match(environ.get("PATH_INFO", ""))
-        urgent = environ.get("REQUEST_METHOD") == "POST" and bool(route) and route[2] == "next"
-        self._enter(urgent)
+        self._enter(self._is_urgent(environ))
         try:
             self._take_connections()
             body = self.app(environ, start_response)

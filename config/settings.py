@@ -90,7 +90,7 @@ DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlit
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # The work queue's statements are prepared once per connection (annotation/rows.py)
+        # The work queue's statements are prepared once per connection (config/rows.py)
         # and written for generic plans. Left to choose, the server goes on planning a
         # statement afresh whenever a custom plan looks cheaper, and planning the queue's
         # seat (eight tables) costs several times running it. Only prepared statements
@@ -143,7 +143,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("VOX_JOB_VISIBILITY_S", 3600)}
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
-    "fold-project-counters": {"task": "annotation.jobs.counters_fold", "schedule": 30.0},
+    "after-submits": {"task": "annotation.jobs.after_submits", "schedule": 30.0},
     "prune-job-files": {"task": "tasks.jobs.job_files_prune", "schedule": 3600.0},
     "aggregation-schedule": {
         "task": "aggregation.jobs.aggregation_schedule",

@@ -12,6 +12,7 @@ if settings.VOX_QUEUE_FAST_LANE:
     application = QueueFastLane(application)
 
 if settings.VOX_WEB_NEXT_FIRST:
+    from annotation.fastlane import is_next
     from config.gate import NextFirst
 
-    application = NextFirst(application)
+    application = NextFirst(application, urgent=is_next)

@@ -1,9 +1,10 @@
 """The gold injection hook: the work queue asks here before every new lease.
 
-The queue calls `gold_item_for_slot`; if it returns an item, that item is leased and
-served through the same code path, templates and id space as any live item, so a rater
-cannot tell the two apart. The policy is a setting (VOX_GOLD_POLICY, a dotted path), so
-the rate and the choice of gold can change without touching the queue.
+The queue asks `gold_slot_drawn` before every claim; when it says so, the claim's statement
+takes an unseen gold item instead of a live one, and it is leased and served through the
+same statements, templates and id space as any live item, so a rater cannot tell the two
+apart. The policy is a setting (VOX_GOLD_POLICY, a dotted path), so the rate can change
+without touching the queue.
 """
 
 from __future__ import annotations
@@ -11,27 +12,26 @@ from __future__ import annotations
 import random
 
 from django.conf import settings
-from django.db import connection
 from django.utils.module_loading import import_string
 
-from annotation import rows
 from annotation.models import Assignment
-from tasks.models import Item
 
 
-def no_gold(*, rater, project, membership=None):
+def no_gold(*, membership, policy) -> bool:
     """The policy when none is configured: never inject."""
-    return None
+    return False
 
 
-def gold_item_for_slot(*, rater, project, membership=None):
-    """A gold Item to serve in the rater's next slot, or None for a live item.
+def gold_slot_drawn(*, membership, policy) -> bool:
+    """Whether the rater's next slot holds gold. The queue asks before every claim, for
+    gold and live alike, and the claim's one statement then takes an unseen gold item
+    (`unseen_gold_sql`) when this says so and the project still has live work for the rater.
 
-    The queue passes the rater's membership when it has it, so the policy need not fetch
-    it again on the hot path.
+    The policy is a setting (VOX_GOLD_POLICY, a dotted path) taking the membership and the
+    project's quality rules; it must not touch the database, so that a gold slot costs
+    the same as a live one.
     """
-    policy = import_string(settings.VOX_GOLD_POLICY)
-    return policy(rater=rater, project=project, membership=membership)
+    return import_string(settings.VOX_GOLD_POLICY)(membership=membership, policy=policy)
 
 
 _random = random.SystemRandom()  # unpredictable: a rater must not be able to time the draws
@@ -57,50 +57,25 @@ def gold_rate_for(membership, policy) -> float:
     return max(rate, policy.gold_rate_floor)
 
 
-def silent_gold(*, rater, project, membership=None):
-    """The default policy: at the rater's gold rate, an injection-pool item they never saw."""
-    from quality.selectors import membership_for, policy_for
-    from raters.models import LIVE_STAGES
-
-    if membership is None:
-        membership = membership_for(rater, project)
-    if membership is None or membership.stage not in LIVE_STAGES:
-        return None
-    if _random.random() >= gold_rate_for(membership, policy_for(project)):
-        return None
-    # Each gold item reaches a rater at most once (one assignment per item and rater),
-    # so no single gold item becomes recognisable by repetition.
-    with connection.cursor() as cursor:
-        rows.execute(cursor, UNSEEN_GOLD_COUNT, [project.pk, rater.pk])
-        n = cursor.fetchone()[0]
-        if n == 0:
-            return None
-        rows.execute(cursor, UNSEEN_GOLD_AT, [project.pk, rater.pk, _random.randrange(n)])
-        found = cursor.fetchone()
-    if found is None:  # the pool shrank between the two reads
-        return None
-    item = rows.build(Item, found)
-    item.project = project
-    return item
+def silent_gold(*, membership, policy) -> bool:
+    """The default policy: gold at the rater's adaptive rate."""
+    return _random.random() < gold_rate_for(membership, policy)
 
 
-def _unseen_gold(select: str, tail: str = "") -> str:
+def gold_pick_at() -> int:
+    """Which of the rater's unseen gold items a gold slot takes (mod their number)."""
+    return _random.randrange(2**31)
+
+
+def unseen_gold_sql(*, project: str, rater: str) -> str:
+    """The ids of the project's injection-pool gold items this rater was never served,
+    with `project` and `rater` as SQL placeholders. Each gold item reaches a rater at most
+    once (one assignment per item and rater), so none becomes recognisable by repetition."""
     from quality.models import GoldItem
 
     return f"""
-        SELECT {select} FROM {GoldItem._meta.db_table} g
-        JOIN {Item._meta.db_table} i ON i.id = g.item_id
-        WHERE g.project_id = %s AND g.pool = 'injection' AND NOT EXISTS (
+        SELECT g.item_id AS id FROM {GoldItem._meta.db_table} g
+        WHERE g.project_id = {project} AND g.pool = 'injection' AND NOT EXISTS (
             SELECT 1 FROM {Assignment._meta.db_table} a
-            WHERE a.item_id = g.item_id AND a.rater_id = %s){tail}
+            WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater})
     """  # noqa: S608 - names come from the models, values are parameters
-
-
-@rows.statement("unseen_gold_count")
-def UNSEEN_GOLD_COUNT() -> str:
-    return _unseen_gold("COUNT(*)")
-
-
-@rows.statement("unseen_gold_at")
-def UNSEEN_GOLD_AT() -> str:
-    return _unseen_gold(rows.columns(Item, "i"), " ORDER BY g.id LIMIT 1 OFFSET %s")

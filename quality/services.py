@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from annotation import rows
 from quality import scoring
 from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
-from quality.selectors import calibration_due, open_session, policy_for, session_next_gold, trust_of
+from quality.selectors import open_session, policy_for, session_next_gold, trust_of
 from raters.models import LIVE_STAGES, Membership, RaterNotice, Stage
 from raters.services import stage_change
 from tasks import schema as schemas
@@ -172,105 +171,103 @@ def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple
 # --- Silent gold in the live queue ------------------------------------------------------------
 
 
-@rows.statement("live_counted")
-def LIVE_COUNTED() -> str:
-    table = Membership._meta.db_table
-    # Also one answer less for a pending trust check; 0 says it is due now.
-    return f"""
-        UPDATE {table} SET live_since_calibration = live_since_calibration + 1,
-            trust_check_in = CASE WHEN trust_check_in > 0 THEN trust_check_in - 1
-                                  ELSE trust_check_in END
-        WHERE user_id = %s AND project_id = %s
-        RETURNING trust_check_in
-    """  # noqa: S608 - names come from the models, values are parameters
-
-
-def live_answer_counted_sql(*, rater_id: int, project_id: int) -> tuple:
-    """The statement that counts one live (non-gold) answer towards the next calibration
-    and towards a pending trust check; it returns the answers that check still waits for.
-
-    The queue runs it last in its submit batch (annotation.services._submit_locked) and
-    calls `trust_check_due` when it returns 0; gold answers go to `live_answer_recorded`.
-    """
-    return LIVE_COUNTED, [rater_id, project_id]
-
-
 _random = random.SystemRandom()  # unpredictable, like the gold draws themselves
 
 
-def trust_check_due(*, rater_id: int, project_id: int) -> str | None:
-    """Run the trust rules whose countdown reached 0; returns the stage moved to, if any."""
-    membership = (
-        Membership.objects.select_for_update()
-        .select_related("project")
-        .filter(user_id=rater_id, project_id=project_id)
-        .first()
-    )
-    if membership is None or membership.trust_check_in != 0:
-        return None  # a concurrent answer ran it already
-    Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
-    membership.trust_check_in = None
-    return trust_apply(membership=membership, policy=policy_for(membership.project))
+def trust_checks_run(*, project_id: int | None = None) -> int:
+    """Run the trust rules of every rater whose countdown reached 0 (each submit counts it
+    down, gold or live alike); returns how many ran. Called after submits, off the
+    request path."""
+    due = Membership.objects.filter(trust_check_in=0)
+    if project_id is not None:
+        due = due.filter(project_id=project_id)
+    ran = 0
+    for membership_id in due.values_list("id", flat=True):
+        with transaction.atomic():
+            membership = (
+                Membership.objects.select_for_update()
+                .select_related("project")
+                .filter(pk=membership_id, trust_check_in=0)
+                .first()
+            )
+            if membership is None:
+                continue  # a concurrent run took it
+            Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
+            membership.trust_check_in = None
+            trust_apply(membership=membership, policy=policy_for(membership.project))
+            ran += 1
+    return ran
 
 
 def _trust_check_after_gold(membership: Membership, policy: QualityPolicy) -> None:
-    """After a scored gold answer: start the countdown to the trust rules, or count this
-    answer towards one already running. A rater who is warned or suspended should not be
-    able to tell which answer was the check, so the rules run 1 to VOX_TRUST_CHECK_DELAY
-    answers later (of any kind); later gold answers do not restart the countdown."""
+    """After a scored gold answer: start the countdown to the trust rules, unless one is
+    running. A rater who is warned or suspended should not be able to tell which answer
+    was the check, so the rules run 1 to VOX_TRUST_CHECK_DELAY answers later (of any kind:
+    each submit counts the countdown down, and `trust_checks_run` acts at 0)."""
     delay = settings.VOX_TRUST_CHECK_DELAY
-    pending = membership.trust_check_in
-    if delay and pending is None:
+    if not delay:
+        if membership.trust_check_in is not None:
+            Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
+            membership.trust_check_in = None
+        trust_apply(membership=membership, policy=policy)
+    elif membership.trust_check_in is None:
         pending = 1 + _random.randrange(delay)
         Membership.objects.filter(pk=membership.pk).update(trust_check_in=pending)
         membership.trust_check_in = pending
-        return
-    if delay and pending > 1:
-        Membership.objects.filter(pk=membership.pk).update(trust_check_in=pending - 1)
-        membership.trust_check_in = pending - 1
-        return
-    if pending is not None:
-        Membership.objects.filter(pk=membership.pk).update(trust_check_in=None)
-        membership.trust_check_in = None
-    trust_apply(membership=membership, policy=policy)
 
 
-def live_answer_recorded(*, annotation) -> None:
-    """Called by the queue inside the submit transaction, for every gold answer (other
-    answers are counted by `live_answer_counted_sql`).
+def gold_answers_score(*, project_id: int | None = None) -> int:
+    """Score the live queue's gold answers that are not scored yet; returns how many.
 
-    The answer is scored silently and feeds the rater's trust, whose rules run a few
-    answers later (`_trust_check_after_gold`). The rater's response is the same either way.
+    Runs after submits, off the request path (annotation.queue.counters), so a gold
+    answer costs the rater's request what a live one does. Each answer feeds the rater's
+    trust, whose rules run a few answers later (`_trust_check_after_gold`). A gold item is
+    scored once per rater: an answer given again after an undo does not change the score.
     """
-    membership = Membership.objects.filter(
-        user_id=annotation.rater_id, project_id=annotation.project_id
-    ).first()
-    if membership is None:
-        return
-    gold = GoldItem.objects.filter(item_id=annotation.item_id).first()
-    if (
-        gold is None
-        or GoldResponse.objects.filter(
-            gold=gold, membership=membership, mode=GoldResponse.Mode.INJECTION
-        ).exists()
-    ):
-        # Scored once: an answer given again after an undo does not change the score.
-        return
-    project = annotation.project
-    score = scoring.gold_score(project.kind, project.schema, gold.answer, annotation.value)
-    GoldResponse.objects.create(
-        gold=gold,
-        membership=membership,
-        annotation=annotation,
+    from annotation.models import Annotation
+
+    scored = GoldResponse.objects.filter(
+        gold_id=OuterRef("item__gold"),
+        membership__user_id=OuterRef("rater_id"),
         mode=GoldResponse.Mode.INJECTION,
-        value=annotation.value,
-        score=score,
     )
-    Membership.objects.filter(pk=membership.pk).update(
-        gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
-    )
-    membership.refresh_from_db()
-    _trust_check_after_gold(membership, policy_for(project))
+    answers = Annotation.objects.filter(
+        item__gold__pool=GoldItem.Pool.INJECTION, item__is_gold=True
+    ).exclude(Exists(scored))
+    if project_id is not None:
+        answers = answers.filter(project_id=project_id)
+    n = 0
+    for annotation in answers.select_related("project", "item__gold").order_by("id")[:1000]:
+        with transaction.atomic():
+            membership = (
+                Membership.objects.select_for_update()
+                .filter(user_id=annotation.rater_id, project_id=annotation.project_id)
+                .first()
+            )
+            gold = annotation.item.gold
+            if membership is None or (
+                GoldResponse.objects.filter(
+                    gold=gold, membership=membership, mode=GoldResponse.Mode.INJECTION
+                ).exists()
+            ):
+                continue
+            project = annotation.project
+            score = scoring.gold_score(project.kind, project.schema, gold.answer, annotation.value)
+            GoldResponse.objects.create(
+                gold=gold,
+                membership=membership,
+                annotation=annotation,
+                mode=GoldResponse.Mode.INJECTION,
+                value=annotation.value,
+                score=score,
+            )
+            Membership.objects.filter(pk=membership.pk).update(
+                gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
+            )
+            membership.refresh_from_db()
+            _trust_check_after_gold(membership, policy_for(project))
+            n += 1
+    return n
 
 
 def trust_apply(*, membership: Membership, policy: QualityPolicy) -> str | None:
@@ -472,12 +469,3 @@ def session_finish(*, session: GoldSession, now=None) -> GoldSession:
             )
     session.save(update_fields=["score", "finished_at", "passed"])
     return session
-
-
-def gate_for_live_items(*, membership: Membership | None) -> str | None:
-    """What stands between this rater and live items, as a short reason, or None."""
-    if membership is None:
-        return "not a member"
-    if membership.stage not in LIVE_STAGES:
-        return f"stage {membership.stage}"
-    return calibration_due(membership, policy_for(membership.project))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from raters.models import Membership, RaterNotice, Stage, StageTransition
+from raters.models import LIVE_STAGES, Membership, RaterNotice, Stage, StageTransition
 
 # Plain words for the rater about each stage they are moved to.
 STAGE_MESSAGES = {
@@ -48,6 +48,12 @@ def stage_change(
         )
         locked.stage = to
         locked.save(update_fields=["stage"])
+        if to not in LIVE_STAGES:
+            # Everything the rater holds goes back, gold and live alike: a lease kept on
+            # screen for one kind only would tell the two apart.
+            from annotation.queue import leases_withdraw
+
+            leases_withdraw(membership=locked)
         if notify:
             who = "an admin" if actor else "Vox's quality rules"
             RaterNotice.objects.create(

@@ -154,7 +154,7 @@ def guideline_current(project: Project) -> Guideline | None:
 
 def guideline_version_current(project: Project) -> int | None:
     """The current guideline's version number; read with the membership on the queue's
-    hot path (`annotation.selectors.membership_for_annotator`), else one query."""
+    hot path (`annotation.queue.seat_read`), else one query."""
     try:
         return project.guideline_version_now
     except AttributeError:

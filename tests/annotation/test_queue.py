@@ -97,19 +97,30 @@ def test_a_replayed_submit_returns_the_first_result(project, rater, items):
     assert Item.objects.get(pk=a.item_id).n_done == 1
 
 
-def test_a_submit_for_an_item_not_leased_to_the_rater_is_refused(project, rater, items):
-    with pytest.raises(SubmitRefused, match="not leased"):
+def test_a_submit_for_an_item_not_leased_to_the_rater_is_not_found(project, rater, items):
+    from django.http import Http404
+
+    with pytest.raises(Http404):
         annotation_submit(rater=rater, item=items[0], value="yes", idempotency_key="x")
     assert not Annotation.objects.exists()
 
 
-def test_a_late_submit_is_accepted_while_a_slot_is_free(project, rater, items):
+def test_a_late_submit_is_accepted_while_its_lease_is_not_reclaimed(project, rater, items):
     a = assignment_next(rater=rater, project=project)
     Assignment.objects.filter(pk=a.pk).update(expires_at=timezone.now() - timedelta(seconds=5))
-    leases_reclaim(project=project)
     annotation_submit(rater=rater, item=a.item, value="yes", idempotency_key="late")
     item = Item.objects.get(pk=a.item_id)
     assert (item.n_done, item.n_open) == (1, 0)
+
+
+def test_a_late_submit_is_refused_once_its_lease_was_reclaimed(project, rater, items):
+    a = assignment_next(rater=rater, project=project)
+    Assignment.objects.filter(pk=a.pk).update(expires_at=timezone.now() - timedelta(seconds=5))
+    leases_reclaim(project=project)
+    with pytest.raises(SubmitRefused, match="expired"):
+        annotation_submit(rater=rater, item=a.item, value="yes", idempotency_key="late")
+    item = Item.objects.get(pk=a.item_id)
+    assert (item.n_done, item.n_open) == (0, 0)
 
 
 def test_a_late_submit_is_refused_once_others_took_the_slots(project, rater, items):

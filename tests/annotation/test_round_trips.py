@@ -2,8 +2,9 @@
 
 The queue's seat (one statement) brings the token's user, the membership, the project and
 the rater's lease; the claim and its lease are one statement, and a submit of a held lease
-is one batch. Whatever the batch cannot vouch for goes the locked way, so these tests pin
-both that the short way is taken and that the long way still answers correctly.
+is one batch, the same for gold and live items. Whatever the batch cannot vouch for is
+decided after it, so these tests pin both that the short way is taken and that the
+refusals still say the right thing.
 """
 
 from datetime import timedelta
@@ -18,13 +19,9 @@ from rest_framework.authtoken.models import Token
 
 from annotation.fastlane import QueueFastLane
 from annotation.models import Annotation, Assignment, CounterShard
-from annotation.selectors import queue_seat
-from annotation.services import (
-    CLAIM_LEASE,
-    annotation_submit,
-    assignment_next,
-    counters_fold,
-)
+from annotation import queue
+from annotation.queue.sql import CLAIM_LEASE
+from annotation.services import annotation_submit, assignment_next, counters_fold
 from quality.models import QualityPolicy
 from tasks.models import Item
 from tests.annotation.test_fast_lane import Wsgi
@@ -38,10 +35,15 @@ def statements(queries) -> list[str]:
 
 
 def queue_statements(queries) -> list[str]:
-    # Tests run jobs inline: the counter fold that a submit asks for (a worker's job in
-    # production, at most once a second per process) is not part of the request.
-    fold = ("vox_counters_fold", "aggregation_")
-    return [q["sql"][:70] for q in queries if not any(f in q["sql"] for f in fold)]
+    # Tests run the gold scoring and trust rules inline, after the request's own statements
+    # (a worker's job in production). Every statement of the queue is prepared on
+    # PostgreSQL, so the request's statements end where the first other one begins.
+    out = []
+    for q in queries:
+        if not q["sql"].startswith("EXECUTE vox_") or "vox_fold" in q["sql"]:
+            break
+        out.append(q["sql"][:70])
+    return out
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,48 +80,42 @@ def test_next_and_submit_over_the_api_are_two_statements_each(project, rater, it
     assert Assignment.objects.get(item=item, rater=rater).status == "submitted"
 
 
-@pytest.mark.parametrize("slot_free", [True, False], ids=["slot free", "slots taken"])
-def test_a_lease_that_expired_after_the_seat_was_read_takes_the_locked_way(
-    project, rater, items, slot_free
+@pytest.mark.parametrize("reclaimed", [False, True], ids=["not reclaimed", "reclaimed"])
+def test_a_late_submit_is_taken_until_the_lease_is_reclaimed_and_refused_after(
+    project, rater, items, reclaimed
 ):
-    from annotation.services import SubmitRefused
-
     assignment = assignment_next(rater=rater, project=project)
-    seat = queue_seat(project.pk, user=rater, item=assignment.item.public_id)
-    # Another request reclaims the lease between the seat's read and the submit; with
-    # "slots taken" other raters fill the item, so only the locked way can tell.
+    seat = queue.seat_read(project.pk, user=rater, item=assignment.item.public_id)
+    # The lease runs out after the seat's read; with "reclaimed" another request gives its
+    # slot back to the queue before the submit arrives.
     Assignment.objects.filter(pk=assignment.pk).update(
-        status="expired", expires_at=timezone.now() - timedelta(seconds=1)
+        expires_at=timezone.now() - timedelta(seconds=1)
     )
-    Item.objects.filter(pk=assignment.item_id).update(n_open=0 if slot_free else project.overlap)
+    if reclaimed:
+        queue.leases_reclaim(project=project)
 
     def submit():
-        return annotation_submit(
-            rater=rater, item=seat.lease.item, value="yes", idempotency_key="late", lease=seat.lease
-        )
+        return queue.submit(seat, value="yes", idempotency_key="late")
 
-    if slot_free:
+    if not reclaimed:
         assert submit().pk
         item = Item.objects.get(pk=assignment.item_id)
         assert (item.n_done, item.n_open) == (1, 0)
         assert Annotation.objects.filter(rater=rater).count() == 1
     else:
-        with pytest.raises(SubmitRefused, match="expired and its slots are taken"):
+        with pytest.raises(queue.Refused, match="lease on this item changed"):
             submit()
         assert not Annotation.objects.filter(rater=rater).exists()
         assert Assignment.objects.get(pk=assignment.pk).status == "expired"
+        assert Item.objects.get(pk=assignment.item_id).n_open == 0
 
 
 def test_a_replayed_submit_returns_the_first_result_and_is_stored_once(project, rater, items):
     assignment = assignment_next(rater=rater, project=project)
-    seat = queue_seat(project.pk, user=rater, item=assignment.item.public_id)
-    first = annotation_submit(
-        rater=rater, item=seat.lease.item, value="yes", idempotency_key="once", lease=seat.lease
-    )
+    seat = queue.seat_read(project.pk, user=rater, item=assignment.item.public_id)
+    first = queue.submit(seat, value="yes", idempotency_key="once")
     # The client did not hear the answer and sends the same submit with the lease it had.
-    again = annotation_submit(
-        rater=rater, item=seat.lease.item, value="yes", idempotency_key="once", lease=seat.lease
-    )
+    again = queue.submit(seat, value="yes", idempotency_key="once")
     assert again.pk == first.pk
     assert Annotation.objects.filter(rater=rater).count() == 1
     item = Item.objects.get(pk=assignment.item_id)
@@ -133,11 +129,9 @@ def test_a_key_reused_on_another_item_is_refused_and_leaves_that_lease_held(proj
     first = assignment_next(rater=rater, project=project)
     annotation_submit(rater=rater, item=first.item, value="yes", idempotency_key="k")
     second = assignment_next(rater=rater, project=project)
-    seat = queue_seat(project.pk, user=rater, item=second.item.public_id)
+    seat = queue.seat_read(project.pk, user=rater, item=second.item.public_id)
     with pytest.raises(SubmitRefused, match="already used for another item"):
-        annotation_submit(
-            rater=rater, item=seat.lease.item, value="no", idempotency_key="k", lease=seat.lease
-        )
+        queue.submit(seat, value="no", idempotency_key="k")
     # Nothing of the refused batch stayed behind.
     assert Assignment.objects.get(pk=second.pk).status == "active"
     assert Item.objects.get(pk=second.item_id).n_done == 0
@@ -180,7 +174,8 @@ def test_the_claims_check_of_the_raters_own_items_looks_up_one_lease_per_candida
     now = timezone.now()
     values = {
         "project": project.pk, "k": project.overlap, "rater": rater.pk, "now": now,
-        "expires": now, "presentation": "{}", "priority": 0,
+        "expires": now, "presentation": "{}", "priority": 0, "status": "active",
+        "shuffle": False, "gold": False, "gold_at": 0,
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(claim.prepare_sql().replace(claim.name, "vox_test_plan", 1))

@@ -11,6 +11,7 @@ import pytest
 from django.core.wsgi import get_wsgi_application
 from django.db import connection, connections
 
+from annotation.fastlane import is_next
 from config import gate
 from config.gate import NextFirst
 from tests.annotation.test_fast_lane import wsgi_environ
@@ -66,7 +67,7 @@ def busy_gate():
     """A gate whose turn a held request has: what comes next waits."""
     inner = Recorder()
     inner.hold["/busy/"] = threading.Event()
-    app = NextFirst(inner)
+    app = NextFirst(inner, urgent=is_next)
     threads = [send(app, "/busy/")]
     while inner.started != ["/busy/"]:
         time.sleep(0.001)
@@ -114,7 +115,7 @@ def test_only_a_post_to_next_counts_as_next():
 
 def test_many_threads_at_once_still_run_one_request_at_a_time():
     inner = Recorder()
-    app = NextFirst(inner)
+    app = NextFirst(inner, urgent=is_next)
     threads = [send(app, NEXT if i % 2 else SUBMIT) for i in range(40)]
     for thread in threads:
         thread.join(10)
@@ -146,7 +147,7 @@ def test_a_streamed_response_keeps_the_turn_until_the_server_closes_it():
             return body
         return inner(environ, start_response)
 
-    app = NextFirst(export_or_record)
+    app = NextFirst(export_or_record, urgent=is_next)
     response = app(environ("/export/", "GET"), lambda *a: None)
     assert list(response) == [b"chunk"]
     waiting = send(app, NEXT)
@@ -159,7 +160,7 @@ def test_a_streamed_response_keeps_the_turn_until_the_server_closes_it():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_django_response_gives_the_turn_back_before_the_server_sends_it():
-    app = NextFirst(get_wsgi_application())
+    app = NextFirst(get_wsgi_application(), urgent=is_next)
     statuses = []
     body = app(environ("/healthz", "GET"), lambda status, headers: statuses.append(status))
     # Not iterated or closed yet, as a server may hold it while it writes: the next
@@ -185,7 +186,7 @@ def test_every_thread_of_a_worker_queries_through_the_same_connection():
         start_response("200 OK", [])
         return [b""]
 
-    app = NextFirst(query)
+    app = NextFirst(query, urgent=is_next)
     threads = [send(app, NEXT) for _ in range(4)]
     for thread in threads:
         thread.join(10)

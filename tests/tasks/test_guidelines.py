@@ -4,7 +4,7 @@ from annotation.models import Annotation
 from annotation.services import annotation_submit, assignment_next
 from tasks.markdown import render_markdown
 from tasks.models import GuidelineAck
-from tasks.services import guideline_publish
+from tasks.services import guideline_ack, guideline_publish
 
 
 def test_guideline_markdown_keeps_formatting_and_drops_script_and_raw_html():
@@ -44,7 +44,10 @@ def test_each_annotation_stores_the_guideline_version_it_was_made_under(
     a = assignment_next(rater=rater, project=project)
     annotation_submit(rater=rater, item=a.item, value="yes", idempotency_key="1")
     guideline_publish(project=project, user=manager, body="v1")
-    guideline_publish(project=project, user=manager, body="v2")
+    v2 = guideline_publish(project=project, user=manager, body="v2")
+    # Every door holds back live items until the new version is acknowledged.
+    assert assignment_next(rater=rater, project=project) is None
+    guideline_ack(guideline=v2, user=rater)
     b = assignment_next(rater=rater, project=project)
     annotation_submit(rater=rater, item=b.item, value="yes", idempotency_key="2")
     assert list(Annotation.objects.order_by("id").values_list("guideline_version", flat=True)) == [
