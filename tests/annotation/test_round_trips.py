@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from annotation import queue
 from annotation.fastlane import QueueFastLane
 from annotation.models import Annotation, Assignment, CounterShard
-from annotation import queue
 from annotation.queue.sql import CLAIM_LEASE
 from annotation.services import annotation_submit, assignment_next, counters_fold
 from quality.models import QualityPolicy
