@@ -73,9 +73,11 @@ def unseen_gold_sql(*, project: str, rater: str) -> str:
     once (one assignment per item and rater), so none becomes recognisable by repetition."""
     from quality.models import GoldItem
 
+    # A scalar subquery per gold item on the (item, rater) unique index: as NOT EXISTS, a
+    # generic plan made on a small lease table scanned every lease for each gold item.
     return f"""
         SELECT g.item_id AS id FROM {GoldItem._meta.db_table} g
-        WHERE g.project_id = {project} AND g.pool = 'injection' AND NOT EXISTS (
-            SELECT 1 FROM {Assignment._meta.db_table} a
-            WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater})
+        WHERE g.project_id = {project} AND g.pool = 'injection'
+          AND COALESCE((SELECT a.id FROM {Assignment._meta.db_table} a
+                        WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater}), 0) = 0
     """  # noqa: S608 - names come from the models, values are parameters

@@ -138,7 +138,8 @@ _ORDERS = {"head": "i.n_done DESC, i.id", "fresh": "i.id", "any": "i.n_done DESC
 
 def _pick_sql(step: str) -> str:
     """The id this claim takes: a live item's free slot, or, when %(gold)s (the gold policy
-    drew this slot), an unseen gold item, the (%(gold_at)s mod n)-th of them. Both picks
+    drew this slot), an unseen gold item, the (%(gold_at)s mod n)-th of them (written
+    out: a literal percent sign would read as a placeholder). Both picks
     run either way, so gold and live cost the same statement; without a live slot there is
     no row, so no gold is served once live work is gone."""
     live = f"""SELECT i.id FROM {ITEMS} i WHERE {_WHERES[step]} AND {_FREE}
@@ -146,7 +147,7 @@ def _pick_sql(step: str) -> str:
     unseen = unseen_gold_sql(project="%(project)s", rater="%(rater)s")
     gold = f"""SELECT u.id FROM (SELECT s.id, ROW_NUMBER() OVER (ORDER BY s.id) AS rn,
                                        COUNT(*) OVER () AS n FROM ({unseen}) s) u
-               WHERE u.rn = 1 + %(gold_at)s % u.n"""
+               WHERE u.rn = 1 + %(gold_at)s - (%(gold_at)s / u.n) * u.n"""
     return f"""SELECT CASE WHEN %(gold)s AND g.id IS NOT NULL THEN g.id ELSE l.id END
                FROM ({live}) l LEFT JOIN ({gold}) g ON 1 = 1"""
 

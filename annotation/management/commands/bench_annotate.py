@@ -3,8 +3,13 @@
 manage.py bench_annotate setup --items 1000000 --overlap 3 --raters 32
     creates a project, its items (one INSERT ... SELECT on PostgreSQL) and raters with
     API tokens; prints {"project_id": ..., "tokens": [...]} as JSON.
+    Options: --gold N adds an injection pool of N gold items served at --gold-rate
+    (bench/gold_timing.py); --password P gives the raters a password and lists their
+    usernames (the --browser mode of bench/annotate_load.py logs in with them).
 manage.py bench_annotate check --project ID
     prints the queue's invariants for that project as JSON.
+manage.py bench_annotate gold-ids --project ID
+    prints the public ids of the project's gold items (the benchmark's ground truth).
 """
 
 import json
@@ -30,17 +35,43 @@ class Command(BaseCommand):
         setup.add_argument("--items", type=int, default=1000)
         setup.add_argument("--overlap", type=int, default=3)
         setup.add_argument("--raters", type=int, default=8)
+        setup.add_argument("--gold", type=int, default=0)
+        setup.add_argument("--gold-rate", type=float, default=0.5)
+        setup.add_argument("--password", default="")
         check = sub.add_parser("check")
         check.add_argument("--project", type=int, required=True)
+        gold = sub.add_parser("gold-ids")
+        gold.add_argument("--project", type=int, required=True)
 
     def handle(self, *args, **options):
         if options["action"] == "setup":
-            result = self.setup(options["items"], options["overlap"], options["raters"])
+            result = self.setup(
+                options["items"],
+                options["overlap"],
+                options["raters"],
+                gold=options["gold"],
+                gold_rate=options["gold_rate"],
+                password=options["password"],
+            )
+        elif options["action"] == "gold-ids":
+            from tasks.ids import encode_item_id
+
+            ids = Item.objects.filter(project_id=options["project"], is_gold=True)
+            result = {"gold_ids": [encode_item_id(pk) for pk in ids.values_list("pk", flat=True)]}
         else:
             result = self.invariants(options["project"])
         self.stdout.write(json.dumps(result))
 
-    def setup(self, n_items: int, overlap: int, n_raters: int) -> dict:
+    def setup(
+        self,
+        n_items: int,
+        overlap: int,
+        n_raters: int,
+        *,
+        gold: int = 0,
+        gold_rate: float = 0.5,
+        password: str = "",
+    ) -> dict:
         from django.contrib.auth import get_user_model
 
         if n_items < 1 or n_raters < 1 or not 1 <= overlap <= 100:
@@ -56,9 +87,13 @@ class Command(BaseCommand):
             )
             self._items(project, n_items)
             Project.objects.filter(pk=project.pk).update(n_items=n_items)
-            tokens = []
+            self._gold(project, gold, gold_rate)
+            tokens, usernames = [], []
             for i in range(n_raters):
-                user = get_user_model().objects.create_user(username=f"bench-{tag}-{i}")
+                user = get_user_model().objects.create_user(
+                    username=f"bench-{tag}-{i}", password=password or None
+                )
+                usernames.append(user.username)
                 Membership.objects.create(
                     project=project, user=user, role=Membership.Role.ANNOTATOR, stage="qualified"
                 )
@@ -73,7 +108,38 @@ class Command(BaseCommand):
                     cursor.execute("CHECKPOINT")
                 except DatabaseError:
                     pass
-        return {"project_id": project.pk, "tokens": tokens}
+        result = {"project_id": project.pk, "tokens": tokens}
+        if password:
+            result["usernames"] = usernames
+        return result
+
+    def _gold(self, project: Project, n: int, rate: float) -> None:
+        """A silent gold pool at a fixed rate, with trust rules that never act, so that every
+        answer of the run is served the same way."""
+        if not n:
+            return
+        from quality.models import QualityPolicy
+        from quality.services import gold_create
+
+        QualityPolicy.objects.create(
+            project=project,
+            adaptive_gold=False,
+            gold_rate=rate,
+            gold_rate_floor=0.0,
+            suspend_min_gold=30000,
+            warn_below=0.0,
+            retrain_below=0.0,
+            calibration_every_items=0,
+            calibration_every_days=0,
+        )
+        for i in range(n):
+            gold_create(
+                project=project,
+                data={"text": f"Benchmark sentence {i + 1}"},
+                pool="injection",
+                answer="yes",
+                explanation="",
+            )
 
     def _items(self, project: Project, n: int) -> None:
         table = Item._meta.db_table
