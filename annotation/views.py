@@ -70,19 +70,9 @@ def _entry(project, assignment, *, value=None) -> dict | None:
     return entry
 
 
-def _context(request, seat, assignment, *, error="", value=None) -> dict:
+def _item_context(seat, assignment, next_assignment, *, value=None) -> dict:
+    """What an item's panel needs: the one on screen and the prefetched one."""
     project = seat.project
-    rater = request.user
-    next_assignment = None
-    # Prefetch after gold and live items alike: a missing prefetch would mark the gold.
-    if assignment is not None:
-        next_assignment = queue.prefetch(seat)
-    guideline = guideline_current(project)
-    last = Annotation.objects.filter(rater=rater, project=project).order_by("-id").first()
-    window = settings.VOX_UNDO_SECONDS
-    can_undo = bool(
-        last and window and (timezone.now() - last.created_at).total_seconds() <= window
-    )
     return {
         "project": project,
         "kind": project.kind,
@@ -94,6 +84,23 @@ def _context(request, seat, assignment, *, error="", value=None) -> dict:
         "likert_values": list(range(1, project.schema.get("scale", 0) + 1)),
         "likert_keys": LIKERT_KEYS[: project.schema.get("scale", 0)],
         "strength_labels": list(schemas.STRENGTH_LABELS.items()),
+    }
+
+
+def _context(request, seat, assignment, *, error="", value=None) -> dict:
+    """The whole workbench: the items, the rater's counts, undo and the guidelines."""
+    project = seat.project
+    rater = request.user
+    # Prefetch after gold and live items alike: a missing prefetch would mark the gold.
+    next_assignment = queue.prefetch(seat) if assignment is not None else None
+    guideline = guideline_current(project)
+    last = Annotation.objects.filter(rater=rater, project=project).order_by("-id").first()
+    window = settings.VOX_UNDO_SECONDS
+    can_undo = bool(
+        last and window and (timezone.now() - last.created_at).total_seconds() <= window
+    )
+    return {
+        **_item_context(seat, assignment, next_assignment, value=value),
         "progress": rater_progress(rater=rater, project=project),
         "guideline": guideline,
         "guideline_html": render_markdown(guideline.body) if guideline else "",
@@ -156,29 +163,40 @@ def label_any(request):
 
 
 def _fetch_response(request, seat, *, error="", submitted=True):
-    """The JSON answer to the workbench script: the item now leased, and the next one."""
+    """The JSON answer to the workbench script: the item now leased, and the next one.
+
+    When the script already shows the item now leased (it sends its id as `shown`: the
+    prefetched one it put on screen), the answer is only the new prefetched item, which
+    is most answers; otherwise it also brings the whole workbench to replace its own.
+    """
     assignment, gated = _next(request, seat)
     if gated:
         return gated
-    context = _context(request, seat, assignment, error=error)
-    return JsonResponse(
-        {
+    item_id = assignment.item.public_id if assignment else None
+    if not error and item_id is not None and str(item_id) == request.POST.get("shown"):
+        context = _item_context(seat, assignment, queue.prefetch(seat))
+        reply = {"ok": True, "submitted": submitted, "error": "", "item_id": item_id}
+    else:
+        context = _context(request, seat, assignment, error=error)
+        reply = {
             "ok": not error,
             "submitted": submitted,
             "error": error,
-            "item_id": assignment.item.public_id if assignment else None,
+            "item_id": item_id,
             "progress": context["progress"],
             "can_undo": context["can_undo"],
             "current_html": render_to_string(
                 "annotation/workbench.html#workbench", context, request=request
             ),
-            "next_html": render_to_string(
-                "annotation/item.html", {**context, "entry": context["next_entry"]}, request
-            )
-            if context["next_entry"]
-            else "",
         }
+    reply["next_html"] = (
+        render_to_string(
+            "annotation/item.html", {**context, "entry": context["next_entry"]}, request
+        )
+        if context["next_entry"]
+        else ""
     )
+    return JsonResponse(reply)
 
 
 def _after(request, project_id, *, error=""):

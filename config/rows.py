@@ -10,6 +10,7 @@ so the rest of Vox sees the same objects either way.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache, cached_property
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -144,8 +145,23 @@ def _prepared_sql(stmt: Statement, cursor) -> str:
     return stmt.execute_sql()
 
 
+def _params(cursor, params):
+    # SQLite: datetimes as the ORM writes them (naive UTC text), so that the rows these
+    # statements write compare and sort with the ORM's; sqlite3's own adapter adds an offset.
+    if cursor.db.vendor == "postgresql":
+        return params
+    adapt = cursor.db.ops.adapt_datetimefield_value
+
+    def one(value):
+        return adapt(value) if isinstance(value, datetime) else value
+
+    if isinstance(params, dict):
+        return {k: one(v) for k, v in params.items()}
+    return [one(v) for v in params]
+
+
 def execute(cursor, stmt: Statement, params: list) -> None:
-    cursor.execute(_prepared_sql(stmt, cursor), params)
+    cursor.execute(_prepared_sql(stmt, cursor), _params(cursor, params))
 
 
 def run_batch(cursor, statements: list[tuple[Statement, list]]) -> None:
@@ -159,4 +175,4 @@ def run_batch(cursor, statements: list[tuple[Statement, list]]) -> None:
         cursor.execute(sql, [p for _, ps in statements for p in ps])
         return
     for stmt, params in statements:
-        cursor.execute(stmt.sql, params)
+        cursor.execute(stmt.sql, _params(cursor, params))

@@ -231,11 +231,12 @@ def gold_answers_score(*, project_id: int | None = None) -> int:
         membership__user_id=OuterRef("rater_id"),
         mode=GoldResponse.Mode.INJECTION,
     )
-    answers = Annotation.objects.filter(
-        item__gold__pool=GoldItem.Pool.INJECTION, item__is_gold=True
-    ).exclude(Exists(scored))
+    # From the gold pool (small) to its answers, on the (item, rater) index: never a walk
+    # over the project's live answers.
+    pool = GoldItem.objects.filter(pool=GoldItem.Pool.INJECTION)
     if project_id is not None:
-        answers = answers.filter(project_id=project_id)
+        pool = pool.filter(project_id=project_id)
+    answers = Annotation.objects.filter(item_id__in=pool.values("item_id")).exclude(Exists(scored))
     n = 0
     for annotation in answers.select_related("project", "item__gold").order_by("id")[:1000]:
         with transaction.atomic():

@@ -75,12 +75,15 @@
   function enqueue(task) {
     chain = chain.then(task).catch(function () {
       // A network failure: show the server's view of the queue again.
-      return fetch(window.location.href, { headers: { "HX-Request": "true" } })
-        .then(function (r) { return r.text(); })
-        .then(replaceWorkbench)
-        .catch(function () {});
+      return reload().catch(function () {});
     });
     return chain;
+  }
+
+  function reload() {
+    return fetch(window.location.href, { headers: { "HX-Request": "true" } })
+      .then(function (r) { return r.text(); })
+      .then(replaceWorkbench);
   }
 
   function submitAnswer(f) {
@@ -105,6 +108,9 @@
     } else {
       f.querySelector('button[type="submit"]').disabled = true;
     }
+    // The item now on screen: when the server leased the same one, its answer is only the
+    // next prefetched item (annotation/views.py, _fetch_response).
+    if (shownId !== null) data.set("shown", shownId);
     enqueue(function () {
       return post(url, data, { "X-Vox-Fetch": "1" })
         .then(function (r) { return r.json(); })
@@ -112,11 +118,16 @@
           if (reply.redirect) { window.location.assign(reply.redirect); return; }
           var current = panel();
           if (!reply.ok || !current || shownId === null || String(reply.item_id) !== current.dataset.item) {
-            replaceWorkbench(reply.current_html);
+            // The reply leaves the whole workbench out when it took the shown item to be
+            // on screen still; if the rater moved on meanwhile, ask for it.
+            if (reply.current_html) replaceWorkbench(reply.current_html);
+            else return reload();
             return;
           }
-          setText("done-today", reply.progress.today);
-          setText("done-total", reply.progress.total);
+          if (reply.progress) {
+            setText("done-today", reply.progress.today);
+            setText("done-total", reply.progress.total);
+          }
           var tpl = document.getElementById("wb-next");
           if (tpl && !tpl.content.querySelector(".wb-panel")) tpl.innerHTML = reply.next_html;
         });
