@@ -201,8 +201,10 @@ def queue_submit(project_id, data, *, user=None, token=None) -> tuple[int, dict]
         }
     }
     if data["next"]:
-        # The seat again: the submit changed the rater's leases and counts.
-        after = queue.seat_read(project_id, user=user, token=token)
+        # The seat as the submit left it (a replay brings none: read it again).
+        after = getattr(annotation, "seat_after", None) or queue.seat_read(
+            project_id, user=user, token=token
+        )
         try:
             body["next"] = _leased(queue.next_lease(after), after.project)
         except queue.Refused as exc:

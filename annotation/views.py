@@ -199,10 +199,10 @@ def _fetch_response(request, seat, *, error="", submitted=True):
     return JsonResponse(reply)
 
 
-def _after(request, project_id, *, error=""):
-    """What the workbench shows after a submit, skip or undo: the seat read again, since
-    that one changed the rater's leases."""
-    seat = queue.seat_read(project_id, user=request.user)
+def _after(request, project_id, *, error="", seat=None):
+    """What the workbench shows after a submit, skip or undo: the seat as it left it, or
+    read again."""
+    seat = seat or queue.seat_read(project_id, user=request.user)
     if request.headers.get("X-Vox-Fetch"):
         return _fetch_response(request, seat, error=error, submitted=not error)
     assignment, gated = _next(request, seat)
@@ -216,21 +216,22 @@ def _after(request, project_id, *, error=""):
 @login_required
 def label_submit(request, project_id):
     seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
-    error = ""
+    error, after = "", None
     try:
-        queue.submit(
+        annotation = queue.submit(
             seat,
             value=value_from_post(seat.project, request.POST),
             idempotency_key=(request.POST.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
             active_ms=_int_or_none(request.POST.get("active_ms")),
         )
+        after = getattr(annotation, "seat_after", None)
     except queue.Refused as exc:
         if exc.reason is not None:
             return _gated(request, seat, exc.reason)
         error = str(exc)
     except schemas.SchemaError as exc:
         error = _answer_error(exc)
-    return _after(request, project_id, error=error)
+    return _after(request, project_id, error=error, seat=after)
 
 
 def _answer_error(exc: schemas.SchemaError) -> str:

@@ -130,6 +130,20 @@ if VOX_JOBS not in {"celery", "thread", "eager"}:
 if VOX_JOBS == "celery" and not REDIS_URL:
     raise ConfigError("VOX_JOBS=celery needs REDIS_URL")
 
+# With Redis, sessions are read from it and written through to the database
+# ("cached_db"): the workbench posts once per label, and the session's read was a
+# database statement of its own each time. The cache is Redis, shared by every process,
+# so a logout or a password change ends the session everywhere at once.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vox",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Jobs go to this queue; tests use their own so a running dev worker never takes them.
 VOX_JOBS_QUEUE = env_str("VOX_JOBS_QUEUE", "vox")
 CELERY_TASK_DEFAULT_QUEUE = VOX_JOBS_QUEUE

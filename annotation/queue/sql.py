@@ -287,6 +287,22 @@ def ANSWER_READ() -> str:
                WHERE rater_id = %s AND idempotency_key = %s"""  # noqa: S608
 
 
+@rows.statement("submitted")
+def SUBMITTED() -> str:
+    # The batch's last statement: the stored answer's id and the seat as the submit left
+    # it (the rater's counts, and their open lease: the prefetched one it promoted), so
+    # that what comes next needs no seat of its own.
+    return f"""SELECT (SELECT n.id FROM {Annotation._meta.db_table} n
+                       WHERE n.rater_id = %s AND n.idempotency_key = %s),
+            m.live_since_calibration, m.trust_check_in,
+            {rows.columns(Assignment, "a")}, {rows.columns(Item, "i")}
+        FROM {Membership._meta.db_table} m
+        LEFT JOIN {LEASES} a ON a.id = (SELECT b.id FROM {LEASES} b WHERE b.rater_id = m.user_id
+            AND b.project_id = m.project_id AND b.status = 'active')
+        LEFT JOIN {ITEMS} i ON i.id = a.item_id
+        WHERE m.user_id = %s AND m.project_id = %s"""  # noqa: S608
+
+
 @rows.statement("answer_of_item")
 def ANSWER_OF_ITEM() -> str:
     return f"""SELECT id FROM {Annotation._meta.db_table}

@@ -8,6 +8,8 @@ gold answer and the trust rules run after the response (`annotation.queue.counte
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from annotation.queue.counters import after_submit
 from annotation.queue.gate import gate
 from config import rows
 from tasks import schema as schemas
+from tasks.models import Item
 from tasks.selectors import guideline_version_current
 
 SUBMITTED, SKIPPED = Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED
@@ -55,13 +58,27 @@ def submit(seat, *, value, idempotency_key: str, active_ms: int | None = None) -
     try:
         with one_statement(), connection.cursor() as cursor:
             rows.run_batch(cursor, _batch(annotation, lease))
-            annotation.pk = cursor.fetchone()[0]
+            row = cursor.fetchone()
     except IntegrityError:
         # The lease changed since the seat read it, or the key or the pair exists already.
         return _replayed(seat, idempotency_key)
+    annotation.pk = row[0]
     annotation._state.adding = False
+    annotation.seat_after = _seat_after(seat, row)
     after_submit(project.pk)
     return annotation
+
+
+def _seat_after(seat, row):
+    """The seat as the submit left it, from the batch's last row (sql.SUBMITTED)."""
+    membership = copy.copy(seat.membership)
+    membership.live_since_calibration, membership.trust_check_in = row[1], row[2]
+    lease = None
+    if row[3] is not None:
+        lease = rows.build(Assignment, row, 3)
+        lease.item = rows.build(Item, row, 3 + rows.width(Assignment))
+        lease.item.project = lease.project = seat.project
+    return dataclasses.replace(seat, membership=membership, lease=lease, now=timezone.now())
 
 
 def _replayed(seat, key: str) -> Annotation:
@@ -125,7 +142,7 @@ def _batch(annotation: Annotation, lease: Assignment) -> list:
         # Counted as complete when this answer brought the item to its overlap.
         _shard_add(project, rater_id, item.pk, annotations=1, when=project.overlap),
         (sql.ANSWER_COUNTED, [rater_id, project.pk]),
-        (sql.ANSWER_READ, [rater_id, annotation.idempotency_key]),
+        (sql.SUBMITTED, [rater_id, annotation.idempotency_key, rater_id, project.pk]),
     ]
 
 
