@@ -142,7 +142,7 @@ if REDIS_URL:
             "KEY_PREFIX": "vox",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "config.sessions"
 
 # Jobs go to this queue; tests use their own so a running dev worker never takes them.
 VOX_JOBS_QUEUE = env_str("VOX_JOBS_QUEUE", "vox")
