@@ -16,9 +16,14 @@ from annotation.queue.claim import (
 from annotation.queue.counters import after_submit, after_submits, counters_fold
 from annotation.queue.gate import CALIBRATION, GUIDELINE, ONBOARDING, SUSPENDED, Reason, gate
 from annotation.queue.seat import Seat, db_id, item_pk, seat_read
+
+# The claim's statements and bounds, for tests that check their plans.
+from annotation.queue.sql import CLAIM_HEAD, CLAIM_LEASE
 from annotation.queue.submit import ACTIVE_MS_MAX, skip, submit, undo
 
 __all__ = [
+    "CLAIM_HEAD",
+    "CLAIM_LEASE",
     "CALIBRATION",
     "GUIDELINE",
     "ONBOARDING",

@@ -307,38 +307,3 @@ def SUBMITTED() -> str:
 def ANSWER_OF_ITEM() -> str:
     return f"""SELECT id FROM {Annotation._meta.db_table}
                WHERE rater_id = %s AND item_id = %s"""  # noqa: S608
-
-
-# --- Counters --------------------------------------------------------------------------------
-
-
-def _fold_sql(*, one_project: bool) -> str:
-    shards, projects = CounterShard._meta.db_table, Project._meta.db_table
-    # Shards that a submit holds are skipped (the next fold takes them), and the ones taken
-    # are locked for this one statement only.
-    which = "project_id = %(project)s AND" if one_project else ""
-    return f"""
-        WITH taken AS (
-            SELECT id, project_id, n_annotations, n_complete FROM {shards}
-            WHERE {which} (n_annotations <> 0 OR n_complete <> 0) FOR UPDATE SKIP LOCKED
-        ), moved AS (
-            UPDATE {shards} s SET n_annotations = s.n_annotations - t.n_annotations,
-                                  n_complete = s.n_complete - t.n_complete
-            FROM taken t WHERE s.id = t.id
-            RETURNING t.project_id, t.n_annotations, t.n_complete
-        ), totals AS (
-            SELECT project_id, SUM(n_annotations) AS n_annotations,
-                   SUM(n_complete) AS n_complete, COUNT(*) AS n_shards
-            FROM moved GROUP BY project_id
-        ), added AS (
-            UPDATE {projects} p SET n_annotations = p.n_annotations + t.n_annotations,
-                                    n_complete = p.n_complete + t.n_complete
-            FROM totals t WHERE p.id = t.project_id RETURNING p.id
-        )
-        SELECT t.project_id, t.n_annotations, t.n_shards FROM totals t
-        JOIN added a ON a.id = t.project_id
-    """  # noqa: S608 - names come from the models, values are parameters
-
-
-FOLD_PROJECT = rows.statement("fold_project")(lambda: _fold_sql(one_project=True))
-FOLD_ALL = rows.statement("fold_all")(lambda: _fold_sql(one_project=False))

@@ -125,7 +125,7 @@ def own_backlog(project, rater, n_own, n_others, others_done):
     from django.utils import timezone
 
     from annotation.models import Assignment
-    from annotation.queue.sql import CLAIM_HEAD
+    from annotation.queue import CLAIM_HEAD
 
     assert n_own > CLAIM_HEAD
     own = ItemFactory.create_batch(n_own, project=project, n_done=1)

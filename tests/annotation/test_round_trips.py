@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from annotation import queue
 from annotation.fastlane import QueueFastLane
 from annotation.models import Annotation, Assignment, CounterShard
-from annotation.queue.sql import CLAIM_LEASE
+from annotation.queue import CLAIM_LEASE
 from annotation.services import annotation_submit, assignment_next, counters_fold
 from quality.models import QualityPolicy
 from tasks.models import Item
