@@ -118,10 +118,11 @@ _last_run: dict[int, float] = {}
 RUN_EVERY_S = 1.0
 
 
-def after_submit(project_id: int) -> None:
+def after_submit(project_id: int) -> bool:
     """Ask for `after_submits` after a submit or an undo, gold or live alike: embedded, on
     the job thread after the commit; with Celery, at most once a second per process and
-    project (the beat job catches what falls between)."""
+    project (the beat job catches what falls between). True when it ran work inline that
+    may have changed the rater's seat (a stage, their leases)."""
     from annotation import jobs
 
     if settings.VOX_JOBS != "celery":
@@ -135,12 +136,15 @@ def after_submit(project_id: int) -> None:
 
             gold_answers_score(project_id=project_id)
             trust_checks_run(project_id=project_id)
+            enqueue(jobs.after_submits, project_id)
+            return True
         enqueue(jobs.after_submits, project_id)
     else:
         now = time.monotonic()
         if now - _last_run.get(project_id, 0.0) < RUN_EVERY_S:
-            return
+            return False
         _last_run[project_id] = now
         jobs.after_submits.apply_async(
             args=[project_id], countdown=RUN_EVERY_S, queue=settings.VOX_JOBS_QUEUE
         )
+    return False
