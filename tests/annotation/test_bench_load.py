@@ -102,3 +102,33 @@ def test_the_production_server_with_its_fast_lane_keeps_every_invariant(tmp_path
     assert stats.errors_5xx == stats.errors_other == 0, log.read_text()
     assert len(stats.acknowledged) == check["annotations"] == 60
     assert check["pairs_twice"] == check["items_above_k"] == check["items_with_wrong_n_done"] == 0
+
+
+def test_the_gold_timing_benchmark_serves_gold_and_live_items_alike(live_server):
+    import asyncio
+
+    import gold_timing
+
+    setup = command(
+        "setup", "--items", "40", "--overlap", "1", "--raters", "1", "--gold", "40",
+        "--gold-rate", "0.5",
+    )  # fmt: skip
+    samples = asyncio.run(
+        gold_timing.label(live_server.url, setup["tokens"][0], setup["project_id"], 30, 2)
+    )
+    gold = set(command("gold-ids", "--project", str(setup["project_id"]))["gold_ids"])
+    served_gold = [s for s in samples if s[0] in gold]
+    served_live = [s for s in samples if s[0] not in gold]
+    assert len(samples) == 30 and served_gold and served_live
+    # Same statuses and reply keys for both; AUC is the script's to report, not a test's.
+    assert {(s[2], s[5], tuple(s[6])) for s in samples} == {(200, 201, ("annotation",))}
+
+
+def test_the_gold_timing_auc_is_the_mann_whitney_statistic():
+    import gold_timing
+
+    assert gold_timing.auc([2.0, 3.0], [1.0]) == 1.0
+    assert gold_timing.auc([1.0], [2.0, 3.0]) == 0.0
+    assert gold_timing.auc([1.0, 1.0], [1.0]) == 0.5
+    assert gold_timing.auc([1.0, 3.0], [2.0]) == 0.5
+    assert gold_timing.separability([1.0], [2.0, 3.0]) == 1.0
