@@ -134,10 +134,10 @@ def after_submit(project_id: int) -> bool:
             # pin the answer that triggers them (running them again later is harmless).
             from quality.services import gold_answers_score, trust_checks_run
 
-            gold_answers_score(project_id=project_id)
-            trust_checks_run(project_id=project_id)
+            scored = gold_answers_score(project_id=project_id)
+            ran = trust_checks_run(project_id=project_id)
             enqueue(jobs.after_submits, project_id)
-            return True
+            return bool(scored or ran)
         enqueue(jobs.after_submits, project_id)
     else:
         now = time.monotonic()
