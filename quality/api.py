@@ -17,10 +17,13 @@ from quality.selectors import (
     membership_for,
     open_session,
     policy_for,
+    session_gold_posted,
     session_next_gold,
+    standing_for_rater,
     trust_of,
 )
 from quality.services import (
+    NOT_THE_CURRENT_ITEM,
     POLICY_FIELDS,
     SessionRefused,
     gold_create,
@@ -275,7 +278,8 @@ class MyStandingApi(APIView):
         return Response(
             {
                 "stage": m.stage,
-                "gold_accuracy": _trust(m),
+                # Coarse bands, no count: see quality.selectors.standing_for_rater.
+                "accuracy": vars(standing_for_rater(m, policy)),
                 "calibration_due": calibration_due(m, policy),
                 "notices": [
                     {"level": n.level, "message": n.message, "at": n.created_at}
@@ -348,10 +352,10 @@ class SessionAnswerApi(APIView):
             return Response({"detail": "No open session of that kind."}, status=404)
         serializer = SessionAnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        gold = get_object_or_404(
-            GoldItem, pk=serializer.validated_data["gold_id"], project=m.project
-        )
+        gold = session_gold_posted(session, serializer.validated_data["gold_id"])
         try:
+            if gold is None:
+                raise SessionRefused(NOT_THE_CURRENT_ITEM)
             feedback = session_answer(
                 session=session, gold=gold, value=serializer.validated_data["value"]
             )

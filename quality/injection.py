@@ -70,7 +70,8 @@ def gold_pick_at() -> int:
 def unseen_gold_sql(*, project: str, rater: str) -> str:
     """The ids of the project's injection-pool gold items this rater was never served,
     with `project` and `rater` as SQL placeholders. Each gold item reaches a rater at most
-    once (one assignment per item and rater), so none becomes recognisable by repetition."""
+    once (one assignment per item and rater), so none becomes recognisable by repetition,
+    and a gold copy of a live item never reaches a rater who was served the original."""
     from quality.models import GoldItem
 
     # A scalar subquery per gold item on the (item, rater) unique index: as NOT EXISTS, a
@@ -80,4 +81,8 @@ def unseen_gold_sql(*, project: str, rater: str) -> str:
         WHERE g.project_id = {project} AND g.pool = 'injection'
           AND COALESCE((SELECT a.id FROM {Assignment._meta.db_table} a
                         WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater}), 0) = 0
+          AND (g.source_item_id IS NULL
+               OR COALESCE((SELECT a.id FROM {Assignment._meta.db_table} a
+                            WHERE a.item_id = g.source_item_id AND a.rater_id + 0 = {rater}),
+                           0) = 0)
     """  # noqa: S608 - names come from the models, values are parameters

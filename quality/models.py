@@ -84,6 +84,11 @@ class GoldItem(models.Model):
     answer = models.JSONField()
     explanation = models.TextField(blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    # The live item a promoted gold item was copied from: its raters never get the copy
+    # as a check (they answered it in the open).
+    source_item = models.ForeignKey(
+        "tasks.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     position = models.PositiveIntegerField(default=0, help_text="Order within its pool.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -50,6 +50,29 @@ def trust_from_counts(score_sum: float, n: int) -> Trust:
     return Trust(n=n, mean=a / (a + b), lower=beta_ppf(0.05, a, b), upper=beta_ppf(0.95, a, b))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a rater may see of their own accuracy on check questions."""
+
+    band: str  # "new", "on track", "below the bar", "at risk"
+    sentence: str
+
+
+def standing_for_rater(membership: Membership, policy: QualityPolicy) -> Standing:
+    """A rater's accuracy in coarse bands, with no count of check answers: a count, or an
+    exact mean, that moves after a gold answer and only then tells which item was gold.
+    Managers see the exact figures (the calibration dashboards). The bands follow the
+    project's own thresholds; a band changes only when one is crossed."""
+    trust = trust_of(membership)
+    if trust.n < max(policy.new_rater_gold, 3):
+        return Standing("new", "Not enough check questions answered yet to tell.")
+    if trust.n >= policy.suspend_min_gold and trust.lower < policy.suspend_below:
+        return Standing("at risk", "Well below the project's bar: read the guidelines again.")
+    if trust.mean < policy.warn_below:
+        return Standing("below the bar", f"Below the project's bar of {policy.warn_below:.0%}.")
+    return Standing("on track", f"At or above the project's bar of {policy.warn_below:.0%}.")
+
+
 def calibration_due(membership: Membership, policy: QualityPolicy, now=None) -> str | None:
     """Why this rater must calibrate before more live items, or None if not due."""
     if membership.stage not in LIVE_STAGES:
@@ -60,7 +83,9 @@ def calibration_due(membership: Membership, policy: QualityPolicy, now=None) -> 
         policy.calibration_every_items
         and membership.live_since_calibration >= policy.calibration_every_items
     ):
-        return f"{membership.live_since_calibration} live items since the last calibration"
+        # The policy's interval, not the counter: the counter counts every answer, but a
+        # number that moves with each answer is one more thing to watch.
+        return f"every {policy.calibration_every_items} answers"
     if policy.calibration_every_days:
         since = membership.calibrated_at or membership.created_at
         if (now or timezone.now()) - since >= timedelta(days=policy.calibration_every_days):
@@ -118,6 +143,14 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
     project_id = session.membership.project_id
     pool = GoldItem.objects.filter(project_id=project_id, pool=session.kind).select_related("item")
     done_here = session.responses.values("gold_id")
+    # A gold copy of a live item this rater was served is no check on them.
+    from annotation.models import Assignment
+
+    pool = pool.exclude(
+        source_item__in=Assignment.objects.filter(rater_id=session.membership.user_id).values(
+            "item_id"
+        )
+    )
     if session.kind == GoldSession.Kind.QUALIFICATION:
         return pool.exclude(pk__in=done_here).order_by("position", "id").first()
     seen = Count("responses", filter=Q(responses__membership=session.membership))
@@ -127,6 +160,16 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
         .order_by("seen", "position", "id")
         .first()
     )
+
+
+def session_gold_posted(session: GoldSession, gold_id) -> GoldItem | None:
+    """The session's current gold item if `gold_id` names it, else None: any other id,
+    unknown, malformed or a gold item of another pool, gets the same answer, so an answer
+    endpoint cannot be asked which ids are gold."""
+    current = session_next_gold(session)
+    if current is None or str(gold_id).strip() != str(current.pk):
+        return None
+    return current
 
 
 def pool_sizes(project) -> dict[str, int]:

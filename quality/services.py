@@ -63,6 +63,7 @@ def gold_create(
     user=None,
     source: str = GoldItem.Source.MANUAL,
     meta: dict | None = None,
+    source_item: Item | None = None,
 ) -> GoldItem:
     """A new gold item: an item like any other (same id space, same shape) plus its answer.
 
@@ -83,6 +84,7 @@ def gold_create(
             answer=canonical,
             explanation=explanation,
             source=source,
+            source_item=source_item,
             created_by=user,
             position=(last.position + 1) if last else 0,
         )
@@ -107,6 +109,7 @@ def gold_promote(
         user=user,
         source=GoldItem.Source.PROMOTED,
         meta={**item.meta, "promoted_from": item.pk},
+        source_item=item,
     )
 
 
@@ -336,6 +339,9 @@ class SessionRefused(Exception):
     """A session that cannot start now; the message says why, for the rater."""
 
 
+NOT_THE_CURRENT_ITEM = "That item is not the current item of this session."
+
+
 def session_start(*, membership: Membership, kind: str, now=None) -> GoldSession:
     """Open (or resume) a qualification test, training run or calibration session."""
     now = now or timezone.now()
@@ -388,7 +394,7 @@ def session_answer(*, session: GoldSession, gold: GoldItem, value) -> Feedback:
     project = session.membership.project
     expected = session_next_gold(session)
     if expected is None or expected.pk != gold.pk:
-        raise SessionRefused("That item is not the current item of this session.")
+        raise SessionRefused(NOT_THE_CURRENT_ITEM)
     value = schemas.value_validate(project.kind, project.schema, value, item_data=gold.item.data)
     score = scoring.gold_score(project.kind, project.schema, gold.answer, value)
     with transaction.atomic():

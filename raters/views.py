@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from annotation.forms import value_from_post
 from quality.charts import accuracy_trend_svg
-from quality.models import GoldItem, GoldSession
+from quality.models import GoldSession
 from quality.selectors import (
     calibration_due,
     gold_history,
@@ -14,11 +14,12 @@ from quality.selectors import (
     open_session,
     policy_for,
     pool_sizes,
+    session_gold_posted,
     session_next_gold,
+    standing_for_rater,
     training_done,
-    trust_of,
 )
-from quality.services import SessionRefused, session_answer, session_start
+from quality.services import NOT_THE_CURRENT_ITEM, SessionRefused, session_answer, session_start
 from raters.models import LIVE_STAGES, Stage
 from raters.services import notices_mark_read
 from tasks import schema as schemas
@@ -45,9 +46,10 @@ def standing(request, project_id):
         "project": project,
         "membership": membership,
         "policy": policy,
-        "trust": trust_of(membership),
+        "standing": standing_for_rater(membership, policy),
+        # Session scores only: a point per live check would mark the answer before it.
         "trend_svg": accuracy_trend_svg(
-            [r.score for r in reversed(history) if r.mode == "injection"],
+            [r.score for r in reversed(history) if r.mode in ("training", "calibration")],
             warn=policy.warn_below,
             suspend=policy.suspend_below,
         ),
@@ -92,10 +94,10 @@ def practice(request, project_id, kind):
         return redirect("raters:standing", project_id=project.pk)
     feedback = error = None
     if request.method == "POST":
-        posted = GoldItem.objects.filter(pk=request.POST.get("gold_id"), project=project).first()
+        posted = session_gold_posted(session, request.POST.get("gold_id"))
         try:
             if posted is None:
-                raise SessionRefused("That item is not part of this session.")
+                raise SessionRefused(NOT_THE_CURRENT_ITEM)
             feedback = session_answer(
                 session=session, gold=posted, value=value_from_post(project, request.POST)
             )

@@ -20,7 +20,7 @@ from tasks.selectors import (
     import_for_manager,
     project_for_manager,
     project_for_user,
-    project_list_for_user,
+    project_list_with_roles,
     project_role,
     user_can_create_projects,
 )
@@ -154,10 +154,26 @@ def schema_error(exc: schemas.SchemaError) -> ValidationError:
     return ValidationError({exc.field: [exc.message]})
 
 
+# The project's label counts move with live answers only, never with gold ones: an
+# annotator who watched them would learn which of their answers were checks.
+MANAGER_ONLY_FIELDS = ("n_complete", "n_annotations")
+
+
+def project_data(project, role: str | None) -> dict:
+    """The project as this role may see it: counts for managers only."""
+    data = ProjectSerializer(project).data
+    if role != "manager":
+        for field in MANAGER_ONLY_FIELDS:
+            data.pop(field, None)
+    return data
+
+
 class ProjectListApi(APIView):
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request):
-        return Response(ProjectSerializer(project_list_for_user(request.user), many=True).data)
+        return Response(
+            [project_data(p, role) for p, role in project_list_with_roles(request.user)]
+        )
 
     @extend_schema(request=ProjectSerializer, responses={201: ProjectSerializer})
     def post(self, request):
@@ -184,8 +200,9 @@ class ProjectDetailApi(APIView):
     @extend_schema(responses=ProjectSerializer)
     def get(self, request, project_id):
         project = project_for_user(request.user, project_id)
-        data = ProjectSerializer(project).data
-        data["role"] = project_role(request.user, project)
+        role = project_role(request.user, project)
+        data = project_data(project, role)
+        data["role"] = role
         return Response(data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)

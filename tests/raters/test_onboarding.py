@@ -127,7 +127,7 @@ def test_calibration_is_due_every_n_live_items_and_on_request(
         a = assignment_next(rater=rater, project=project)
         annotation_submit(rater=rater, item=a.item, value="yes", idempotency_key=str(a.item_id))
     m.refresh_from_db()
-    assert calibration_due(m, policy_for(project)) == "2 live items since the last calibration"
+    assert calibration_due(m, policy_for(project)) == "every 2 answers"
     session, feedback = run_session(m, "calibration", ["yes", "yes", "yes"])
     session.refresh_from_db()
     assert session.passed is True and all(f.correct for f in feedback)
