@@ -275,7 +275,7 @@ def review_queue(request, project_id):
 @login_required
 def review_item(request, project_id, item_id):
     project, is_manager = sel.project_for_reviewer(request.user, project_id)
-    item = sel.review_item(project, item_id)
+    item = sel.review_item(project, item_id, user=request.user, is_manager=is_manager)
     return _review_render(request, project, item, is_manager)
 
 
@@ -325,7 +325,7 @@ def _gold_answer(kind, label):
 def review_act(request, project_id, item_id):
     """Set the final label, ask for more labels, or (managers) promote to gold."""
     project, is_manager = sel.project_for_reviewer(request.user, project_id)
-    item = sel.review_item(project, item_id)
+    item = sel.review_item(project, item_id, user=request.user, is_manager=is_manager)
     action = request.POST.get("action", "")
     try:
         if action == "adjudicate":

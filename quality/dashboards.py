@@ -17,7 +17,7 @@ from scipy.special import betaincinv
 
 from aggregation.models import AggregationRun, ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current
-from annotation.models import Annotation
+from annotation.models import Annotation, Assignment
 from annotation.selectors import project_counts
 from quality.dashboard_services import SPEED_EDGES, speed_histogram
 from quality.models import Adjudication, DashboardSnapshot, GoldResponse, QualityPolicy
@@ -497,7 +497,7 @@ def agreement_matrix(project) -> dict:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(project, *, limit: int = 50) -> list[dict]:
+def review_queue(project, *, limit: int | None = 50) -> list[dict]:
     """Disputed items not adjudicated yet, most disputed first (two queries)."""
     snapshot = snapshot_latest(project)
     disputed = (snapshot.data.get("disputed") if snapshot else None) or []
@@ -509,12 +509,28 @@ def review_queue(project, *, limit: int = 50) -> list[dict]:
     return [d for d in disputed if d["item_id"] not in done][:limit]
 
 
-def review_item(project, item_id) -> Item:
-    """A live (not gold) item of the project; Http404 otherwise."""
+def review_item(project, item_id, *, user=None, is_manager: bool = True) -> Item:
+    """A live item of the project for its review page; Http404 otherwise.
+
+    Reviewers who do not manage the project open only items in the review queue, and
+    never one they hold a lease on: a reviewer who also labels would otherwise read the
+    other raters' answers to an item on their own screen. Every other id, gold or live,
+    gets the same 404.
+    """
     try:
-        return Item.objects.get(pk=int(item_id), project=project, is_gold=False)
-    except (Item.DoesNotExist, ValueError, TypeError):
+        pk = int(item_id)
+        item = Item.objects.get(pk=pk, project=project, is_gold=False)
+    except (Item.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
+    if is_manager:
+        return item
+    queued = {d["item_id"] for d in review_queue(project, limit=None)}
+    held = Assignment.objects.filter(
+        item_id=pk, rater=user, status__in=(Assignment.Status.ACTIVE, Assignment.Status.QUEUED)
+    ).exists()
+    if pk not in queued or held:
+        raise Http404
+    return item
 
 
 def review_detail(project, item: Item, *, reveal: bool) -> dict:

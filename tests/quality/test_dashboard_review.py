@@ -99,9 +99,44 @@ def test_a_reviewer_adjudicates_but_may_not_make_gold(client, crowd):
     reviewer = users["careful2"]
     Membership.objects.filter(project=project, user=reviewer).update(is_reviewer=True)
     client.force_login(reviewer)
-    item = project.items.first()
+    from quality.dashboards import review_queue
+
+    item = project.items.get(pk=review_queue(project)[0]["item_id"])
     assert act(client, project, item.pk, action="adjudicate", label="positive").status_code == 302
     assert Adjudication.objects.get(item=item).decided_by == reviewer
     res = act(client, project, item.pk, action="promote", label="positive", explanation="x")
     assert res.status_code == 404
     assert not GoldItem.objects.filter(source=GoldItem.Source.PROMOTED).exists()
+
+
+def test_a_reviewer_opens_only_queued_items_and_gets_one_404_for_gold_and_live(client, crowd):
+    from annotation.models import Assignment
+    from quality.dashboards import review_queue
+    from quality.services import gold_create
+
+    project, users = crowd
+    reviewer = users["careful2"]
+    Membership.objects.filter(project=project, user=reviewer).update(is_reviewer=True)
+    client.force_login(reviewer)
+    queued = [d["item_id"] for d in review_queue(project, limit=None)]
+    # A live item nobody disagrees on yet: it is not in the review queue.
+    not_queued = project.items.create(data={"text": "calm"})
+    gold = gold_create(
+        project=project, data={"text": "a check"}, pool="injection", answer="positive"
+    ).item
+
+    def page(pk):
+        response = client.get(reverse("dashboards:review-item", args=[project.pk, pk]))
+        return response.status_code, response.content if response.status_code == 404 else b""
+
+    assert page(queued[0])[0] == 200
+    assert page(gold.pk) == page(not_queued.pk) == page(10**12)
+    assert page(gold.pk)[0] == 404
+    # A queued item on the reviewer's own screen: the other raters' answers stay hidden.
+    Assignment.objects.update_or_create(
+        item_id=queued[0],
+        rater=reviewer,
+        defaults={"project": project, "status": "active", "leased_at": gold.created_at,
+                  "expires_at": gold.created_at},
+    )  # fmt: skip
+    assert page(queued[0]) == page(gold.pk)
