@@ -1,0 +1,28 @@
+"""The aggregation API's URLs, included under /api/ in the "api" namespace (config/urls.py)."""
+
+from django.urls import path
+
+from aggregation import api
+
+urlpatterns = [
+    path(
+        "projects/<int:project_id>/aggregation-settings/",
+        api.AggregationSettingsApi.as_view(),
+        name="aggregation-settings",
+    ),
+    path(
+        "projects/<int:project_id>/aggregation-runs/",
+        api.AggregationRunListApi.as_view(),
+        name="aggregation-run-list",
+    ),
+    path(
+        "projects/<int:project_id>/aggregation-runs/<int:run_id>/",
+        api.AggregationRunDetailApi.as_view(),
+        name="aggregation-run-detail",
+    ),
+    path(
+        "projects/<int:project_id>/rater-scores/",
+        api.RaterScoreListApi.as_view(),
+        name="rater-score-list",
+    ),
+]
