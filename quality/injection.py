@@ -71,18 +71,28 @@ def unseen_gold_sql(*, project: str, rater: str) -> str:
     """The ids of the project's injection-pool gold items this rater was never served,
     with `project` and `rater` as SQL placeholders. Each gold item reaches a rater at most
     once (one assignment per item and rater), so none becomes recognisable by repetition,
-    and a gold copy of a live item never reaches a rater who was served the original."""
+    and a gold copy of a live item never reaches a rater who was served the original or
+    any item of the same content (tasks.content.content_hash)."""
     from quality.models import GoldItem
+    from tasks.models import Item
 
-    # A scalar subquery per gold item on the (item, rater) unique index: as NOT EXISTS, a
-    # generic plan made on a small lease table scanned every lease for each gold item.
+    lease, item = Assignment._meta.db_table, Item._meta.db_table
+    # Scalar subqueries on the (item, rater) unique index: as NOT EXISTS, a generic plan
+    # made on a small lease table scanned every lease for each gold item. The content
+    # check walks the (project, content_hash) index, where a gold item's own row is
+    # usually the only one.
     return f"""
         SELECT g.item_id AS id FROM {GoldItem._meta.db_table} g
+        JOIN {item} gi ON gi.id = g.item_id
         WHERE g.project_id = {project} AND g.pool = 'injection'
-          AND COALESCE((SELECT a.id FROM {Assignment._meta.db_table} a
+          AND COALESCE((SELECT a.id FROM {lease} a
                         WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater}), 0) = 0
           AND (g.source_item_id IS NULL
-               OR COALESCE((SELECT a.id FROM {Assignment._meta.db_table} a
+               OR COALESCE((SELECT a.id FROM {lease} a
                             WHERE a.item_id = g.source_item_id AND a.rater_id + 0 = {rater}),
                            0) = 0)
+          AND COALESCE((SELECT MAX(a.id) FROM {item} s
+                        JOIN {lease} a ON a.item_id = s.id AND a.rater_id + 0 = {rater}
+                        WHERE s.project_id = {project} AND s.content_hash = gi.content_hash
+                          AND s.id <> g.item_id), 0) = 0
     """  # noqa: S608 - names come from the models, values are parameters

@@ -24,6 +24,7 @@ import orjson
 from django.conf import settings
 
 from tasks import schema as schemas
+from tasks.content import content_hash
 
 MAX_REPORTED_ERRORS = 50
 PROGRESS_EVERY = 5000
@@ -335,8 +336,8 @@ def unescape(text: str) -> str | None:
 def import_validate(fh, fmt: str, kind: str, schema: dict, spool, *, progress=None) -> Checked:
     """Check every record of `fh`; write the valid ones to `spool` while no error is found.
 
-    Spool lines are `external_id, priority, data, meta, labels` in COPY text format, with
-    JSON already serialised, so pass 2 never parses a record again. `progress(bytes_read)`
+    Spool lines are `external_id, priority, data, meta, labels, content_hash` in COPY text
+    format, with JSON already serialised, so pass 2 never parses a record again. `progress(bytes_read)`
     is called every few thousand records.
     """
     checked = Checked()
@@ -389,7 +390,8 @@ def import_validate(fh, fmt: str, kind: str, schema: dict, spool, *, progress=No
                     f"{NULL if external_id is None else _escape(external_id)}\t{priority}\t"
                     f"{data_json.replace(chr(92), chr(92) * 2)}\t"
                     f"{_escape(dumps(meta, ensure_ascii=False))}\t"
-                    f"{_escape(dumps(labels, ensure_ascii=False)) if labels else NULL}\n"
+                    f"{_escape(dumps(labels, ensure_ascii=False)) if labels else NULL}\t"
+                    f"{content_hash(data)}\n"
                 )
         if len(errors) >= MAX_REPORTED_ERRORS:
             break

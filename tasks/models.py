@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from tasks import schema as schemas
+from tasks.content import content_hash
 
 
 class Project(models.Model):
@@ -55,6 +56,9 @@ class Item(models.Model):
     # Provenance that raters must not see (source model names, batch, ...).
     meta = models.JSONField(default=dict, blank=True)
     priority = models.IntegerField(default=0)
+    # content_hash(data), set on every save and by the importer; NULL only for rows
+    # written by raw SQL (the benchmark's), which then match nothing.
+    content_hash = models.BigIntegerField(null=True, blank=True, editable=False)
     # Gold items are served only through the quality layer's injection policy and never
     # count as labels of the project; raters cannot tell them apart.
     is_gold = models.BooleanField(default=False)
@@ -82,10 +86,19 @@ class Item(models.Model):
             ),
             # Exports and imports walk a project's items in id order, chunk by chunk.
             models.Index(fields=["project", "id"], name="item_project_id"),
+            # The claim looks up a gold item's content among the rater's served items.
+            models.Index(fields=["project", "content_hash"], name="item_content_hash"),
         ]
 
     def __str__(self) -> str:
         return self.external_id or f"item {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.content_hash = content_hash(self.data)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "data" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "content_hash"}
+        super().save(*args, **kwargs)
 
     @property
     def is_complete(self) -> bool:

@@ -389,10 +389,11 @@ class _SpoolCopy(_SpoolWriter):
             )
             ids = [row[0] for row in cur.fetchall()]
             items, annotations = io.StringIO(), io.StringIO()
-            for item_id, (ext, priority, data, meta, labels_raw) in zip(ids, batch, strict=True):
+            for item_id, parts in zip(ids, batch, strict=True):
+                ext, priority, data, meta, labels_raw, digest = parts
                 n_done = 0
                 if labels_raw != importer.NULL:
-                    labels = self.labels_of([ext, priority, data, meta, labels_raw])
+                    labels = self.labels_of(parts)
                     n_done = len(labels)
                     self.labels += n_done
                     self.complete += n_done >= overlap
@@ -404,12 +405,12 @@ class _SpoolCopy(_SpoolWriter):
                         )
                 items.write(
                     f"{item_id}\t{project_id}\t{ext}\t{data}\t{meta}\t{priority}\tf\t"
-                    f"{n_done}\t0\t{stamp}\n"
+                    f"{n_done}\t0\t{stamp}\t{digest}\n"
                 )
             items.seek(0)
             cur.copy_expert(
                 f"COPY {self.item_table} (id, project_id, external_id, data, meta, priority, "
-                "is_gold, n_done, n_open, created_at) FROM STDIN",
+                "is_gold, n_done, n_open, created_at, content_hash) FROM STDIN",
                 items,
             )
             if annotations.tell():
@@ -439,7 +440,7 @@ class _SpoolOrm(_SpoolWriter):
         overlap = self.project.overlap
         items, labels_per_item = [], []
         for parts in batch:
-            ext, priority, data, meta, _ = parts
+            ext, priority, data, meta, _, digest = parts
             labels = self.labels_of(parts)
             labels_per_item.append(labels)
             items.append(
@@ -450,6 +451,7 @@ class _SpoolOrm(_SpoolWriter):
                     data=json.loads(importer.unescape(data)),
                     meta=json.loads(importer.unescape(meta)),
                     n_done=len(labels),
+                    content_hash=int(digest),
                 )
             )
         Item.objects.bulk_create(items)

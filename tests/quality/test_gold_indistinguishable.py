@@ -167,3 +167,22 @@ def test_promoted_gold_never_reaches_a_rater_who_was_served_the_original(
     ItemFactory(project=project, data={"text": "live item 2"})
     served = assignment_next(rater=rater, project=project)
     assert served.item != copy.item and not served.item.is_gold
+
+
+@pytest.mark.django_db
+def test_gold_with_the_content_of_an_item_the_rater_was_served_never_reaches_them(
+    settings, project, rater, manager
+):
+    settings.VOX_GOLD_POLICY = "tests.annotation.test_gold_hook.every_slot_is_gold"
+    # Key order differs: the content, not its spelling, is what the rater recognises.
+    seen = ItemFactory(project=project, data={"text": "live item 1", "lang": "en"})
+    assert assignment_next(rater=rater, project=project).item == seen
+    annotation_submit(rater=rater, item=seen, value="yes", idempotency_key="s")
+    same = gold_create(
+        project=project, data={"lang": "en", "text": "live item 1"}, pool="injection",
+        answer="yes",
+    )  # fmt: skip
+    assert same.item.content_hash == seen.content_hash
+    other = gold_create(project=project, data={"text": "a check"}, pool="injection", answer="no")
+    ItemFactory(project=project, data={"text": "live item 2"})
+    assert assignment_next(rater=rater, project=project).item == other.item
