@@ -246,7 +246,8 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             header.append("adjudicated")
             header += [name for name, _ in vote_columns] or ["votes"]
             header += ["n_annotations"] + (["annotations"] if options.annotations else [])
-            writer.writerow(header)
+            # Field names come from the imported items, as untrusted as their values.
+            writer.writerow([neutralise(str(h)) for h in header])
         for row in rows:
             data = json.loads(row.data)
             values = [json.loads(a[1]) for a in row.annotations]

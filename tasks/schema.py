@@ -421,6 +421,7 @@ def pairwise_unswap(value: dict, swapped: bool) -> dict:
 # --- Items ------------------------------------------------------------------------------------
 
 RESERVED_FIELDS = ("external_id", "priority", "meta", "labels")
+PRIORITY_MIN, PRIORITY_MAX = -(2**31), 2**31 - 1
 
 
 def item_validate(
@@ -449,6 +450,9 @@ def item_validate(
     priority = record.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise SchemaError("priority", "must be an integer")
+    if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+        # The column is a 32-bit integer; past it the whole import would fail in the COPY.
+        raise SchemaError("priority", f"must be between {PRIORITY_MIN:,} and {PRIORITY_MAX:,}")
     meta = record.get("meta", {})
     if not isinstance(meta, dict):
         raise SchemaError("meta", "must be an object")

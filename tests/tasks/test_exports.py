@@ -234,3 +234,15 @@ def test_exports_read_a_chunk_of_items_in_a_fixed_number_of_queries(
     # a fixed count per chunk, however many items.
     with django_assert_max_num_queries(6):
         assert len(text(project).splitlines()) == 30
+
+
+def test_csv_header_cells_named_by_imported_fields_are_neutralised(manager):
+    project = labelled(
+        manager,
+        "single_choice",
+        {"choices": ["yes", "no"]},
+        [{"text": "t", '=HYPERLINK("http://x")': "v", "labels": [{"rater": "c1", "value": "yes"}]}],
+    )
+    header = next(csv.reader(io.StringIO(text(project, format="items_csv"))))
+    assert '\'=HYPERLINK("http://x")' in header
+    assert not any(h.startswith(("=", "+", "-", "@")) for h in header)

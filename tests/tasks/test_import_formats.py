@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from annotation.models import Annotation
 from tasks import schema as schemas
 from tasks.models import Item, Project
-from tasks.services import import_commit, import_create, import_preview, project_create
+from tasks.services import import_commit, import_create, import_preview
 
 PAIRWISE = {"allow_tie": True, "allow_both_bad": False, "flags": ["factual_error"]}
 
@@ -25,25 +25,6 @@ def jsonl(*rows) -> bytes:
 
 def pair(i, **extra):
     return {"prompt": f"p{i}", "response_a": f"a{i}", "response_b": f"b{i}", **extra}
-
-
-@pytest.fixture
-def make_project(manager):
-    def make(kind, schema, overlap=3):
-        return project_create(user=manager, name=kind, kind=kind, schema=schema, overlap=overlap)
-
-    return make
-
-
-@pytest.fixture
-def run(manager, django_capture_on_commit_callbacks):
-    def run_(project, name, body):
-        with django_capture_on_commit_callbacks(execute=True):
-            job = import_create(project=project, user=manager, upload=upload(name, body))
-        job.refresh_from_db()
-        return job
-
-    return run_
 
 
 def assert_rejected(job, line, field, message):
@@ -147,7 +128,7 @@ def test_a_malformed_json_array_is_named_by_line_and_saves_nothing(
         ),
         (jsonl(pair(1), pair(2, priority=1.5)), 2, "priority", "must be an integer"),
         (jsonl(pair(1), pair(2, meta="nope")), 2, "meta", "must be an object"),
-        (jsonl(pair(1), pair(2, response_a="a\u0000b")), 2, "(record)", "NUL"),
+        (jsonl(pair(1), pair(2, response_a="a\u0000b")), 2, "response_a", "NUL"),
         (jsonl(pair(1)) + b'{"prompt": "p"\n', 2, "(line)", "not valid JSON"),
         (jsonl(pair(1)) + b'{"prompt": "\xc3\x28"}\n', 2, "(line)", "not valid UTF-8"),
     ],
