@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from aggregation.services import (
     aggregation_settings_for,
     aggregation_settings_update,
 )
+from config.pagination import Pagination
 from tasks.selectors import project_for_manager
 
 
@@ -60,7 +60,7 @@ class AggregationRunListApi(APIView):
     @extend_schema(responses=AggregationRunSerializer(many=True))
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(aggregation_run_list(project), request, view=self)
         return paginator.get_paginated_response(AggregationRunSerializer(page, many=True).data)
 

@@ -6,22 +6,22 @@ from aggregation import api
 
 urlpatterns = [
     path(
-        "projects/<int:project_id>/aggregation-settings/",
+        "projects/<id:project_id>/aggregation-settings/",
         api.AggregationSettingsApi.as_view(),
         name="aggregation-settings",
     ),
     path(
-        "projects/<int:project_id>/aggregation-runs/",
+        "projects/<id:project_id>/aggregation-runs/",
         api.AggregationRunListApi.as_view(),
         name="aggregation-run-list",
     ),
     path(
-        "projects/<int:project_id>/aggregation-runs/<int:run_id>/",
+        "projects/<id:project_id>/aggregation-runs/<id:run_id>/",
         api.AggregationRunDetailApi.as_view(),
         name="aggregation-run-detail",
     ),
     path(
-        "projects/<int:project_id>/rater-scores/",
+        "projects/<id:project_id>/rater-scores/",
         api.RaterScoreListApi.as_view(),
         name="rater-score-list",
     ),

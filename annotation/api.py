@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 from annotation import queue
 from annotation.presentation import displayed_data
 from annotation.services import assignment_next_any
+from config.parsers import JSONParser
 from tasks import schema as schemas
 from tasks.ids import encode_item_id
 

@@ -27,6 +27,9 @@ from django.http.request import split_domain_port, validate_host
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.utils.encoders import JSONEncoder
 
+from config import jsonbody
+from config.parsers import parse_error
+
 logger = logging.getLogger("django.request")
 
 ROUTE = re.compile(r"^/api/projects/(\d+)/(next|annotations)/$")
@@ -138,9 +141,9 @@ def _json_body(environ):
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ParseError(f"JSON parse error - {exc}") from None
+        return jsonbody.loads(raw)
+    except jsonbody.BadJson as exc:
+        raise parse_error(exc) from None
 
 
 def _is_secure(environ) -> bool:

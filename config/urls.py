@@ -5,7 +5,10 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
-from rest_framework.authtoken.views import obtain_auth_token
+
+# Registers <id:...>, which every app's URLs use, before include() imports them.
+from config import converters  # noqa: F401
+from config.views import obtain_auth_token
 
 api = [
     path("", include("tasks.api_urls")),

@@ -6,36 +6,36 @@ from quality import api
 
 urlpatterns = [
     path(
-        "projects/<int:project_id>/quality/policy/",
+        "projects/<id:project_id>/quality/policy/",
         api.PolicyApi.as_view(),
         name="quality-policy",
     ),
-    path("projects/<int:project_id>/gold/", api.GoldListApi.as_view(), name="gold-list"),
+    path("projects/<id:project_id>/gold/", api.GoldListApi.as_view(), name="gold-list"),
     path(
-        "projects/<int:project_id>/gold/promote/",
+        "projects/<id:project_id>/gold/promote/",
         api.GoldPromoteApi.as_view(),
         name="gold-promote",
     ),
     path(
-        "projects/<int:project_id>/gold/import/",
+        "projects/<id:project_id>/gold/import/",
         api.GoldImportApi.as_view(),
         name="gold-import",
     ),
-    path("projects/<int:project_id>/raters/", api.RaterListApi.as_view(), name="rater-list"),
+    path("projects/<id:project_id>/raters/", api.RaterListApi.as_view(), name="rater-list"),
     path(
-        "projects/<int:project_id>/raters/<int:membership_id>/",
+        "projects/<id:project_id>/raters/<id:membership_id>/",
         api.RaterDetailApi.as_view(),
         name="rater-detail",
     ),
     path(
-        "projects/<int:project_id>/raters/<int:membership_id>/actions/",
+        "projects/<id:project_id>/raters/<id:membership_id>/actions/",
         api.RaterActionApi.as_view(),
         name="rater-action",
     ),
-    path("projects/<int:project_id>/me/", api.MyStandingApi.as_view(), name="my-standing"),
-    path("projects/<int:project_id>/sessions/", api.SessionApi.as_view(), name="sessions"),
+    path("projects/<id:project_id>/me/", api.MyStandingApi.as_view(), name="my-standing"),
+    path("projects/<id:project_id>/sessions/", api.SessionApi.as_view(), name="sessions"),
     path(
-        "projects/<int:project_id>/sessions/<str:kind>/answers/",
+        "projects/<id:project_id>/sessions/<str:kind>/answers/",
         api.SessionAnswerApi.as_view(),
         name="session-answer",
     ),

@@ -19,6 +19,7 @@ from aggregation.models import AggregationRun, ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current
 from annotation.models import Annotation, Assignment
 from annotation.selectors import project_counts
+from config.converters import id_or_none
 from quality.dashboard_services import SPEED_EDGES, speed_histogram
 from quality.models import Adjudication, DashboardSnapshot, GoldResponse, QualityPolicy
 from quality.selectors import (
@@ -91,7 +92,7 @@ def membership_for_manager(user, project_id, membership_id) -> Membership:
 
 def memberships_for_manager(user, membership_ids) -> list[Membership]:
     """The annotator memberships among ``membership_ids`` in projects the user manages."""
-    ids = [int(i) for i in membership_ids if str(i).isdigit()]
+    ids = [i for i in map(id_or_none, membership_ids) if i is not None]
     return list(
         Membership.objects.filter(
             pk__in=ids,

@@ -4,11 +4,11 @@ from raters import views
 
 app_name = "raters"
 urlpatterns = [
-    path("projects/<int:project_id>/me/", views.standing, name="standing"),
+    path("projects/<id:project_id>/me/", views.standing, name="standing"),
     path(
-        "projects/<int:project_id>/practice/<str:kind>/start/",
+        "projects/<id:project_id>/practice/<str:kind>/start/",
         views.practice_start,
         name="practice-start",
     ),
-    path("projects/<int:project_id>/practice/<str:kind>/", views.practice, name="practice"),
+    path("projects/<id:project_id>/practice/<str:kind>/", views.practice, name="practice"),
 ]

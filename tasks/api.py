@@ -2,12 +2,12 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from config.pagination import Pagination
 from tasks import schema as schemas
 from tasks.export import FORMATS, TIES, ExportOptions, ExportRefused, export_stream
 from tasks.markdown import render_markdown
@@ -266,7 +266,7 @@ class ItemListApi(APIView):
     @extend_schema(responses=ItemSerializer(many=True))
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(project.items.order_by("id"), request, view=self)
         return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
 

@@ -42,6 +42,8 @@ def submit(seat, *, value, idempotency_key: str, active_ms: int | None = None) -
     Raises Refused (with the gate's reason when it was the gate) or schemas.SchemaError.
     """
     lease, project = seat.lease, seat.project
+    if lease is None:  # no item posted and none held
+        raise Refused("This item is not leased to you.")
     if lease.status == SUBMITTED:
         return _replayed(seat, idempotency_key)
     reason = gate(seat)
@@ -155,6 +157,8 @@ def _shard_add(project, rater_id: int, item_id: int, *, annotations: int, when: 
 def skip(seat, *, reason: str) -> None:
     """Release the lease of `seat.lease`; the item is never served to this rater again."""
     lease = seat.lease
+    if lease is None:  # no item posted, or one not leased to this rater
+        raise Refused("This item is not leased to you.")
     with transaction.atomic():
         released = Assignment.objects.filter(pk=lease.pk, status__in=HELD).update(
             status=SKIPPED, skip_reason=reason[:500]
