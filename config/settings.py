@@ -5,6 +5,7 @@ inside the web process. DATABASE_URL and REDIS_URL switch it to PostgreSQL and r
 Celery workers. Every variable is listed in .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "template_partials",
+    "axes",
     "tasks",
     "raters",
     "annotation",
@@ -65,7 +67,30 @@ MIDDLEWARE = [
     "config.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Logins are throttled by django-axes (a maintained library, MIT) at every door that takes
+# a password: the login page, the admin's login and /api/token/ (config/views.py). Its
+# backend goes first and refuses a locked-out account or address before any password is
+# checked, so the right password does not get through a lockout either.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# By account (from any address) and by address (for any account), each on its own.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("VOX_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VOX_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
+AXES_USERNAME_CALLABLE = "config.views.login_username"
+# Behind a proxy, set VOX_PROXY_COUNT so that the client's address, not the proxy's, counts.
+AXES_IPWARE_PROXY_COUNT = env_int("VOX_PROXY_COUNT", 0, minimum=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

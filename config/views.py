@@ -42,3 +42,14 @@ def login_locked_out(request, response=None, credentials=None, *args, **kwargs):
         return JsonResponse({"detail": detail}, status=429)
     context = {"failure_limit": limit, "cooloff_minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def login_username(request, credentials=None) -> str | None:
+    """The username a login attempt names, as django-axes records it (AXES_USERNAME_CALLABLE):
+    cut to the longest a username can be, since its attempt log holds 255 characters and a
+    20,000-character one made the failed login itself fail with a 500."""
+    if credentials:
+        name = credentials.get("username")
+    else:
+        name = getattr(request, "data", request.POST).get("username")
+    return name[:150] if isinstance(name, str) else None
