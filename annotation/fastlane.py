@@ -19,6 +19,7 @@ import json
 import logging
 import re
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import PermissionDenied
@@ -60,6 +61,8 @@ class QueueFastLane:
             ("X-Frame-Options", settings.X_FRAME_OPTIONS),
             ("Referrer-Policy", settings.SECURE_REFERRER_POLICY),
             ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
+            # What csp.middleware.CSPMiddleware adds to Django's replies.
+            ("Content-Security-Policy", build_policy()),
         ]
         if settings.SECURE_HSTS_SECONDS:
             hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
