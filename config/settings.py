@@ -208,11 +208,15 @@ CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "annotation.jobs.leases_reclaim", "schedule": 60.0},
     "after-submits": {"task": "annotation.jobs.after_submits", "schedule": 30.0},
     "prune-job-files": {"task": "tasks.jobs.job_files_prune", "schedule": 3600.0},
+    "fail-stale-jobs": {"task": "tasks.jobs.jobs_watchdog", "schedule": 60.0},
     "aggregation-schedule": {
         "task": "aggregation.jobs.aggregation_schedule",
         "schedule": float(env_int("VOX_AGGREGATION_SCHEDULE_S", 900, minimum=10)),
     },
 }
+# A running import or export that made no progress for this long lost its worker; beat
+# marks it failed. Progress comes every few thousand records, well under a second apart.
+VOX_JOB_STALE_S = env_int("VOX_JOB_STALE_S", 600, minimum=1)
 # A running aggregation whose heartbeat is older than this is presumed lost with its worker,
 # and a redelivered job may take it over, up to VOX_AGGREGATION_MAX_ATTEMPTS deliveries.
 VOX_AGGREGATION_STALE_S = env_int("VOX_AGGREGATION_STALE_S", 300, minimum=1)

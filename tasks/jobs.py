@@ -21,3 +21,10 @@ def job_files_prune() -> dict:
     from tasks.services import job_files_prune as prune
 
     return prune()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def jobs_watchdog() -> dict:
+    from tasks.services import jobs_fail_stale
+
+    return jobs_fail_stale()

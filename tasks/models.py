@@ -156,6 +156,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Moved on at every step of progress; beat fails a running job whose worker stopped
+    # moving it (tasks.services.jobs_fail_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,6 +202,7 @@ class ExportJob(models.Model):
     file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # as ImportJob's
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,8 @@ from tasks import importer
 from tasks import schema as schemas
 from tasks.export import ExportOptions, export_stream
 from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
+
+logger = logging.getLogger(__name__)
 
 ANALYZE_AFTER = 50_000
 
@@ -247,14 +250,28 @@ def import_run(*, job_id: int) -> None:
     """
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(status=ImportJob.Status.RUNNING, stage=ImportJob.Stage.CHECKING)
+    ).update(
+        status=ImportJob.Status.RUNNING,
+        stage=ImportJob.Stage.CHECKING,
+        heartbeat_at=timezone.now(),
+    )
     if not claimed:
         return
     job = ImportJob.objects.select_related("project").get(pk=job_id)
+    try:
+        _import_run(job)
+    except OperationalError:
+        raise  # the job retries (its worker's task settings); beat fails it if none comes
+    except Exception as exc:
+        logger.exception("import %s stopped", job.pk)
+        _job_failed(ImportJob, job.pk, f"The import stopped on an internal error ({exc})")
+
+
+def _import_run(job: ImportJob) -> None:
     project = job.project
 
     def progress(n_bytes: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(bytes_read=n_bytes)
+        ImportJob.objects.filter(pk=job.pk).update(bytes_read=n_bytes, heartbeat_at=timezone.now())
 
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
         with job.file.open("rb") as fh:
@@ -424,7 +441,8 @@ class _SpoolCopy(_SpoolWriter):
         if self.side is not None:
             with self.side.cursor() as cur:
                 cur.execute(
-                    f"UPDATE {ImportJob._meta.db_table} SET n_saved = %s WHERE id = %s",
+                    f"UPDATE {ImportJob._meta.db_table} SET n_saved = %s, heartbeat_at = now()"
+                    " WHERE id = %s",
                     [self.created, self.job.pk],
                 )
 
@@ -607,7 +625,7 @@ def export_run(*, job_id: int) -> None:
     """Write the export to a file under MEDIA_ROOT/exports. Safe to run twice."""
     claimed = ExportJob.objects.filter(
         pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
-    ).update(status=ExportJob.Status.RUNNING)
+    ).update(status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now())
     if not claimed:
         return
     job = ExportJob.objects.select_related("project").get(pk=job_id)
@@ -619,7 +637,7 @@ def export_run(*, job_id: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def progress(n_done: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(n_done=n_done)
+        ExportJob.objects.filter(pk=job.pk).update(n_done=n_done, heartbeat_at=timezone.now())
 
     try:
         with open(path, "w", encoding="utf-8", newline="") as out:
@@ -628,9 +646,8 @@ def export_run(*, job_id: int) -> None:
     except OperationalError:
         raise  # the job retries; the run stays claimed as running
     except Exception as exc:
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        _job_failed(ExportJob, job.pk, f"The export stopped on an internal error ({exc})")
+        path.unlink(missing_ok=True)
         raise
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportJob.Status.DONE,
@@ -638,3 +655,45 @@ def export_run(*, job_id: int) -> None:
         size_bytes=path.stat().st_size,
         finished_at=timezone.now(),
     )
+
+
+def _job_failed(model, job_id: int, message: str) -> bool:
+    """Mark a running import or export failed with `message`, and delete an import's
+    upload: nothing of it was saved, and a failed job's file has no further use.
+    Returns whether this call failed it (a job that finished meanwhile is left alone)."""
+    now = timezone.now()
+    if model is ImportJob:
+        error = {"errors": [{"line": 0, "field": "(job)", "message": message[:2000]}]}
+    else:
+        error = {"error": message[:2000]}
+    failed = model.objects.filter(pk=job_id, status=model.Status.RUNNING).update(
+        status=model.Status.FAILED, finished_at=now, **error
+    )
+    if failed and model is ImportJob:
+        job = ImportJob.objects.get(pk=job_id)
+        if job.file:
+            job.file.delete(save=False)
+            ImportJob.objects.filter(pk=job_id).update(file="")
+    return bool(failed)
+
+
+def jobs_fail_stale() -> dict:
+    """Fail every running import and export whose worker stopped moving it for
+    VOX_JOB_STALE_S (killed, or lost with its machine), so that no job stays running for
+    ever; beat runs this every minute. A redelivered copy of a failed job finds it
+    finished and does nothing. Returns how many of each kind it failed."""
+    stale_s = settings.VOX_JOB_STALE_S
+    cutoff = timezone.now() - timedelta(seconds=stale_s)
+    message = (
+        f"The worker running this job stopped: no progress for {stale_s // 60} minutes or "
+        "more. Nothing was saved; start it again."
+    )
+    out = {}
+    for model in (ImportJob, ExportJob):
+        stale = model.objects.filter(status=model.Status.RUNNING).filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        )
+        out[model._meta.model_name] = sum(
+            _job_failed(model, pk, message) for pk in stale.values_list("pk", flat=True)
+        )
+    return out
