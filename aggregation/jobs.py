@@ -17,6 +17,13 @@ def aggregation_schedule() -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def aggregation_watchdog() -> int:
+    from aggregation.services import aggregation_runs_fail_lost
+
+    return aggregation_runs_fail_lost()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def rater_scores_compute(project_id: int) -> None:
     from aggregation.scoring import rater_scores_compute as compute
     from quality.flags import flags_apply

@@ -186,6 +186,28 @@ def aggregation_schedule_due() -> int:
     return queued
 
 
+def aggregation_runs_fail_lost() -> int:
+    """Fail runs that no worker will ever take up again, so none stays queued or running
+    for ever; beat calls this every minute. A worker that dies mid-run leaves its job with
+    the broker, which redelivers it after the visibility timeout (VOX_JOB_VISIBILITY_S),
+    and the redelivery takes the run over (`_claim`); only past that and the heartbeat's
+    staleness is the job itself gone (a broker restarted without persistence, say)."""
+    grace = timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        + settings.VOX_AGGREGATION_STALE_S
+    )
+    cutoff = timezone.now() - grace
+    lost = AggregationRun.objects.filter(
+        Q(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        | Q(status=Status.QUEUED, created_at__lt=cutoff)
+    )
+    failed = 0
+    for run_id in lost.values_list("pk", flat=True):
+        _fail(run_id, "its job was lost with its worker or the broker; start the run again")
+        failed += 1
+    return failed
+
+
 # --- Execution ------------------------------------------------------------------------------
 
 

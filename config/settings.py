@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
     "after-submits": {"task": "annotation.jobs.after_submits", "schedule": 30.0},
     "prune-job-files": {"task": "tasks.jobs.job_files_prune", "schedule": 3600.0},
     "fail-stale-jobs": {"task": "tasks.jobs.jobs_watchdog", "schedule": 60.0},
+    "fail-lost-aggregation-runs": {
+        "task": "aggregation.jobs.aggregation_watchdog",
+        "schedule": 60.0,
+    },
     "aggregation-schedule": {
         "task": "aggregation.jobs.aggregation_schedule",
         "schedule": float(env_int("VOX_AGGREGATION_SCHEDULE_S", 900, minimum=10)),

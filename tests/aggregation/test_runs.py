@@ -217,3 +217,35 @@ def test_loaded_arrays_code_ids_once_and_skip_gold(project, labelled):
     assert gold.pk not in arrays["item_id"]
     assert (arrays.item_ids[arrays.item_idx] == arrays["item_id"]).all()
     assert set(arrays["label"].tolist()) == {0, 1}
+
+
+def test_beat_fails_runs_whose_job_is_gone_past_redelivery_and_leaves_recent_ones(
+    project, labelled, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aggregation.jobs import aggregation_watchdog
+
+    grace = timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        + settings.VOX_AGGREGATION_STALE_S
+        + 1
+    )
+    lost = aggregation_run_request(project=project, method="majority")
+    AggregationRun.objects.filter(pk=lost.pk).update(
+        status="running", attempts=1, heartbeat_at=timezone.now() - grace
+    )
+    # Only stale, not yet past redelivery: the broker will hand the job back.
+    stale = AggregationRun.objects.create(
+        project=project, method="majority", status="running", attempts=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.VOX_AGGREGATION_STALE_S + 1),
+    )  # fmt: skip
+    never_taken = AggregationRun.objects.create(project=project, method="mace", status="queued")
+    AggregationRun.objects.filter(pk=never_taken.pk).update(created_at=timezone.now() - grace)
+    assert aggregation_watchdog.apply().get() == 2
+    statuses = dict(AggregationRun.objects.values_list("pk", "status"))
+    assert statuses == {lost.pk: "failed", stale.pk: "running", never_taken.pk: "failed"}
+    assert "start the run again" in AggregationRun.objects.get(pk=lost.pk).error
+    assert aggregation_watchdog.apply().get() == 0
