@@ -23,7 +23,13 @@ def enqueue(job, *args) -> None:
 def _dispatch(job, args) -> None:
     mode = settings.VOX_JOBS
     if mode == "celery":
-        job.apply_async(args=args, queue=settings.VOX_JOBS_QUEUE)
+        try:
+            job.apply_async(args=args, queue=settings.VOX_JOBS_QUEUE)
+        except Exception:
+            # The broker is down (a Redis restart, say). The request's own work is
+            # committed; failing it now would only hide that. Beat's watchdogs pick up
+            # what was never queued (tasks.services.jobs_fail_stale, the counter fold).
+            logger.exception("could not queue %s%r; beat will pick it up", job.name, args)
     elif mode == "eager":
         job.apply(args=args, throw=True)
     else:

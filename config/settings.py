@@ -219,8 +219,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # A running import or export that made no progress for this long lost its worker; beat
-# marks it failed. Progress comes every few thousand records, well under a second apart.
+# runs it again, or fails it past VOX_JOB_MAX_ATTEMPTS. Progress comes every few thousand records, well under a second apart.
 VOX_JOB_STALE_S = env_int("VOX_JOB_STALE_S", 600, minimum=1)
+# How many workers a job may lose before beat fails it instead of running it again.
+VOX_JOB_MAX_ATTEMPTS = env_int("VOX_JOB_MAX_ATTEMPTS", 3, minimum=1)
 # A running aggregation whose heartbeat is older than this is presumed lost with its worker,
 # and a redelivered job may take it over, up to VOX_AGGREGATION_MAX_ATTEMPTS deliveries.
 VOX_AGGREGATION_STALE_S = env_int("VOX_AGGREGATION_STALE_S", 300, minimum=1)

@@ -159,6 +159,9 @@ class ImportJob(models.Model):
     # Moved on at every step of progress; beat fails a running job whose worker stopped
     # moving it (tasks.services.jobs_fail_stale).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Deliveries that took the job; beat retries one whose worker died up to
+    # VOX_JOB_MAX_ATTEMPTS, then fails it (a file that kills its worker every time).
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -203,6 +206,7 @@ class ExportJob(models.Model):
     size_bytes = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # as ImportJob's
+    attempts = models.PositiveSmallIntegerField(default=0)  # as ImportJob's
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -248,9 +248,8 @@ def import_run(*, job_id: int) -> None:
     Safe to run twice: a finished job is left alone, and external ids already in the
     project count as duplicates rather than new items.
     """
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(
+    claimed = ImportJob.objects.filter(_claimable(job_id)).update(
+        attempts=F("attempts") + 1,
         status=ImportJob.Status.RUNNING,
         stage=ImportJob.Stage.CHECKING,
         heartbeat_at=timezone.now(),
@@ -623,9 +622,9 @@ def job_files_prune_soon() -> None:
 
 def export_run(*, job_id: int) -> None:
     """Write the export to a file under MEDIA_ROOT/exports. Safe to run twice."""
-    claimed = ExportJob.objects.filter(
-        pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
-    ).update(status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now())
+    claimed = ExportJob.objects.filter(_claimable(job_id)).update(
+        status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
+    )
     if not claimed:
         return
     job = ExportJob.objects.select_related("project").get(pk=job_id)
@@ -657,6 +656,17 @@ def export_run(*, job_id: int) -> None:
     )
 
 
+def _claimable(job_id: int) -> Q:
+    """An import or export a delivery may take: queued, or running with a heartbeat too old
+    for a live worker (redelivered after its worker died). A second copy of a job whose
+    worker is alive finds it running and leaves it."""
+    stale = timezone.now() - timedelta(seconds=settings.VOX_JOB_STALE_S)
+    return Q(pk=job_id) & (
+        Q(status="queued")
+        | Q(status="running") & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+    )
+
+
 def _job_failed(model, job_id: int, message: str) -> bool:
     """Mark a running import or export failed with `message`, and delete an import's
     upload: nothing of it was saved, and a failed job's file has no further use.
@@ -680,20 +690,38 @@ def _job_failed(model, job_id: int, message: str) -> bool:
 def jobs_fail_stale() -> dict:
     """Fail every running import and export whose worker stopped moving it for
     VOX_JOB_STALE_S (killed, or lost with its machine), so that no job stays running for
-    ever; beat runs this every minute. A redelivered copy of a failed job finds it
-    finished and does nothing. Returns how many of each kind it failed."""
-    stale_s = settings.VOX_JOB_STALE_S
+    ever, and queues again the ones left queued that long; beat runs this every minute. A
+    redelivered copy of a failed job finds it finished and does nothing. Returns how many
+    of each kind it failed and requeued."""
+    stale_s, max_attempts = settings.VOX_JOB_STALE_S, settings.VOX_JOB_MAX_ATTEMPTS
     cutoff = timezone.now() - timedelta(seconds=stale_s)
     message = (
-        f"The worker running this job stopped: no progress for {stale_s // 60} minutes or "
-        "more. Nothing was saved; start it again."
+        f"The worker running this job stopped (no progress for {stale_s} s) "
+        f"{max_attempts} time(s). Nothing was saved; start it again."
     )
+    from tasks import jobs
+
     out = {}
-    for model in (ImportJob, ExportJob):
+    for model, job in ((ImportJob, jobs.import_run), (ExportJob, jobs.export_run)):
         stale = model.objects.filter(status=model.Status.RUNNING).filter(
             Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
         )
+        # Its worker died: an import saves in one transaction and an export rewrites its
+        # file, so running it again is safe; past the attempts, it is failed.
+        retry = list(stale.filter(attempts__lt=max_attempts).values_list("pk", flat=True))
+        for pk in retry:
+            enqueue(job, pk)
+        out[f"{model._meta.model_name}_retried"] = len(retry)
         out[model._meta.model_name] = sum(
-            _job_failed(model, pk, message) for pk in stale.values_list("pk", flat=True)
+            _job_failed(model, pk, message)
+            for pk in stale.filter(attempts__gte=max_attempts).values_list("pk", flat=True)
         )
+        # Queued that long: its message was lost (a broker restarted empty) or never sent.
+        # Queue it again; if the first copy is still waiting, whichever comes second finds
+        # the job taken (_claimable) and does nothing.
+        waiting = model.objects.filter(status=model.Status.QUEUED, created_at__lt=cutoff)
+        requeued = list(waiting.values_list("pk", flat=True))
+        for pk in requeued:
+            enqueue(job, pk)
+        out[f"{model._meta.model_name}_requeued"] = len(requeued)
     return out

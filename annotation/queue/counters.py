@@ -7,6 +7,7 @@ due (quality.services), so a gold answer costs the request exactly what a live o
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from aggregation.services import aggregation_note_new_annotations
 from annotation.models import CounterShard
 from config import rows
 from tasks.models import Project
+
+logger = logging.getLogger(__name__)
 
 
 def _fold_sql(*, one_project: bool) -> str:
@@ -144,7 +147,11 @@ def after_submit(project_id: int) -> bool:
         if now - _last_run.get(project_id, 0.0) < RUN_EVERY_S:
             return False
         _last_run[project_id] = now
-        jobs.after_submits.apply_async(
-            args=[project_id], countdown=RUN_EVERY_S, queue=settings.VOX_JOBS_QUEUE
-        )
+        try:
+            jobs.after_submits.apply_async(
+                args=[project_id], countdown=RUN_EVERY_S, queue=settings.VOX_JOBS_QUEUE
+            )
+        except Exception:
+            # The broker is down: the submit stands, and beat's run of the job folds it.
+            logger.warning("could not queue after_submits for project %s", project_id)
     return False

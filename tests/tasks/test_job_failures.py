@@ -60,7 +60,12 @@ def test_beat_fails_running_jobs_that_stopped_moving_and_leaves_the_rest(
     old = timezone.now() - timedelta(seconds=601)
     upload = SimpleUploadedFile("items.jsonl", b'{"text": "a"}\n')
     stuck = ImportJob.objects.create(
-        project=project, filename="a.jsonl", file=upload, status="running", heartbeat_at=old
+        project=project, filename="a.jsonl", file=upload, status="running", heartbeat_at=old,
+        attempts=3,
+    )  # fmt: skip
+    # Its worker died on the first attempt: beat runs it again.
+    retried = ImportJob.objects.create(
+        project=project, filename="d.jsonl", status="running", heartbeat_at=old, attempts=1
     )
     moving = ImportJob.objects.create(
         project=project, filename="b.jsonl", status="running", heartbeat_at=timezone.now()
@@ -68,20 +73,29 @@ def test_beat_fails_running_jobs_that_stopped_moving_and_leaves_the_rest(
     finished = ImportJob.objects.create(
         project=project, filename="c.jsonl", status="done", heartbeat_at=old
     )
-    export = ExportJob.objects.create(project=project, status="running", heartbeat_at=old)
+    export = ExportJob.objects.create(
+        project=project, status="running", heartbeat_at=old, attempts=3
+    )
     path = stuck.file.name
     assert default_storage.exists(path)
-    assert jobs_watchdog.apply().get() == {"importjob": 1, "exportjob": 1}
+    result = jobs_watchdog.apply().get()
+    assert (result["importjob"], result["exportjob"]) == (1, 1)
+    assert (result["importjob_retried"], result["exportjob_retried"]) == (1, 0)
+    retried.refresh_from_db()
+    assert retried.status == "running"  # left for the delivery that beat queued
     stuck.refresh_from_db(), moving.refresh_from_db(), finished.refresh_from_db()
     export.refresh_from_db()
     assert stuck.status == "failed" and "worker running this job stopped" in str(stuck.errors)
+    assert "3 time(s)" in str(stuck.errors)
     assert not default_storage.exists(path)
     assert export.status == "failed" and "stopped" in export.error
     assert (moving.status, finished.status) == ("running", "done")
     assert "tasks.jobs.jobs_watchdog" in {
         e["task"] for e in django_settings.CELERY_BEAT_SCHEDULE.values()
     }
-    assert jobs_watchdog.apply().get() == {"importjob": 0, "exportjob": 0}  # idempotent
+    result = jobs_watchdog.apply().get()
+    assert (result["importjob"], result["exportjob"]) == (0, 0)  # idempotent
+    assert result["importjob_retried"] == 1  # the one above, still waiting for its worker
 
 
 @pytest.mark.celery_worker
@@ -102,7 +116,7 @@ def test_an_import_whose_worker_is_killed_is_failed_by_beat_and_saves_nothing(
     assert job.status == "running" and job.bytes_read < job.size_bytes, "killed too late"
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
-    settings.VOX_JOB_STALE_S = 1
+    settings.VOX_JOB_STALE_S, settings.VOX_JOB_MAX_ATTEMPTS = 1, 1
     time.sleep(1.5)
     job.refresh_from_db()
     assert job.status == "running"  # nobody else would ever finish it
@@ -110,3 +124,49 @@ def test_an_import_whose_worker_is_killed_is_failed_by_beat_and_saves_nothing(
     job.refresh_from_db()
     assert job.status == "failed" and not job.file
     assert not Item.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+def test_beat_queues_again_a_job_whose_message_was_lost_and_a_second_copy_does_nothing(
+    project, manager, settings, django_capture_on_commit_callbacks
+):
+    settings.VOX_JOB_STALE_S = 600
+    upload = SimpleUploadedFile("items.jsonl", b'{"text": "a"}\n{"text": "b"}\n')
+    lost = ImportJob.objects.create(
+        project=project, filename="a.jsonl", file=upload, status="queued", created_by=manager
+    )
+    ImportJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = jobs_watchdog.apply().get()
+    assert result["importjob_requeued"] == 1
+    lost.refresh_from_db()
+    assert lost.status == "done" and lost.n_created == 2
+    services.import_run(job_id=lost.pk)  # the first copy, arriving late: nothing happens
+    assert Item.objects.filter(project=project).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_leaves_a_job_whose_worker_is_alive(project, settings):
+    settings.VOX_JOB_STALE_S = 600
+    running = ExportJob.objects.create(
+        project=project, status="running", heartbeat_at=timezone.now()
+    )
+    services.export_run(job_id=running.pk)
+    running.refresh_from_db()
+    assert running.status == "running" and not running.file
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_runs_again_to_the_end(
+    project, manager, settings, django_capture_on_commit_callbacks
+):
+    settings.VOX_JOB_STALE_S = 600
+    upload = SimpleUploadedFile("items.jsonl", b'{"text": "a"}\n')
+    job = ImportJob.objects.create(
+        project=project, filename="a.jsonl", file=upload, status="running", attempts=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=601), created_by=manager,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_watchdog.apply().get()["importjob_retried"] == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.n_created) == ("done", 2, 1)
