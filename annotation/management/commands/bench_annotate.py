@@ -10,6 +10,12 @@ manage.py bench_annotate check --project ID
     prints the queue's invariants for that project as JSON.
 manage.py bench_annotate gold-ids --project ID
     prints the public ids of the project's gold items (the benchmark's ground truth).
+manage.py bench_annotate export --project ID
+    queues an export of the project (bench/chaos.py kills its worker mid-job).
+manage.py bench_annotate chaos-check --project ID --acknowledged FILE
+    what bench/chaos.py asserts after the run: every acknowledged annotation id in FILE
+    (one per line) stored once, no lease past its expiry, no job left unfinished, and the
+    project's counters equal to the exact counts.
 """
 
 import json
@@ -42,6 +48,11 @@ class Command(BaseCommand):
         check.add_argument("--project", type=int, required=True)
         gold = sub.add_parser("gold-ids")
         gold.add_argument("--project", type=int, required=True)
+        export = sub.add_parser("export")
+        export.add_argument("--project", type=int, required=True)
+        chaos = sub.add_parser("chaos-check")
+        chaos.add_argument("--project", type=int, required=True)
+        chaos.add_argument("--acknowledged", required=True)
 
     def handle(self, *args, **options):
         if options["action"] == "setup":
@@ -58,9 +69,71 @@ class Command(BaseCommand):
 
             ids = Item.objects.filter(project_id=options["project"], is_gold=True)
             result = {"gold_ids": [encode_item_id(pk) for pk in ids.values_list("pk", flat=True)]}
+        elif options["action"] == "export":
+            result = self.export(options["project"])
+        elif options["action"] == "chaos-check":
+            result = self.chaos_check(options["project"], options["acknowledged"])
         else:
             result = self.invariants(options["project"])
         self.stdout.write(json.dumps(result))
+
+    def export(self, project_id: int) -> dict:
+        from tasks.export import ExportOptions
+        from tasks.services import export_create
+
+        project = Project.objects.get(pk=project_id)
+        manager = project.memberships.filter(role=Membership.Role.ANNOTATOR).first().user
+        job = export_create(
+            project=project, user=manager, options=ExportOptions(format="items_jsonl")
+        )
+        return {"export_id": job.pk}
+
+    def chaos_check(self, project_id: int, acknowledged_file: str) -> dict:
+        from pathlib import Path
+
+        from django.utils import timezone
+
+        from aggregation.models import AggregationRun
+        from tasks.models import ExportJob, ImportJob
+
+        acknowledged = [int(x) for x in Path(acknowledged_file).read_text().split()]
+        stored = dict(
+            Annotation.objects.filter(pk__in=acknowledged)
+            .values("id")
+            .annotate(n=Count("id"))
+            .values_list("id", "n")
+        )
+        project = Project.objects.get(pk=project_id)
+        live = Annotation.objects.filter(project=project, item__is_gold=False)
+        per_item = live.values("item_id").annotate(n=Count("id"))
+        unfinished = {
+            "imports": ImportJob.objects.filter(status__in=["queued", "running"]).count(),
+            "exports": ExportJob.objects.filter(status__in=["queued", "running"]).count(),
+            "aggregation_runs": AggregationRun.objects.filter(
+                status__in=["queued", "running"]
+            ).count(),
+        }
+        return {
+            "acknowledged": len(acknowledged),
+            "acknowledged_missing": sum(1 for a in acknowledged if a not in stored),
+            "acknowledged_twice": sum(1 for n in stored.values() if n > 1),
+            "leases_past_expiry": Assignment.objects.filter(
+                project=project,
+                status__in=[Assignment.Status.ACTIVE, Assignment.Status.QUEUED],
+                expires_at__lt=timezone.now(),
+            ).count(),
+            "jobs_unfinished": unfinished,
+            "exports": list(
+                ExportJob.objects.filter(project=project).values_list("status", flat=True)
+            ),
+            "counters": {
+                "n_annotations": [project.n_annotations, live.count()],
+                "n_complete": [
+                    project.n_complete,
+                    per_item.filter(n__gte=project.overlap).count(),
+                ],
+            },
+        }
 
     def setup(
         self,
