@@ -8,6 +8,7 @@ that does not match: 404.
 
 import re
 
+from django.core.exceptions import BadRequest
 from django.urls import register_converter
 
 
@@ -32,3 +33,20 @@ def id_or_none(value) -> int | None:
     would not match in a URL is no id in a form either."""
     text = str(value).strip()
     return int(text) if _ID.fullmatch(text) else None
+
+
+def posted_id(data, name: str) -> int | None:
+    """The id a form posted as `name`: None when absent, a 400 naming the field when it is
+    no id (`abc`, `1.5`, past bigint) rather than an answer that depends on the value."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    parsed = id_or_none(value)
+    if parsed is None:
+        raise BadRequest(f"{name}: must be a whole-number id")
+    return parsed
+
+
+def posted_ids(data, name: str) -> list[int]:
+    """Every id posted as `name` (a list of checkboxes), by posted_id's rule."""
+    return [posted_id({name: v}, name) for v in data.getlist(name) if v != ""]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from aggregation.models import AggregationRun
 from aggregation.services import AggregationRejected, aggregation_run_request
+from config.converters import posted_ids
 from config.jobs import enqueue
 from quality import dashboard_charts as charts
 from quality import dashboards as sel
@@ -99,7 +100,7 @@ def raters_bulk(request):
     """One action with one reason on the ticked raters; each through raters.rater_action."""
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "").strip()
-    targets = sel.memberships_for_manager(request.user, request.POST.getlist("membership"))
+    targets = sel.memberships_for_manager(request.user, posted_ids(request.POST, "membership"))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("dashboards:raters")

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotation.forms import value_from_post
+from config.converters import posted_id
 from quality.charts import accuracy_trend_svg
 from quality.models import GoldSession
 from quality.selectors import (
@@ -94,7 +95,7 @@ def practice(request, project_id, kind):
         return redirect("raters:standing", project_id=project.pk)
     feedback = error = None
     if request.method == "POST":
-        posted = session_gold_posted(session, request.POST.get("gold_id"))
+        posted = session_gold_posted(session, posted_id(request.POST, "gold_id"))
         try:
             if posted is None:
                 raise SessionRefused(NOT_THE_CURRENT_ITEM)

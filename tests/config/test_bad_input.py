@@ -78,3 +78,23 @@ def test_limit_and_offset_past_what_the_database_holds_give_a_short_page(client,
     assert len(page["results"]) == 3 and "limit=1000" in (page.get("next") or "limit=1000")
     assert client.get(url, {"offset": "9" * 40}).json()["results"] == []
     assert client.get(url, {"limit": "abc", "offset": "-5"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_non_numeric_ids_in_forms_are_a_400_naming_the_field(client, project, manager, rater):
+    from quality.services import gold_create, session_start
+    from raters.models import Membership
+
+    client.force_login(manager)
+    bulk = reverse("dashboards:raters-bulk")
+    for bad in ("abc", "1.5", "9" * 19):
+        form = {"membership": [bad], "action": "warn", "reason": "r"}
+        assert client.post(bulk, form).status_code == 400, bad
+    gold_create(project=project, data={"text": "t"}, pool="training", answer="yes")
+    membership = Membership.objects.get(project=project, user=rater)
+    session_start(membership=membership, kind="training")
+    client.force_login(rater)
+    practice = reverse("raters:practice", args=[project.pk, "training"])
+    for bad in ("abc", "1.5"):
+        assert client.post(practice, {"gold_id": bad, "value": "yes"}).status_code == 400
+    assert client.post(practice, {"gold_id": "12345", "value": "yes"}).status_code == 200
