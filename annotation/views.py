@@ -17,6 +17,7 @@ from annotation.models import Annotation
 from annotation.presentation import displayed_data, ranking_order
 from annotation.selectors import rater_progress
 from annotation.services import assignment_next_any
+from config.converters import posted_id
 from tasks import schema as schemas
 from tasks.markdown import render_markdown
 from tasks.selectors import guideline_current
@@ -215,6 +216,7 @@ def _after(request, project_id, *, error="", seat=None):
 @require_POST
 @login_required
 def label_submit(request, project_id):
+    posted_id(request.POST, "item_id")  # 400 for no id at all (abc, 1.5), as in every form
     seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
     error, after = "", None
     try:
@@ -248,6 +250,7 @@ def _answer_error(exc: schemas.SchemaError) -> str:
 @require_POST
 @login_required
 def label_skip(request, project_id):
+    posted_id(request.POST, "item_id")  # 400 for no id at all (abc, 1.5), as in every form
     seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
     try:
         queue.skip(seat, reason=request.POST.get("reason", ""))

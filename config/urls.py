@@ -10,6 +10,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from config import converters  # noqa: F401
 from config.views import obtain_auth_token
 
+handler400 = "config.views.bad_request"
+
 api = [
     path("", include("tasks.api_urls")),
     path("", include("annotation.api_urls")),

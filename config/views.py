@@ -1,8 +1,10 @@
 """Views of the platform itself, not of a domain app: logins and their lockout."""
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.core.exceptions import BadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
@@ -53,3 +55,14 @@ def login_username(request, credentials=None) -> str | None:
     else:
         name = getattr(request, "data", request.POST).get("username")
     return name[:150] if isinstance(name, str) else None
+
+
+def bad_request(request, exception=None):
+    """Django's 400 page, with the reason when Vox raised it (a BadRequest names the field,
+    e.g. config.converters.posted_id). Plain text, so nothing in it is ever markup; other
+    exceptions (a disallowed host, say) keep Django's reason-less page."""
+    if type(exception) is BadRequest and str(exception):
+        return HttpResponseBadRequest(
+            f"Bad request: {exception}", content_type="text/plain; charset=utf-8"
+        )
+    return defaults.bad_request(request, exception)

@@ -39,7 +39,11 @@ def test_item_ids_that_are_no_public_id_are_not_found(client, project, rater, it
         response = client.post(url, body, content_type="application/json")
         assert response.status_code in (400, 404), (item_id, response.content)
     form = reverse("annotation:label-submit", args=[project.pk])
-    for item_id in (str(HUGE), "-1", "abc", "1.5", ""):
+    # No id at all is a 400 naming the field; a well-formed id never served is not found.
+    for item_id in (str(HUGE), "-1", "abc", "1.5"):
+        response = client.post(form, {"item_id": item_id, "value": "yes"})
+        assert response.status_code == 400 and b"item_id" in response.content, item_id
+    for item_id in ("", "12345"):
         assert client.post(form, {"item_id": item_id, "value": "yes"}).status_code == 404
     assert not Annotation.objects.exists()
 
