@@ -265,6 +265,7 @@ class Stats:
         self.acknowledged: set[int] = set()
         self.errors_5xx = 0
         self.errors_other = 0
+        self.connection_errors = 0
         self.refused = 0
         # --browser: the idempotency keys of the answers the server took (its replies
         # carry no annotation id).
@@ -277,48 +278,55 @@ async def annotator(url, token, project_id, stop_at, stats: Stats, combined: boo
     item = None
     try:
         while time.monotonic() < stop_at:
-            if item is None:
-                started = time.monotonic()
-                status, body, ms = await client.post(f"{base}/next/")
-                if started >= stats.measure_from:
-                    stats.next_ms.append(ms)
-                if status >= 500:
-                    stats.errors_5xx += 1
-                    continue
-                if status != 200:
-                    stats.errors_other += 1
-                    continue
-                item = body["item"]
+            try:
                 if item is None:
-                    break
-            started = time.monotonic()
-            status, body, ms = await client.post(
-                f"{base}/annotations/",
-                {
-                    "item_id": item["item_id"],
-                    "value": rng.choice(["yes", "no"]),
-                    "idempotency_key": uuid.uuid4().hex,
-                    "active_ms": 1000,
-                    "next": combined,
-                },
-            )
-            measured = started >= stats.measure_from
-            if measured:
-                stats.submit_ms.append(ms)
-            if status == 201:
-                stats.acknowledged.add(body["annotation"]["id"])
-                stats.measured += measured
-                item = body.get("next") if combined else None
-                if combined and item is None:
-                    break
-            elif status >= 500:
-                stats.errors_5xx += 1
-            elif status == 409:
-                stats.refused += 1
+                    started = time.monotonic()
+                    status, body, ms = await client.post(f"{base}/next/")
+                    if started >= stats.measure_from:
+                        stats.next_ms.append(ms)
+                    if status >= 500:
+                        stats.errors_5xx += 1
+                        continue
+                    if status != 200:
+                        stats.errors_other += 1
+                        continue
+                    item = body["item"]
+                    if item is None:
+                        break
+                started = time.monotonic()
+                status, body, ms = await client.post(
+                    f"{base}/annotations/",
+                    {
+                        "item_id": item["item_id"],
+                        "value": rng.choice(["yes", "no"]),
+                        "idempotency_key": uuid.uuid4().hex,
+                        "active_ms": 1000,
+                        "next": combined,
+                    },
+                )
+                measured = started >= stats.measure_from
+                if measured:
+                    stats.submit_ms.append(ms)
+                if status == 201:
+                    stats.acknowledged.add(body["annotation"]["id"])
+                    stats.measured += measured
+                    item = body.get("next") if combined else None
+                    if combined and item is None:
+                        break
+                elif status >= 500:
+                    stats.errors_5xx += 1
+                elif status == 409:
+                    stats.refused += 1
+                    item = None
+                else:
+                    stats.errors_other += 1
+                    item = None
+            except (OSError, asyncio.IncompleteReadError):
+                # The connection died twice in a row (a killed web worker, in
+                # bench/chaos.py): no answer came, so nothing is acknowledged; start over.
+                stats.connection_errors += 1
                 item = None
-            else:
-                stats.errors_other += 1
-                item = None
+                await client.close()
     finally:
         await client.close()
 
@@ -473,6 +481,7 @@ def main(argv=None) -> dict:
         "submit_ms": percentiles(stats.submit_ms),
         "errors_5xx": stats.errors_5xx,
         "errors_other": stats.errors_other,
+        "connection_errors": stats.connection_errors,
         "refused_409": stats.refused,
         "violations": sum(violations.values()),
         "violation_detail": violations,

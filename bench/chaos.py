@@ -227,6 +227,8 @@ def main(argv=None) -> dict:
             "annotations_per_s": round(len(stats.acknowledged) / result["elapsed"], 1),
             "errors_5xx": stats.errors_5xx,
             "errors_other": stats.errors_other,
+            # Requests whose connection a killed web worker cut (twice in a row): no answer.
+            "connection_errors": stats.connection_errors,
             "refused_409": stats.refused,
             "faults": faults,
             "settle_s": settle_s,

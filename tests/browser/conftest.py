@@ -38,11 +38,29 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+def _page(browser, *, bypass_csp: bool):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, accept_downloads=True, bypass_csp=bypass_csp
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    # The tests' own probes (wait_for_function with a string) are evaluated as strings,
+    # which the Content-Security-Policy forbids; the page's policy is tested with
+    # `strict_page` (tests/browser/test_dashboards.py) instead.
+    context, page = _page(browser, bypass_csp=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def strict_page(browser):
+    """A page under the site's Content-Security-Policy, as a real browser loads it."""
+    context, page = _page(browser, bypass_csp=False)
     yield page
     context.close()
 

@@ -113,8 +113,9 @@ def test_the_project_dashboard_runs_now_with_a_live_progress_bar_and_links_to_re
 
 
 def test_select_all_works_under_the_content_security_policy_with_no_violation(
-    live_server, page, seeded
+    live_server, strict_page, seeded
 ):
+    page = strict_page
     boss, project, _ = seeded
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else 0)
@@ -130,7 +131,8 @@ def test_select_all_works_under_the_content_security_policy_with_no_violation(
     assert violations == []
 
 
-def test_the_api_docs_render_offline_from_vendored_files_under_the_policy(live_server, page):
+def test_the_api_docs_render_offline_from_vendored_files_under_the_policy(live_server, strict_page):
+    page = strict_page
     outside, violations = [], []
 
     def offline(route):
