@@ -19,7 +19,6 @@ from aggregation.models import AggregationRun, ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current
 from annotation.models import Annotation, Assignment
 from annotation.selectors import project_counts
-from config.converters import id_or_none
 from quality.dashboard_services import SPEED_EDGES, speed_histogram
 from quality.models import Adjudication, DashboardSnapshot, GoldResponse, QualityPolicy
 from quality.selectors import (
@@ -90,12 +89,12 @@ def membership_for_manager(user, project_id, membership_id) -> Membership:
         raise Http404 from None
 
 
-def memberships_for_manager(user, membership_ids) -> list[Membership]:
-    """The annotator memberships among ``membership_ids`` in projects the user manages."""
-    ids = [i for i in map(id_or_none, membership_ids) if i is not None]
+def memberships_for_manager(user, membership_ids: list[int]) -> list[Membership]:
+    """The annotator memberships among ``membership_ids`` (checked by the view with
+    config.converters.posted_ids) in projects the user manages."""
     return list(
         Membership.objects.filter(
-            pk__in=ids,
+            pk__in=membership_ids,
             role=Membership.Role.ANNOTATOR,
             project__in=projects_managed(user),
         ).select_related("user", "project")

@@ -67,9 +67,9 @@ def gold_pick_at() -> int:
     return _random.randrange(2**31)
 
 
-def unseen_gold_sql(*, project: str, rater: str) -> str:
-    """The ids of the project's injection-pool gold items this rater was never served,
-    with `project` and `rater` as SQL placeholders. Each gold item reaches a rater at most
+def unseen_gold_sql(*, project: str, rater: str, pool: str = "'injection'") -> str:
+    """The ids of the project's gold items of `pool` this rater was never served, with
+    `project`, `rater` and `pool` as SQL placeholders (or literals). Each gold item reaches a rater at most
     once (one assignment per item and rater), so none becomes recognisable by repetition,
     and a gold copy of a live item never reaches a rater who was served the original or
     any item of the same content (tasks.content.content_hash)."""
@@ -84,7 +84,7 @@ def unseen_gold_sql(*, project: str, rater: str) -> str:
     return f"""
         SELECT g.item_id AS id FROM {GoldItem._meta.db_table} g
         JOIN {item} gi ON gi.id = g.item_id
-        WHERE g.project_id = {project} AND g.pool = 'injection'
+        WHERE g.project_id = {project} AND g.pool = {pool}
           AND COALESCE((SELECT a.id FROM {lease} a
                         WHERE a.item_id = g.item_id AND a.rater_id + 0 = {rater}), 0) = 0
           AND (g.source_item_id IS NULL
@@ -96,3 +96,14 @@ def unseen_gold_sql(*, project: str, rater: str) -> str:
                         WHERE s.project_id = {project} AND s.content_hash = gi.content_hash
                           AND s.id <> g.item_id), 0) = 0
     """  # noqa: S608 - names come from the models, values are parameters
+
+
+def unseen_gold_ids(*, project_id: int, rater_id: int, pool: str) -> list[int]:
+    """unseen_gold_sql run on its own, for the training, qualification and calibration
+    sessions: the same rule as the claim's, whose pools are small."""
+    from django.db import connection
+
+    sql = unseen_gold_sql(project="%(project)s", rater="%(rater)s", pool="%(pool)s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"project": project_id, "rater": rater_id, "pool": pool})
+        return [row[0] for row in cursor.fetchall()]

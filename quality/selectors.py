@@ -144,13 +144,13 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
     pool = GoldItem.objects.filter(project_id=project_id, pool=session.kind).select_related("item")
     done_here = session.responses.values("gold_id")
     # A gold copy of a live item this rater was served, or of its content, is no check on
-    # them (the claim's rule in quality.injection.unseen_gold_sql).
-    from annotation.models import Assignment
+    # them: the claim's rule, run for this pool.
+    from quality.injection import unseen_gold_ids
 
-    served = Assignment.objects.filter(project_id=project_id, rater_id=session.membership.user_id)
-    pool = pool.exclude(source_item__in=served.values("item_id")).exclude(
-        item__content_hash__in=served.exclude(item__content_hash=None).values("item__content_hash")
+    unseen = unseen_gold_ids(
+        project_id=project_id, rater_id=session.membership.user_id, pool=session.kind
     )
+    pool = pool.filter(item_id__in=unseen)
     if session.kind == GoldSession.Kind.QUALIFICATION:
         return pool.exclude(pk__in=done_here).order_by("position", "id").first()
     seen = Count("responses", filter=Q(responses__membership=session.membership))
