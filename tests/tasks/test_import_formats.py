@@ -5,18 +5,14 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotation.models import Annotation
 from tasks import schema as schemas
 from tasks.models import Item, Project
 from tasks.services import import_commit, import_create, import_preview
+from tests.tasks.conftest import upload
 
 PAIRWISE = {"allow_tie": True, "allow_both_bad": False, "flags": ["factual_error"]}
-
-
-def upload(name, body: bytes):
-    return SimpleUploadedFile(name, body, content_type="application/octet-stream")
 
 
 def jsonl(*rows) -> bytes:
