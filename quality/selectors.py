@@ -64,10 +64,12 @@ def standing_for_rater(membership: Membership, policy: QualityPolicy) -> Standin
     Managers see the exact figures (the calibration dashboards). The bands follow the
     project's own thresholds; a band changes only when one is crossed."""
     trust = trust_of(membership)
-    if trust.n < max(policy.new_rater_gold, 3):
-        return Standing("new", "Not enough check questions answered yet to tell.")
+    # At risk first: the suspension rule may act before a rater stops being new, and the
+    # page must not say "new" beside the notice of a suspension.
     if trust.n >= policy.suspend_min_gold and trust.lower < policy.suspend_below:
         return Standing("at risk", "Well below the project's bar: read the guidelines again.")
+    if trust.n < max(policy.new_rater_gold, 3):
+        return Standing("new", "Not enough check questions answered yet to tell.")
     if trust.mean < policy.warn_below:
         return Standing("below the bar", f"Below the project's bar of {policy.warn_below:.0%}.")
     return Standing("on track", f"At or above the project's bar of {policy.warn_below:.0%}.")

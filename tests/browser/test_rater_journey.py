@@ -123,6 +123,8 @@ def test_training_qualification_live_gold_suspension_and_reinstatement(
     page.wait_for_url(f"{base}/projects/{project.pk}/me/")
     assert page.locator("#my-stage").inner_text() == "Suspended"
     assert "lower bound" in page.locator(".notice-action").first.inner_text()
+    # Her standing agrees with the notice: a band, with no count of check answers.
+    assert page.locator("#my-accuracy").get_attribute("data-band") == "at risk"
     assert GoldResponse.objects.filter(mode="injection").count() == 2
     screenshot("rater-suspended")
     log_out(page)
