@@ -42,7 +42,7 @@ class Project(models.Model):
 
     @property
     def choices(self) -> list[schemas.Choice]:
-        return schemas.choices_of(self.schema)
+        return schemas.choices_of(self.kind, self.schema)
 
 
 class Item(models.Model):

@@ -1,0 +1,163 @@
+"""What every label kind provides, and the checks its modules share.
+
+A kind is one object behind the `Kind` interface; core code asks the registry
+(`tasks.kinds.get`) for it and never tests a kind's name. Pure Python: no database, no Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+MAX_TEXT = 100_000
+CHAT_ROLES = ("system", "user", "assistant")
+# The first nine choices get number keys by default; the tenth gets 0.
+DEFAULT_HOTKEYS = [*"123456789", "0"]
+
+
+class SchemaError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    hotkey: str
+    description: str = ""
+
+
+class Kind:
+    """One label kind. Subclasses override what differs; the defaults suit a kind that has
+    no fixed options, takes plain text items and cannot be scored against gold."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    # Item fields the kind shows and needs; a kind with none shows every text field.
+    required_fields: ClassVar[tuple[str, ...]] = ()
+    optional_fields: ClassVar[tuple[str, ...]] = ()
+    # Whether a gold answer can say what is right, and score a rater against it.
+    scorable: ClassVar[bool] = True
+
+    # --- Schema ---
+
+    def schema_validate(self, schema: dict) -> dict:
+        """The schema in canonical form, or SchemaError naming the bad field."""
+        raise NotImplementedError
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        """Why `new` would break answers stored under `old` (both canonical), or None."""
+        return None
+
+    # --- Items ---
+
+    def item_validate(self, data: dict, schema: dict) -> None:
+        """Raise SchemaError naming the field if an imported item cannot be shown."""
+        if not any(isinstance(v, str) for v in data.values()):
+            raise SchemaError("(record)", "needs at least one text field to show raters")
+
+    def shows_field(self, field: str) -> bool:
+        """Whether the workbench shows an item field of this name to raters."""
+        return not self.required_fields or field in self.optional_fields
+
+    # --- Answers ---
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> Any:
+        """A rater's answer in canonical form, or SchemaError naming the field."""
+        raise NotImplementedError
+
+    def choices(self, schema: dict) -> list[Choice]:
+        """The answers a rater picks from, as shown in the workbench."""
+        return []
+
+    def label_options(self, schema: dict) -> list[tuple[str, str]]:
+        """(value, label) of each option a worked example or a vote count can refer to."""
+        return []
+
+    # --- Gold ---
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        """A gold answer in canonical form, or SchemaError naming the field."""
+        raise SchemaError("kind", f"{self.label.lower()} answers cannot be gold")
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        """How right a canonical value is against a canonical gold answer, in [0, 1]."""
+        raise ValueError(f"{self.name} answers cannot be scored")
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        """What a rater should learn from one answer: the expected answer and the difference."""
+        return []
+
+
+# --- Checks the kinds share ---------------------------------------------------------------
+
+
+def int_field(schema: dict, field: str, default: int, low: int, high: int) -> int:
+    value = schema.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SchemaError(field, f"must be a whole number from {low} to {high}")
+    return value
+
+
+def bool_field(schema: dict, field: str, default: bool) -> bool:
+    value = schema.get(field, default)
+    if not isinstance(value, bool):
+        raise SchemaError(field, "must be true or false")
+    return value
+
+
+def str_field(schema: dict, field: str, default: str) -> str:
+    value = schema.get(field, default)
+    if not isinstance(value, str):
+        raise SchemaError(field, "must be a string")
+    return value
+
+
+def small_int(value: Any) -> Any:
+    """A form posts numbers as digit strings; take those as the number they spell."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def prompt_validate(data: dict) -> None:
+    prompt = data.get("prompt")
+    if prompt is None:
+        raise SchemaError("prompt", "is required")
+    if isinstance(prompt, str):
+        return
+    if not isinstance(prompt, list) or not prompt:
+        raise SchemaError("prompt", "must be text or a chat transcript (a list of turns)")
+    for i, turn in enumerate(prompt):
+        if not isinstance(turn, dict) or turn.get("role") not in CHAT_ROLES:
+            raise SchemaError(f"prompt[{i}].role", f"must be one of {', '.join(CHAT_ROLES)}")
+        text = turn.get("content", turn.get("text"))
+        if not isinstance(text, str):
+            raise SchemaError(f"prompt[{i}].content", "must be text")
+
+
+def text_field(data: dict, field: str, *, required: bool = True) -> None:
+    if field not in data:
+        if required:
+            raise SchemaError(field, "is required")
+        return
+    if not isinstance(data[field], str):
+        raise SchemaError(field, "must be a string")
+
+
+def accept_list(answer: dict, probe) -> list:
+    """A gold answer's `accept`: at least one answer, each one `probe` takes without error."""
+    accept = answer.get("accept")
+    if isinstance(accept, str):
+        accept = [accept]
+    if not isinstance(accept, list) or not accept:
+        raise SchemaError("answer.accept", "must list at least one accepted answer")
+    for i, option in enumerate(accept):
+        try:
+            probe(option)
+        except SchemaError as exc:
+            raise SchemaError(f"answer.accept[{i}]", exc.message) from None
+    return list(dict.fromkeys(accept))

@@ -1,0 +1,156 @@
+"""Single and multiple choice: the rater picks one label, or a set of labels, from a list.
+
+Values: `"positive"` for single choice; `["spam", "offensive"]` for multiple choice, sorted as
+in the schema. Gold: `{"accept": ["positive"]}` scores 1 if accepted; a multiple-choice gold
+`{"value": [...]}` scores the Jaccard overlap of the two sets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import DEFAULT_HOTKEYS, Choice, Kind, SchemaError, accept_list, int_field
+
+MIN_CHOICES, MAX_CHOICES = 2, 50
+
+
+def choices_validate(raw: Any) -> list[Choice]:
+    if not isinstance(raw, list):
+        raise SchemaError("choices", "must be a list")
+    if not MIN_CHOICES <= len(raw) <= MAX_CHOICES:
+        raise SchemaError(
+            "choices", f"needs {MIN_CHOICES} to {MAX_CHOICES} choices, got {len(raw)}"
+        )
+    choices, seen_values, seen_keys = [], set(), set()
+    for i, entry in enumerate(raw):
+        where = f"choices[{i}]"
+        if isinstance(entry, str):
+            entry = {"value": entry}
+        if not isinstance(entry, dict):
+            raise SchemaError(where, "must be a string or an object with a value")
+        value = entry.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise SchemaError(f"{where}.value", "must be a non-empty string")
+        value = value.strip()
+        if value in seen_values:
+            raise SchemaError(f"{where}.value", f"duplicates {value!r}")
+        hotkey = entry.get("hotkey") or (DEFAULT_HOTKEYS[i] if i < len(DEFAULT_HOTKEYS) else "")
+        if not isinstance(hotkey, str) or len(hotkey) > 1:
+            raise SchemaError(f"{where}.hotkey", "must be a single character")
+        if hotkey and hotkey in seen_keys:
+            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is already used")
+        label = entry.get("label") or value
+        description = entry.get("description") or ""
+        if not isinstance(label, str):
+            raise SchemaError(f"{where}.label", "must be a string")
+        if not isinstance(description, str):
+            raise SchemaError(f"{where}.description", "must be a string")
+        seen_values.add(value)
+        if hotkey:
+            seen_keys.add(hotkey)
+        choices.append(Choice(value=value, label=label, hotkey=hotkey, description=description))
+    return choices
+
+
+class SingleChoice(Kind):
+    name = "single_choice"
+    label = "Single choice"
+
+    def schema_validate(self, schema: dict) -> dict:
+        return {"choices": [c.__dict__ for c in choices_validate(schema.get("choices"))]}
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        new_values = {c["value"] for c in new["choices"]}
+        for i, choice in enumerate(old["choices"]):
+            if choice["value"] not in new_values:
+                return SchemaError(
+                    f"choices[{i}].value",
+                    f"{choice['value']!r} has answers already; it cannot be removed or renamed "
+                    "(change its label instead)",
+                )
+        return None
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> Any:
+        allowed = [c["value"] for c in schema["choices"]]
+        if not isinstance(value, str) or value not in allowed:
+            raise SchemaError("value", f"must be one of {', '.join(allowed)}")
+        return value
+
+    def choices(self, schema: dict) -> list[Choice]:
+        return [Choice(**c) for c in schema["choices"]]
+
+    def label_options(self, schema: dict) -> list[tuple[str, str]]:
+        return [(c.value, c.label) for c in self.choices(schema)]
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        if not isinstance(answer, dict):
+            # A plain value is the common case: accept exactly that answer.
+            answer = {"accept": [answer]}
+        probe = lambda option: self.value_validate(schema, option, item_data)  # noqa: E731
+        return {"accept": accept_list(answer, probe)}
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        return 1.0 if value in answer["accept"] else 0.0
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        labels = {c["value"]: c["label"] for c in schema["choices"]}
+        expected = " or ".join(labels.get(a, a) for a in answer["accept"])
+        return [f"Expected: {expected}.", f"You answered: {labels.get(value, value)}."]
+
+
+class MultiChoice(SingleChoice):
+    name = "multi_choice"
+    label = "Multiple choice"
+
+    def schema_validate(self, schema: dict) -> dict:
+        canonical = super().schema_validate(schema)
+        n = len(canonical["choices"])
+        min_selected = int_field(schema, "min_selected", 0, 0, n)
+        max_selected = int_field(schema, "max_selected", n, 1, n)
+        if min_selected > max_selected:
+            raise SchemaError("min_selected", "must not exceed max_selected")
+        return {**canonical, "min_selected": min_selected, "max_selected": max_selected}
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        problem = super().schema_change_problem(old, new)
+        if problem:
+            return problem
+        if new["min_selected"] > old["min_selected"]:
+            return SchemaError("min_selected", "cannot be raised once labeling has started")
+        if new["max_selected"] < old["max_selected"]:
+            return SchemaError("max_selected", "cannot be lowered once labeling has started")
+        return None
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> list[str]:
+        order = [c["value"] for c in schema["choices"]]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SchemaError("value", "must be a list of choices")
+        unknown = sorted(set(value) - set(order))
+        if unknown:
+            raise SchemaError("value", f"{unknown[0]!r} is not a choice")
+        if len(set(value)) != len(value):
+            raise SchemaError("value", "lists a choice twice")
+        if not schema["min_selected"] <= len(value) <= schema["max_selected"]:
+            raise SchemaError(
+                "value", f"pick {schema['min_selected']} to {schema['max_selected']} choices"
+            )
+        chosen = set(value)
+        return [v for v in order if v in chosen]
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        raw = answer.get("value") if isinstance(answer, dict) else answer
+        return {"value": self.value_validate(schema, raw, item_data)}
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        expected, got = set(answer["value"]), set(value)
+        union = expected | got
+        return len(expected & got) / len(union) if union else 1.0
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        expected, got = set(answer["value"]), set(value)
+        lines = [f"Expected: {', '.join(answer['value']) or 'nothing'}."]
+        if got - expected:
+            lines.append(f"Not expected: {', '.join(sorted(got - expected))}.")
+        if expected - got:
+            lines.append(f"Missed: {', '.join(sorted(expected - got))}.")
+        return lines

@@ -1,0 +1,48 @@
+"""Demonstration: the rater writes the ideal response to a prompt, optionally from a draft.
+
+Value: `{"text": "the ideal response"}`. Demonstrations have no single right answer, so they
+cannot be gold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import MAX_TEXT, Kind, SchemaError, bool_field, int_field, prompt_validate, text_field
+
+
+class Demonstration(Kind):
+    name = "demonstration"
+    label = "Demonstration (write the ideal response)"
+    required_fields = ("prompt",)
+    optional_fields = ("draft",)
+    scorable = False
+
+    def schema_validate(self, schema: dict) -> dict:
+        return {
+            "min_length": int_field(schema, "min_length", 1, 1, MAX_TEXT),
+            "show_draft": bool_field(schema, "show_draft", True),
+        }
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        if new["min_length"] > old["min_length"]:
+            return SchemaError("min_length", "cannot be raised once labeling has started")
+        return None
+
+    def item_validate(self, data: dict, schema: dict) -> None:
+        prompt_validate(data)
+        text_field(data, "draft", required=False)
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
+        text = value.get("text") if isinstance(value, dict) else None
+        if not isinstance(text, str):
+            raise SchemaError("value.text", "must be text")
+        text = text.strip()
+        if len(text) < schema["min_length"]:
+            raise SchemaError("value.text", f"needs at least {schema['min_length']} characters")
+        if len(text) > MAX_TEXT:
+            raise SchemaError("value.text", f"must be at most {MAX_TEXT:,} characters")
+        return {"text": text}
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        raise SchemaError("kind", "demonstrations have no single right answer to score")

@@ -1,0 +1,121 @@
+"""Likert rating: each item rated on a 1..N scale along one or more named dimensions.
+
+Value: `{"helpfulness": 4, "harmlessness": 5}`, one entry per dimension. Gold:
+`{"value": {...}, "tolerance": 0}` gives full credit per dimension within the tolerance, then
+falls linearly to 0 at the far end of the scale; the score is the mean over dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Kind, SchemaError, int_field, small_int, str_field
+
+MIN_SCALE, MAX_SCALE = 2, 11
+MAX_DIMENSIONS = 10
+
+
+class Likert(Kind):
+    name = "likert"
+    label = "Likert rating"
+
+    def schema_validate(self, schema: dict) -> dict:
+        scale = int_field(schema, "scale", 5, MIN_SCALE, MAX_SCALE)
+        low = str_field(schema, "low_label", "Poor")
+        high = str_field(schema, "high_label", "Excellent")
+        raw = schema.get("dimensions") or [{"name": "rating", "label": "Rating"}]
+        if not isinstance(raw, list) or len(raw) > MAX_DIMENSIONS:
+            raise SchemaError(
+                "dimensions", f"must be a list of at most {MAX_DIMENSIONS} dimensions"
+            )
+        dimensions, seen = [], set()
+        for i, entry in enumerate(raw):
+            where = f"dimensions[{i}]"
+            if isinstance(entry, str):
+                entry = {"name": entry}
+            if not isinstance(entry, dict):
+                raise SchemaError(where, "must be a name or an object with a name")
+            name = entry.get("name")
+            if not isinstance(name, str) or not name.strip().isidentifier():
+                raise SchemaError(f"{where}.name", "must be a short identifier, e.g. helpfulness")
+            name = name.strip()
+            if name in seen:
+                raise SchemaError(f"{where}.name", f"duplicates {name!r}")
+            seen.add(name)
+            label = entry.get("label") or name.replace("_", " ").capitalize()
+            if not isinstance(label, str):
+                raise SchemaError(f"{where}.label", "must be a string")
+            dimensions.append({"name": name, "label": label})
+        return {"scale": scale, "low_label": low, "high_label": high, "dimensions": dimensions}
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        if new["scale"] != old["scale"]:
+            return SchemaError(
+                "scale",
+                f"cannot change from 1..{old['scale']} once labeling has started: "
+                "existing ratings would change meaning",
+            )
+        old_names = [d["name"] for d in old["dimensions"]]
+        new_names = [d["name"] for d in new["dimensions"]]
+        for i, name in enumerate(old_names):
+            if name not in new_names:
+                return SchemaError(
+                    f"dimensions[{i}].name", f"{name!r} has ratings already; it cannot be removed"
+                )
+        for i, name in enumerate(new_names):
+            if name not in old_names:
+                return SchemaError(
+                    f"dimensions[{i}].name",
+                    f"{name!r} cannot be added once labeling has started: "
+                    "earlier answers have no rating for it",
+                )
+        return None
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
+        names = [d["name"] for d in schema["dimensions"]]
+        if not isinstance(value, dict):
+            raise SchemaError("value", f"must rate {', '.join(names)}")
+        extra = sorted(set(value) - set(names))
+        if extra:
+            raise SchemaError(f"value.{extra[0]}", "is not a dimension of this project")
+        out = {}
+        for name in names:
+            rating = small_int(value.get(name))
+            if (
+                isinstance(rating, bool)
+                or not isinstance(rating, int)
+                or not 1 <= rating <= schema["scale"]
+            ):
+                raise SchemaError(f"value.{name}", f"must be a rating from 1 to {schema['scale']}")
+            out[name] = rating
+        return out
+
+    def label_options(self, schema: dict) -> list[tuple[str, str]]:
+        """The scale points, the two ends named."""
+        n = schema["scale"]
+        ends = {1: schema["low_label"], n: schema["high_label"]}
+        return [(str(p), f"{p} ({ends[p]})" if p in ends else str(p)) for p in range(1, n + 1)]
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        if not isinstance(answer, dict):
+            answer = {"value": answer}
+        value = self.value_validate(schema, answer.get("value"), item_data)
+        tolerance = answer.get("tolerance", 0)
+        if not isinstance(tolerance, int) or isinstance(tolerance, bool) or tolerance < 0:
+            raise SchemaError("answer.tolerance", "must be a whole number of scale steps")
+        return {"value": value, "tolerance": tolerance}
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        span = max(schema["scale"] - 1, 1)
+        tolerance = answer.get("tolerance", 0)
+        credits = []
+        for name, expected in answer["value"].items():
+            off = max(abs(value[name] - expected) - tolerance, 0)
+            credits.append(max(0.0, 1.0 - off / span))
+        return sum(credits) / len(credits)
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        return [
+            f"{name}: expected {expected}, you gave {value[name]}."
+            for name, expected in answer["value"].items()
+        ]

@@ -1,0 +1,215 @@
+"""Pairwise preference: which of two responses to a prompt is better, and by how much.
+
+Value: `{"choice": "A", "strength": 2, "flags": {"A": ["acceptable"], "B": []}, "rationale": ""}`.
+Answers always name the item's own response_a as "A": the workbench may show the two sides
+swapped, and the server undoes that (`unswap`) before storing. Gold:
+`{"accept": ["A"], "strength": null}` scores 0 if the choice is not accepted, 1 if no strength
+is expected ("A better, any strength"), else 1 - 0.25 per step of strength off (at least 0.5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (
+    Choice,
+    Kind,
+    SchemaError,
+    accept_list,
+    bool_field,
+    prompt_validate,
+    small_int,
+    text_field,
+)
+
+ANSWERS = ("A", "B", "tie", "both_bad")
+STRENGTH_MODES = ("none", "labels", "scale")
+# "labels" mode: 1 slightly, 2 clearly, 3 much better. "scale" mode shows -3..+3 and
+# stores the same choice and magnitude.
+STRENGTH_LABELS = {1: "slightly better", 2: "clearly better", 3: "much better"}
+RATIONALE_MODES = ("none", "optional", "required")
+MAX_FLAGS = 10
+MAX_RATIONALE = 10_000
+CHOICES = (
+    Choice("A", "A is better", "1"),
+    Choice("B", "B is better", "2"),
+    Choice("tie", "Tie", "3"),
+    Choice("both_bad", "Both are bad", "4"),
+)
+_FEEDBACK_NAMES = {
+    "A": "A is better",
+    "B": "B is better",
+    "tie": "a tie",
+    "both_bad": "both are bad",
+}
+
+
+def unswap(value: dict, swapped: bool) -> dict:
+    """Map an answer about the sides as displayed back to the item's own A and B."""
+    if not swapped:
+        return value
+    flip = {"A": "B", "B": "A"}
+    out = dict(value)
+    out["choice"] = flip.get(value["choice"], value["choice"])
+    if "flags" in value:
+        out["flags"] = {"A": value["flags"].get("B", []), "B": value["flags"].get("A", [])}
+    return out
+
+
+class Pairwise(Kind):
+    name = "pairwise"
+    label = "Pairwise preference"
+    required_fields = ("prompt", "response_a", "response_b")
+
+    def schema_validate(self, schema: dict) -> dict:
+        allow_tie = bool_field(schema, "allow_tie", True)
+        allow_both_bad = bool_field(schema, "allow_both_bad", True)
+        strength = schema.get("strength", "none")
+        if strength not in STRENGTH_MODES:
+            raise SchemaError("strength", f"must be one of {', '.join(STRENGTH_MODES)}")
+        rationale = schema.get("rationale", "optional")
+        if rationale not in RATIONALE_MODES:
+            raise SchemaError("rationale", f"must be one of {', '.join(RATIONALE_MODES)}")
+        raw_flags = schema.get("flags", [])
+        if not isinstance(raw_flags, list) or len(raw_flags) > MAX_FLAGS:
+            raise SchemaError("flags", f"must be a list of at most {MAX_FLAGS} flags")
+        flags, seen = [], set()
+        for i, entry in enumerate(raw_flags):
+            if isinstance(entry, str):
+                entry = {"value": entry}
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                raise SchemaError(f"flags[{i}].value", "must be a non-empty string")
+            if value in seen:
+                raise SchemaError(f"flags[{i}].value", f"duplicates {value!r}")
+            seen.add(value)
+            flags.append({"value": value.strip(), "label": entry.get("label") or value.strip()})
+        return {
+            "allow_tie": allow_tie,
+            "allow_both_bad": allow_both_bad,
+            "strength": strength,
+            "flags": flags,
+            "rationale": rationale,
+        }
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        for field, label in (("allow_tie", "tie"), ("allow_both_bad", "both bad")):
+            if old[field] and not new[field]:
+                return SchemaError(
+                    field, f"cannot be switched off: answers may already say {label!r}"
+                )
+        if (old["strength"] == "none") != (new["strength"] == "none"):
+            return SchemaError(
+                "strength",
+                "cannot be switched on or off once labeling has started "
+                "(switching between labels and the -3..+3 scale is fine)",
+            )
+        new_flags = {f["value"] for f in new["flags"]}
+        for i, flag in enumerate(old["flags"]):
+            if flag["value"] not in new_flags:
+                return SchemaError(
+                    f"flags[{i}].value",
+                    f"{flag['value']!r} may be in answers; it cannot be removed",
+                )
+        return None
+
+    def item_validate(self, data: dict, schema: dict) -> None:
+        prompt_validate(data)
+        text_field(data, "response_a")
+        text_field(data, "response_b")
+
+    def choices(self, schema: dict) -> list[Choice]:
+        return [
+            c
+            for c in CHOICES
+            if (c.value != "tie" or schema.get("allow_tie"))
+            and (c.value != "both_bad" or schema.get("allow_both_bad"))
+        ]
+
+    def label_options(self, schema: dict) -> list[tuple[str, str]]:
+        return [(c.value, c.label) for c in self.choices(schema)]
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
+        if not isinstance(value, dict):
+            raise SchemaError("value", "must be an object with a choice")
+        allowed = [c.value for c in self.choices(schema)]
+        choice = value.get("choice")
+        if choice not in allowed:
+            raise SchemaError("value.choice", f"must be one of {', '.join(allowed)}")
+        out: dict[str, Any] = {"choice": choice}
+        if schema.get("strength", "none") != "none" and choice in ("A", "B"):
+            strength = small_int(value.get("strength"))
+            if strength not in (1, 2, 3) or isinstance(strength, bool):
+                raise SchemaError("value.strength", "must be 1 (slightly), 2 (clearly) or 3 (much)")
+            out["strength"] = strength
+        flag_values = [f["value"] for f in schema.get("flags", [])]
+        if flag_values:
+            flags = value.get("flags") or {}
+            if not isinstance(flags, dict):
+                raise SchemaError("value.flags", "must map A and B to lists of flags")
+            out["flags"] = {}
+            for side in ("A", "B"):
+                picked = flags.get(side) or []
+                if not isinstance(picked, list) or any(f not in flag_values for f in picked):
+                    raise SchemaError(
+                        f"value.flags.{side}", f"may only hold {', '.join(flag_values)}"
+                    )
+                out["flags"][side] = [f for f in flag_values if f in picked]
+        mode = schema.get("rationale", "none")
+        if mode != "none":
+            rationale = value.get("rationale") or ""
+            if not isinstance(rationale, str) or len(rationale) > MAX_RATIONALE:
+                raise SchemaError(
+                    "value.rationale", f"must be text of at most {MAX_RATIONALE:,} characters"
+                )
+            if mode == "required" and not rationale.strip():
+                raise SchemaError("value.rationale", "is required: say why in a sentence")
+            out["rationale"] = rationale.strip()
+        return out
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        if not isinstance(answer, dict):
+            answer = {"accept": [answer]}
+
+        def probe(option):
+            # Only the choice is checked: strength and rationale are the gold's own fields.
+            self.value_validate(
+                schema, {"choice": option, "strength": 1, "rationale": "gold"}, item_data
+            )
+
+        out: dict[str, Any] = {"accept": accept_list(answer, probe)}
+        strength = answer.get("strength")
+        if strength is not None and (
+            schema.get("strength", "none") == "none" or strength not in (1, 2, 3)
+        ):
+            raise SchemaError("answer.strength", "must be 1, 2, 3 or null (any strength)")
+        out["strength"] = strength
+        return out
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        if value["choice"] not in answer["accept"]:
+            return 0.0
+        expected = answer.get("strength")
+        if expected is None or "strength" not in value:
+            return 1.0
+        return max(0.5, 1.0 - 0.25 * abs(value["strength"] - expected))
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        names = _FEEDBACK_NAMES
+        lines = [
+            f"Expected: {' or '.join(names[a] for a in answer['accept'])}"
+            + (f", {STRENGTH_LABELS[answer['strength']]}" if answer.get("strength") else "")
+            + "."
+        ]
+        got = names[value["choice"]]
+        if value.get("strength"):
+            got += f", {STRENGTH_LABELS[value['strength']]}"
+        lines.append(f"You answered: {got}.")
+        if value["choice"] in answer["accept"] and answer.get("strength") and value.get("strength"):
+            step = value["strength"] - answer["strength"]
+            if step:
+                lines.append(
+                    f"Your strength was {abs(step)} step{'s' if abs(step) > 1 else ''} "
+                    f"{'stronger' if step > 0 else 'weaker'} than expected."
+                )
+        return lines

@@ -1,0 +1,130 @@
+"""Ranking: order N responses to a prompt, best first; tiers hold ties where allowed.
+
+Value: `{"ranking": [[2], [0, 1], [3]]}`: best tier first, response indexes. Gold:
+`{"ranking": [[0], [1, 2]]}` scores 1 if equal, else (1 + Kendall tau-b) / 2.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+from .base import Kind, SchemaError, bool_field, int_field, prompt_validate
+
+MIN_RESPONSES, MAX_RESPONSES = 3, 9
+
+
+def response_texts(data: dict) -> list[str]:
+    """A ranking item's responses as plain strings, in stored order."""
+    return [r.get("text", "") if isinstance(r, dict) else r for r in data.get("responses", [])]
+
+
+def kendall_tau_b(expected_tiers: list[list[int]], got_tiers: list[list[int]]) -> float:
+    """Kendall's tau-b between two tiered rankings of the same responses (ties allowed)."""
+    rank_e = {i: r for r, tier in enumerate(expected_tiers) for i in tier}
+    rank_g = {i: r for r, tier in enumerate(got_tiers) for i in tier}
+    concordant = discordant = ties_e = ties_g = 0
+    for a, b in combinations(sorted(rank_e), 2):
+        de, dg = rank_e[a] - rank_e[b], rank_g[a] - rank_g[b]
+        if de == 0 and dg == 0:
+            continue
+        if de == 0:
+            ties_e += 1
+        elif dg == 0:
+            ties_g += 1
+        elif (de > 0) == (dg > 0):
+            concordant += 1
+        else:
+            discordant += 1
+    denominator = ((concordant + discordant + ties_e) * (concordant + discordant + ties_g)) ** 0.5
+    return (concordant - discordant) / denominator if denominator else 1.0
+
+
+class Ranking(Kind):
+    name = "ranking"
+    label = "Ranking"
+    required_fields = ("prompt", "responses")
+
+    def schema_validate(self, schema: dict) -> dict:
+        min_r = int_field(schema, "min_responses", MIN_RESPONSES, MIN_RESPONSES, MAX_RESPONSES)
+        max_r = int_field(schema, "max_responses", MAX_RESPONSES, MIN_RESPONSES, MAX_RESPONSES)
+        if min_r > max_r:
+            raise SchemaError("min_responses", "must not exceed max_responses")
+        return {
+            "min_responses": min_r,
+            "max_responses": max_r,
+            "allow_ties": bool_field(schema, "allow_ties", False),
+        }
+
+    def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        if old["allow_ties"] and not new["allow_ties"]:
+            return SchemaError("allow_ties", "cannot be switched off: answers may hold ties")
+        if new["min_responses"] > old["min_responses"]:
+            return SchemaError("min_responses", "cannot be raised once items are in the project")
+        if new["max_responses"] < old["max_responses"]:
+            return SchemaError("max_responses", "cannot be lowered once items are in the project")
+        return None
+
+    def item_validate(self, data: dict, schema: dict) -> None:
+        prompt_validate(data)
+        responses = data.get("responses")
+        if not isinstance(responses, list):
+            raise SchemaError("responses", "is required: a list of responses to rank")
+        low = schema.get("min_responses", MIN_RESPONSES)
+        high = schema.get("max_responses", MAX_RESPONSES)
+        if len(responses) > high:
+            raise SchemaError(
+                "responses", f"has {len(responses)} responses; this project ranks at most {high}"
+            )
+        if len(responses) < low:
+            raise SchemaError(
+                "responses", f"has {len(responses)} responses; this project needs at least {low}"
+            )
+        for i, response in enumerate(responses):
+            text = response.get("text") if isinstance(response, dict) else response
+            if not isinstance(text, str):
+                raise SchemaError(f"responses[{i}]", "must be text or an object with text")
+
+    def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
+        # The item says how many responses there are to place.
+        n = len((item_data or {}).get("responses", []))
+        tiers = value.get("ranking") if isinstance(value, dict) else None
+        if not isinstance(tiers, list) or not tiers:
+            raise SchemaError("value.ranking", "must be a list of tiers, best first")
+        tiers = [t if isinstance(t, list) else [t] for t in tiers]
+        flat = [i for tier in tiers for i in tier]
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in flat):
+            raise SchemaError("value.ranking", "must hold response numbers")
+        if sorted(flat) != list(range(n)):
+            raise SchemaError("value.ranking", f"must place each of the {n} responses exactly once")
+        if not schema.get("allow_ties") and any(len(t) > 1 for t in tiers):
+            raise SchemaError("value.ranking", "this project does not allow ties")
+        if any(not t for t in tiers):
+            raise SchemaError("value.ranking", "has an empty tier")
+        return {"ranking": [sorted(t) for t in tiers]}
+
+    def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
+        if not isinstance(answer, dict):
+            answer = {"ranking": answer}
+        return self.value_validate(schema, answer, item_data)
+
+    def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
+        if value["ranking"] == answer["ranking"]:
+            return 1.0
+        return (1.0 + kendall_tau_b(answer["ranking"], value["ranking"])) / 2.0
+
+    def feedback_lines(self, schema: dict, answer: dict, value: Any, item_data: dict) -> list[str]:
+        rank_e = {i: r for r, tier in enumerate(answer["ranking"]) for i in tier}
+        rank_g = {i: r for r, tier in enumerate(value["ranking"]) for i in tier}
+        lines = [
+            "Expected order: "
+            + " > ".join(" = ".join(f"#{i + 1}" for i in tier) for tier in answer["ranking"])
+            + "."
+        ]
+        for i in sorted(rank_e):
+            if rank_e[i] != rank_g[i]:
+                lines.append(
+                    f"Response #{i + 1}: expected place {rank_e[i] + 1}, you put it "
+                    f"at {rank_g[i] + 1}."
+                )
+        return lines
