@@ -12,125 +12,28 @@ scored by the quality layer and never count as labels.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
 
 from annotation.models import Annotation
-from tasks import schema as schemas
+from tasks import kinds
+from tasks.kinds.base import MISSING, Column
 from tasks.models import Item
 
-# Pairwise answers as codes; both_bad is a fourth answer that the preference model maps to tie.
-PAIRWISE_CODES = {"A": 0, "B": 1, "tie": 2, "both_bad": 3}
-MISSING = -1
 # Bytes of the binary COPY stream parsed at a time: big enough to amortise numpy calls,
 # small enough that the raw buffer stays a fraction of the arrays it fills.
 _COPY_CHUNK = 32 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Column:
-    """One int64 column per annotation.
-
-    sql: a bigint expression over the annotation alias ``a`` (NULL becomes -1); params: its
-    query parameters; py: the same value computed from ``(value, presentation)`` in Python.
-    """
-
-    name: str
-    sql: str
-    params: tuple = ()
-    py: Callable[[object, object], int] = field(default=lambda value, presentation: MISSING)
 
 
 # Plain annotation fields, read directly on both paths.
 BASE_FIELDS = ("id", "item_id", "rater_id", "duration_ms", "active_ms")
 
 
-def _choice_column(choices: list[str]) -> Column:
-    index = {c: i for i, c in enumerate(choices)}
-    return Column(
-        "label",
-        "array_position(%s::text[], a.value #>> '{}') - 1",
-        (choices,),
-        lambda v, p: index.get(v, MISSING) if isinstance(v, str) else MISSING,
-    )
-
-
-def _tags_column(choices: list[str]) -> Column:
-    # A bit mask of the ticked choices; schemas allow at most 50 choices, so 63 bits suffice.
-    terms = " + ".join(
-        f"(CASE WHEN a.value ? %s THEN {1 << j} ELSE 0 END)::bigint" for j in range(len(choices))
-    )
-    bits = {c: 1 << j for j, c in enumerate(choices)}
-    return Column(
-        "tags",
-        f"CASE WHEN jsonb_typeof(a.value) = 'array' THEN {terms} END",
-        tuple(choices),
-        lambda v, p: sum(bits.get(t, 0) for t in v) if isinstance(v, list) else MISSING,
-    )
-
-
-def _likert_column(name: str) -> Column:
-    def py(v, p, name=name):
-        x = v.get(name) if isinstance(v, dict) else None
-        return x if isinstance(x, int) and not isinstance(x, bool) else MISSING
-
-    return Column(
-        f"dim:{name}",
-        "CASE WHEN jsonb_typeof(a.value -> %s) = 'number' THEN (a.value ->> %s)::numeric::bigint END",
-        (name, name),
-        py,
-    )
-
-
-def _pairwise_columns() -> list[Column]:
-    codes = list(PAIRWISE_CODES)
-
-    def choice(v, p):
-        return PAIRWISE_CODES.get(v.get("choice"), MISSING) if isinstance(v, dict) else MISSING
-
-    def strength(v, p):
-        s = v.get("strength") if isinstance(v, dict) else None
-        return s if isinstance(s, int) and not isinstance(s, bool) else 0
-
-    def swapped(v, p):
-        if not isinstance(p, dict) or "swapped" not in p:
-            return MISSING
-        return int(bool(p["swapped"]))
-
-    return [
-        Column("choice", "array_position(%s::text[], a.value ->> 'choice') - 1", (codes,), choice),
-        Column(
-            "strength",
-            "CASE WHEN jsonb_typeof(a.value -> 'strength') = 'number' "
-            "THEN (a.value ->> 'strength')::numeric::bigint ELSE 0 END",
-            (),
-            strength,
-        ),
-        Column(
-            "swapped",
-            "CASE WHEN jsonb_typeof(a.presentation -> 'swapped') = 'boolean' "
-            "THEN (a.presentation ->> 'swapped')::boolean::int END",
-            (),
-            swapped,
-        ),
-    ]
-
-
 def value_columns(project) -> list[Column]:
     """The columns that describe an answer of this project's kind."""
-    kind, schema = project.kind, project.schema
-    if kind == schemas.SINGLE_CHOICE:
-        return [_choice_column([c["value"] for c in schema["choices"]])]
-    if kind == schemas.MULTI_CHOICE:
-        return [_tags_column([c["value"] for c in schema["choices"]])]
-    if kind == schemas.LIKERT:
-        return [_likert_column(d["name"]) for d in schema["dimensions"]]
-    if kind == schemas.PAIRWISE:
-        return _pairwise_columns()
-    return []
+    return kinds.get(project.kind).label_columns(project.schema)
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,15 @@ import numpy as np
 from aggregation import numeric
 from aggregation.loading import MISSING
 from quality.numeric import gold_accuracy
+from tasks import kinds
 from tasks import schema as schemas
 
-CATEGORICAL = ("majority", "weighted", "dawid_skene", "one_coin", "mace", "glad")
+# Which methods apply is each kind's to say (tasks/kinds); kinds without any have no
+# aggregation.
 METHODS_BY_KIND = {
-    schemas.SINGLE_CHOICE: CATEGORICAL,
-    schemas.MULTI_CHOICE: CATEGORICAL,
-    schemas.PAIRWISE: CATEGORICAL,
-    schemas.LIKERT: ("mean", "median", "bias_corrected"),
-    schemas.RANKING: ("plackett_luce", "borda"),
+    name: kinds.get(name).aggregation_methods
+    for name in kinds.KINDS
+    if kinds.get(name).aggregation_methods
 }
 # Options a manager may set per run, with their types. Anything else is refused by name.
 PARAMETERS = {
@@ -59,11 +59,7 @@ def default_method(kind: str, *, subjective: bool) -> str:
     """Dawid–Skene where raters are judged against a truth; majority shares where the
     disagreement itself is the data (subjective projects), so that no rater's minority view
     is discounted."""
-    if kind == schemas.LIKERT:
-        return "mean"
-    if kind == schemas.RANKING:
-        return "plackett_luce"
-    return "majority" if subjective else "dawid_skene"
+    return kinds.get(kind).default_aggregation(subjective=subjective)
 
 
 def check_method(kind: str, method: str, parameters: dict | None) -> dict:
@@ -184,16 +180,14 @@ def categorical_model(method, votes, raters, params, *, subjective):
 
 
 def fit(kind, schema, arrays, method, params, raters, *, subjective=False, extra_data=None):
-    """Aggregate loaded arrays (aggregation.loading.AnnotationArrays) into a Fit."""
-    if kind == schemas.SINGLE_CHOICE:
-        return _fit_single(schema, arrays, method, params, raters, subjective)
-    if kind == schemas.MULTI_CHOICE:
-        return _fit_multi(schema, arrays, method, params, raters, subjective)
-    if kind == schemas.LIKERT:
-        return _fit_likert(schema, arrays, method, params)
-    if kind == schemas.PAIRWISE:
-        return _fit_pairwise(arrays, method, params, raters, subjective, extra_data or {})
-    raise MethodError("method", f"{kind} projects have no aggregation")
+    """Aggregate loaded labels (aggregation.loading.AnnotationArrays, or rows for kinds that
+    load rows) into a Fit, by the kind's own fitter."""
+    label_kind = kinds.get(kind)
+    if not label_kind.aggregation_methods:
+        raise MethodError("method", f"{kind} projects have no aggregation")
+    return label_kind.aggregate(
+        schema, arrays, method, params, raters, subjective=subjective, extra_data=extra_data or {}
+    )
 
 
 def _valid(arrays, column):
@@ -201,7 +195,7 @@ def _valid(arrays, column):
     return keep, arrays.item_idx[keep], arrays.rater_idx[keep], arrays[column][keep]
 
 
-def _fit_single(schema, arrays, method, params, raters, subjective):
+def fit_single(schema, arrays, method, params, raters, subjective):
     choices = [c["value"] for c in schema["choices"]]
     keep, item_idx, rater_idx, label = _valid(arrays, "label")
     votes = (item_idx, rater_idx, label, arrays.item_ids.size, arrays.rater_ids.size, len(choices))
@@ -220,7 +214,7 @@ def _fit_single(schema, arrays, method, params, raters, subjective):
     )
 
 
-def _fit_multi(schema, arrays, method, params, raters, subjective):
+def fit_multi(schema, arrays, method, params, raters, subjective):
     choices = [c["value"] for c in schema["choices"]]
     keep, item_idx, rater_idx, mask = _valid(arrays, "tags")
     tags = ((mask[:, None] >> np.arange(len(choices))) & 1).astype(bool)
@@ -247,7 +241,7 @@ def _fit_multi(schema, arrays, method, params, raters, subjective):
     )
 
 
-def _fit_likert(schema, arrays, method, params):
+def fit_likert(schema, arrays, method, params):
     scale = schema["scale"]
     n_items, n_raters = arrays.item_ids.size, arrays.rater_ids.size
     labels = [{} for _ in range(n_items)]
@@ -299,7 +293,7 @@ def _fit_likert(schema, arrays, method, params):
     )
 
 
-def _fit_pairwise(arrays, method, params, raters, subjective, extra_data):
+def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     keep, item_idx, rater_idx, choice = _valid(arrays, "choice")
     both_bad = choice == 3
     # The preference model is over {A, B, tie}: "both bad" expresses no preference between

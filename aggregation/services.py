@@ -24,7 +24,7 @@ from aggregation.loading import annotation_arrays
 from aggregation.models import AggregationRun, AggregationSettings, ItemResult
 from config.jobs import enqueue
 from raters.models import Membership
-from tasks import schema as schemas
+from tasks import kinds
 from tasks.models import Item, Project
 
 logger = logging.getLogger(__name__)
@@ -300,40 +300,35 @@ def _execute(run: AggregationRun) -> None:
     delay = float(params.pop(TEST_DELAY, 0) or 0)
     if run.attempts > 1:
         delay = 0.0  # the delay stands for a worker lost mid-run; its redelivery runs through
-    if project.kind == schemas.RANKING:
-        rows = list(project_annotations_rows(project))
-        timings["load_s"] = round(time.perf_counter() - t0, 3)
-        _progress(run.pk, Phase.FITTING, 30)
-        _test_delay(run.pk, delay)
-        t1 = time.perf_counter()
-        fit = methods.fit_ranking(rows, run.method, params)
-    else:
-        arrays = annotation_arrays(project)
-        timings["load_s"] = round(time.perf_counter() - t0, 3)
-        _progress(run.pk, Phase.FITTING, 30)
-        _test_delay(run.pk, delay)
-        t1 = time.perf_counter()
-        raters = rater_info(project, arrays.rater_ids)
-        extra = {}
-        if project.kind == schemas.PAIRWISE:
-            extra["models"] = item_models(project)
-        fit = methods.fit(
-            project.kind,
-            project.schema,
-            arrays,
-            run.method,
-            params,
-            raters,
-            subjective=conf.subjective,
-            extra_data=extra,
-        )
+    label_kind = kinds.get(project.kind)
+    labels = (
+        list(project_annotations_rows(project))
+        if label_kind.loads_rows
+        else annotation_arrays(project)
+    )
+    timings["load_s"] = round(time.perf_counter() - t0, 3)
+    _progress(run.pk, Phase.FITTING, 30)
+    _test_delay(run.pk, delay)
+    t1 = time.perf_counter()
+    raters = None if label_kind.loads_rows else rater_info(project, labels.rater_ids)
+    extra = {"models": item_models(project)} if label_kind.wants_item_models else {}
+    fit = methods.fit(
+        project.kind,
+        project.schema,
+        labels,
+        run.method,
+        params,
+        raters,
+        subjective=conf.subjective,
+        extra_data=extra,
+    )
     timings["fit_s"] = round(time.perf_counter() - t1, 3)
     _progress(run.pk, Phase.WRITING, 70)
     t2 = time.perf_counter()
     stats = {
         **fit.stats,
         "n_items": int(len(fit.item_ids)),
-        "n_annotations": int(np.sum(fit.n_votes)) if project.kind != schemas.RANKING else None,
+        "n_annotations": None if label_kind.loads_rows else int(np.sum(fit.n_votes)),
         "subjective": conf.subjective,
     }
     with transaction.atomic():

@@ -6,13 +6,16 @@ A kind is one object behind the `Kind` interface; core code asks the registry
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 MAX_TEXT = 100_000
 CHAT_ROLES = ("system", "user", "assistant")
 # The first nine choices get number keys by default; the tenth gets 0.
 DEFAULT_HOTKEYS = [*"123456789", "0"]
+# An answer with nothing to say in a label column (aggregation.loading).
+MISSING = -1
 
 
 class SchemaError(ValueError):
@@ -28,6 +31,20 @@ class Choice:
     label: str
     hotkey: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One int64 column per annotation, as aggregation loads a kind's labels.
+
+    sql: a bigint expression over the annotation alias ``a`` (NULL becomes -1); params: its
+    query parameters; py: the same value computed from ``(value, presentation)`` in Python.
+    """
+
+    name: str
+    sql: str
+    params: tuple = ()
+    py: Callable[[object, object], int] = field(default=lambda value, presentation: MISSING)
 
 
 class Kind:
@@ -76,6 +93,32 @@ class Kind:
     def label_options(self, schema: dict) -> list[tuple[str, str]]:
         """(value, label) of each option a worked example or a vote count can refer to."""
         return []
+
+    # --- Aggregation ---
+
+    # The methods a manager may pick; the first is the default where raters are judged
+    # against a truth. None means the kind has no aggregation.
+    aggregation_methods: ClassVar[tuple[str, ...]] = ()
+    # Labels load as int columns (`label_columns`), or, where no fixed columns describe an
+    # answer, as (item_id, rater_id, value) rows.
+    loads_rows: ClassVar[bool] = False
+    # Whether the fit needs to know which model wrote each item's responses.
+    wants_item_models: ClassVar[bool] = False
+
+    def default_aggregation(self, *, subjective: bool) -> str:
+        return self.aggregation_methods[0]
+
+    def label_columns(self, schema: dict) -> list[Column]:
+        """The columns that describe one answer, for aggregation.loading."""
+        return []
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        """Aggregate loaded labels into an aggregation.methods.Fit.
+
+        Kinds import their fitter from aggregation.methods inside this method: that module
+        reads schemas through tasks.schema, which imports the kinds.
+        """
+        raise ValueError(f"{self.name} projects have no aggregation")
 
     # --- Gold ---
 

@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import DEFAULT_HOTKEYS, Choice, Kind, SchemaError, accept_list, int_field
+from .base import (
+    DEFAULT_HOTKEYS,
+    MISSING,
+    Choice,
+    Column,
+    Kind,
+    SchemaError,
+    accept_list,
+    int_field,
+)
 
 MIN_CHOICES, MAX_CHOICES = 2, 50
+# Methods for kinds with one categorical answer per rater; Dawid–Skene is the default where
+# raters are judged against a truth, majority shares where the disagreement is the data.
+CATEGORICAL = ("majority", "weighted", "dawid_skene", "one_coin", "mace", "glad")
 
 
 def choices_validate(raw: Any) -> list[Choice]:
@@ -52,6 +64,30 @@ def choices_validate(raw: Any) -> list[Choice]:
     return choices
 
 
+def _choice_column(choices: list[str]) -> Column:
+    index = {c: i for i, c in enumerate(choices)}
+    return Column(
+        "label",
+        "array_position(%s::text[], a.value #>> '{}') - 1",
+        (choices,),
+        lambda v, p: index.get(v, MISSING) if isinstance(v, str) else MISSING,
+    )
+
+
+def _tags_column(choices: list[str]) -> Column:
+    # A bit mask of the ticked choices; schemas allow at most 50 choices, so 63 bits suffice.
+    terms = " + ".join(
+        f"(CASE WHEN a.value ? %s THEN {1 << j} ELSE 0 END)::bigint" for j in range(len(choices))
+    )
+    bits = {c: 1 << j for j, c in enumerate(choices)}
+    return Column(
+        "tags",
+        f"CASE WHEN jsonb_typeof(a.value) = 'array' THEN {terms} END",
+        tuple(choices),
+        lambda v, p: sum(bits.get(t, 0) for t in v) if isinstance(v, list) else MISSING,
+    )
+
+
 class SingleChoice(Kind):
     name = "single_choice"
     label = "Single choice"
@@ -81,6 +117,19 @@ class SingleChoice(Kind):
 
     def label_options(self, schema: dict) -> list[tuple[str, str]]:
         return [(c.value, c.label) for c in self.choices(schema)]
+
+    aggregation_methods = CATEGORICAL
+
+    def default_aggregation(self, *, subjective: bool) -> str:
+        return "majority" if subjective else "dawid_skene"
+
+    def label_columns(self, schema: dict) -> list[Column]:
+        return [_choice_column([c["value"] for c in schema["choices"]])]
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        from aggregation.methods import fit_single
+
+        return fit_single(schema, labels, method, params, raters, subjective)
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
@@ -136,6 +185,14 @@ class MultiChoice(SingleChoice):
             )
         chosen = set(value)
         return [v for v in order if v in chosen]
+
+    def label_columns(self, schema: dict) -> list[Column]:
+        return [_tags_column([c["value"] for c in schema["choices"]])]
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        from aggregation.methods import fit_multi
+
+        return fit_multi(schema, labels, method, params, raters, subjective)
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         raw = answer.get("value") if isinstance(answer, dict) else answer

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Kind, SchemaError, int_field, small_int, str_field
+from .base import MISSING, Column, Kind, SchemaError, int_field, small_int, str_field
 
 MIN_SCALE, MAX_SCALE = 2, 11
 MAX_DIMENSIONS = 10
+
+
+def _likert_column(name: str) -> Column:
+    def py(v, p, name=name):
+        x = v.get(name) if isinstance(v, dict) else None
+        return x if isinstance(x, int) and not isinstance(x, bool) else MISSING
+
+    return Column(
+        f"dim:{name}",
+        "CASE WHEN jsonb_typeof(a.value -> %s) = 'number' THEN (a.value ->> %s)::numeric::bigint END",
+        (name, name),
+        py,
+    )
 
 
 class Likert(Kind):
@@ -95,6 +108,16 @@ class Likert(Kind):
         n = schema["scale"]
         ends = {1: schema["low_label"], n: schema["high_label"]}
         return [(str(p), f"{p} ({ends[p]})" if p in ends else str(p)) for p in range(1, n + 1)]
+
+    aggregation_methods = ("mean", "median", "bias_corrected")
+
+    def label_columns(self, schema: dict) -> list[Column]:
+        return [_likert_column(d["name"]) for d in schema["dimensions"]]
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        from aggregation.methods import fit_likert
+
+        return fit_likert(schema, labels, method, params)
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from .base import (
+    MISSING,
     Choice,
+    Column,
     Kind,
     SchemaError,
     accept_list,
@@ -21,6 +23,7 @@ from .base import (
     small_int,
     text_field,
 )
+from .choice import CATEGORICAL
 
 ANSWERS = ("A", "B", "tie", "both_bad")
 STRENGTH_MODES = ("none", "labels", "scale")
@@ -36,6 +39,9 @@ CHOICES = (
     Choice("tie", "Tie", "3"),
     Choice("both_bad", "Both are bad", "4"),
 )
+# Answers as codes for aggregation; both_bad is a fourth answer that the preference model
+# maps to tie.
+CODES = {"A": 0, "B": 1, "tie": 2, "both_bad": 3}
 _FEEDBACK_NAMES = {
     "A": "A is better",
     "B": "B is better",
@@ -54,6 +60,40 @@ def unswap(value: dict, swapped: bool) -> dict:
     if "flags" in value:
         out["flags"] = {"A": value["flags"].get("B", []), "B": value["flags"].get("A", [])}
     return out
+
+
+def _pairwise_columns() -> list[Column]:
+    codes = list(CODES)
+
+    def choice(v, p):
+        return CODES.get(v.get("choice"), MISSING) if isinstance(v, dict) else MISSING
+
+    def strength(v, p):
+        s = v.get("strength") if isinstance(v, dict) else None
+        return s if isinstance(s, int) and not isinstance(s, bool) else 0
+
+    def swapped(v, p):
+        if not isinstance(p, dict) or "swapped" not in p:
+            return MISSING
+        return int(bool(p["swapped"]))
+
+    return [
+        Column("choice", "array_position(%s::text[], a.value ->> 'choice') - 1", (codes,), choice),
+        Column(
+            "strength",
+            "CASE WHEN jsonb_typeof(a.value -> 'strength') = 'number' "
+            "THEN (a.value ->> 'strength')::numeric::bigint ELSE 0 END",
+            (),
+            strength,
+        ),
+        Column(
+            "swapped",
+            "CASE WHEN jsonb_typeof(a.presentation -> 'swapped') = 'boolean' "
+            "THEN (a.presentation ->> 'swapped')::boolean::int END",
+            (),
+            swapped,
+        ),
+    ]
 
 
 class Pairwise(Kind):
@@ -166,6 +206,20 @@ class Pairwise(Kind):
                 raise SchemaError("value.rationale", "is required: say why in a sentence")
             out["rationale"] = rationale.strip()
         return out
+
+    aggregation_methods = CATEGORICAL
+    wants_item_models = True
+
+    def default_aggregation(self, *, subjective: bool) -> str:
+        return "majority" if subjective else "dawid_skene"
+
+    def label_columns(self, schema: dict) -> list[Column]:
+        return _pairwise_columns()
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        from aggregation.methods import fit_pairwise
+
+        return fit_pairwise(labels, method, params, raters, subjective, extra_data)
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):

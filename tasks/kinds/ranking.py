@@ -103,6 +103,15 @@ class Ranking(Kind):
             raise SchemaError("value.ranking", "has an empty tier")
         return {"ranking": [sorted(t) for t in tiers]}
 
+    aggregation_methods = ("plackett_luce", "borda")
+    # A ranking has as many places as the item has responses: no fixed columns.
+    loads_rows = True
+
+    def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
+        from aggregation.methods import fit_ranking
+
+        return fit_ranking(labels, method, params)
+
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
             answer = {"ranking": answer}
