@@ -18,16 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import combinations
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
 from annotation.models import Annotation
-from tasks import schema as schemas
+from tasks import kinds
 from tasks.models import Item, Project
 from tasks.selectors import adjudications_for_items, aggregate_for_items
 
@@ -59,10 +57,7 @@ class ExportOptions:
             raise ExportRefused(f"ties must be one of {', '.join(TIES)}")
 
     def check(self, project: Project) -> None:
-        if self.format == "preference_jsonl" and project.kind not in (
-            schemas.PAIRWISE,
-            schemas.RANKING,
-        ):
+        if self.format == "preference_jsonl" and not kinds.get(project.kind).makes_preferences:
             raise ExportRefused("preference files need a pairwise or ranking project")
 
     @property
@@ -166,28 +161,13 @@ class _Raters:
 
 
 def votes_of(kind: str, schema: dict, values: list) -> dict:
-    """How many raters gave each answer. Values are canonical answers (see tasks.schema).
+    """How many raters gave each answer. Values are canonical answers (see tasks/kinds).
 
     single choice and pairwise: {answer: n}; multi choice: {choice: n raters who picked it};
     Likert: {dimension: {"1": n, ...}}; ranking: {"best": {response index: n placed first}};
     demonstration: {} (free text has no labels to count).
     """
-    if kind == schemas.SINGLE_CHOICE:
-        return dict(Counter(values))
-    if kind == schemas.MULTI_CHOICE:
-        return dict(Counter(v for value in values for v in value))
-    if kind == schemas.PAIRWISE:
-        return dict(Counter(v["choice"] for v in values))
-    if kind == schemas.LIKERT:
-        out: dict = {}
-        for value in values:
-            for dim, rating in value.items():
-                counts = out.setdefault(dim, {})
-                counts[str(rating)] = counts.get(str(rating), 0) + 1
-        return out
-    if kind == schemas.RANKING:
-        return {"best": dict(Counter(str(i) for v in values for i in v["ranking"][0]))}
-    return {}
+    return kinds.get(kind).votes(schema, values)
 
 
 # --- Items: JSONL and CSV -----------------------------------------------------------------------
@@ -223,12 +203,7 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
 
 def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
     """(CSV header, path into votes) per column of the soft distribution."""
-    if kind == schemas.LIKERT:
-        points = [str(p) for p in range(1, schema["scale"] + 1)]
-        return [
-            (f"votes:{d['name']}:{p}", (d["name"], p)) for d in schema["dimensions"] for p in points
-        ]
-    return [(f"votes:{value}", (value,)) for value, _ in schemas.label_options(kind, schema)]
+    return kinds.get(kind).vote_columns(schema)
 
 
 def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
@@ -305,7 +280,7 @@ def _dig(votes: dict, path: tuple) -> int:
 
 
 def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
-    pairs_of = _pairwise_pairs if project.kind == schemas.PAIRWISE else _ranking_pairs
+    pairs_of = kinds.get(project.kind).preference_pairs
     for rows in chunks:
         out = []
         for row in rows:
@@ -322,83 +297,3 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                 out.append(json.dumps(pair, ensure_ascii=False) + "\n")
         if out:
             yield "".join(out)
-
-
-def _pairwise_pairs(data: dict, values: list, label) -> list[dict]:
-    """One pair per item from its raters' votes (or its aggregated label, when there is one).
-
-    margin: the mean signed strength towards `chosen` over all raters (a vote for the other
-    side counts negative; tie and both-bad count 0; without strength each vote is 1), so
-    it lies in 0..3. agreement: the share of raters who chose `chosen`. Items most raters
-    call both bad give no pair.
-    """
-    votes = Counter(v["choice"] for v in values)
-    n = len(values)
-    if isinstance(label, dict) and label.get("choice") in ("A", "B", "tie", "both_bad"):
-        winner = label["choice"]
-    elif votes["both_bad"] > max(votes["A"], votes["B"], votes["tie"]):
-        winner = "both_bad"
-    else:
-        winner = "A" if votes["A"] > votes["B"] else "B" if votes["B"] > votes["A"] else "tie"
-    if winner == "both_bad":
-        return []
-    chosen = "B" if winner == "B" else "A"
-    rejected = "A" if chosen == "B" else "B"
-    signed = sum(
-        v.get("strength", 1) * (1 if v["choice"] == chosen else -1)
-        for v in values
-        if v["choice"] in ("A", "B")
-    )
-    texts = {"A": data["response_a"], "B": data["response_b"]}
-    return [
-        {
-            "prompt": data["prompt"],
-            "chosen": texts[chosen],
-            "rejected": texts[rejected],
-            "margin": 0.0 if winner == "tie" else round(signed / n, 4),
-            "agreement": round(votes[winner] / n, 4),
-            "n_raters": n,
-            "votes": dict(votes),
-            "tie": winner == "tie",
-        }
-    ]
-
-
-def _ranking_pairs(data: dict, values: list, label) -> list[dict]:
-    """Every ordered pair of responses from the raters' mean tier (Borda-style).
-
-    margin: how many tiers apart the two responses are on average. agreement: the share of
-    raters who put `chosen` strictly above `rejected`. Equal mean tiers are ties.
-    """
-    texts = schemas.response_texts(data)
-    n = len(values)
-    tiers_by_rater = []
-    for value in values:
-        tier_of = {}
-        for tier, members in enumerate(value["ranking"]):
-            for i in members:
-                tier_of[i] = tier
-        tiers_by_rater.append(tier_of)
-    if isinstance(label, dict) and isinstance(label.get("ranking"), list):
-        order = {i: t for t, members in enumerate(label["ranking"]) for i in members}
-    else:
-        order = {i: sum(t[i] for t in tiers_by_rater) / n for i in range(len(texts))}
-    pairs = []
-    for i, j in combinations(range(len(texts)), 2):
-        if order[j] < order[i]:
-            i, j = j, i
-        above = sum(1 for t in tiers_by_rater if t[i] < t[j])
-        pairs.append(
-            {
-                "prompt": data["prompt"],
-                "chosen": texts[i],
-                "rejected": texts[j],
-                "margin": round(float(order[j] - order[i]), 4),
-                "agreement": round(above / n, 4),
-                "n_raters": n,
-                "chosen_index": i,
-                "rejected_index": j,
-                "tie": order[i] == order[j],
-            }
-        )
-    return pairs

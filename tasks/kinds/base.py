@@ -120,6 +120,23 @@ class Kind:
         """
         raise ValueError(f"{self.name} projects have no aggregation")
 
+    # --- Export ---
+
+    # Whether answers rank responses, so that a preference file (chosen/rejected) can be made.
+    makes_preferences: ClassVar[bool] = False
+
+    def votes(self, schema: dict, values: list) -> dict:
+        """How many raters gave each answer, from canonical values: the soft distribution."""
+        return {}
+
+    def vote_columns(self, schema: dict) -> list[tuple[str, tuple]]:
+        """(CSV header, path into `votes`) per column of the soft distribution."""
+        return [(f"votes:{value}", (value,)) for value, _ in self.label_options(schema)]
+
+    def preference_pairs(self, data: dict, values: list, label) -> list[dict]:
+        """{prompt, chosen, rejected, margin, agreement, n_raters, tie, ...} rows of one item."""
+        raise ValueError(f"{self.name} answers make no preference pairs")
+
     # --- Gold ---
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:

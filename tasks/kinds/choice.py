@@ -7,6 +7,7 @@ in the schema. Gold: `{"accept": ["positive"]}` scores 1 if accepted; a multiple
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .base import (
@@ -131,6 +132,9 @@ class SingleChoice(Kind):
 
         return fit_single(schema, labels, method, params, raters, subjective)
 
+    def votes(self, schema: dict, values: list) -> dict:
+        return dict(Counter(values))
+
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
             # A plain value is the common case: accept exactly that answer.
@@ -193,6 +197,10 @@ class MultiChoice(SingleChoice):
         from aggregation.methods import fit_multi
 
         return fit_multi(schema, labels, method, params, raters, subjective)
+
+    def votes(self, schema: dict, values: list) -> dict:
+        """Per choice, how many raters ticked it."""
+        return dict(Counter(v for value in values for v in value))
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         raw = answer.get("value") if isinstance(answer, dict) else answer

@@ -119,6 +119,21 @@ class Likert(Kind):
 
         return fit_likert(schema, labels, method, params)
 
+    def votes(self, schema: dict, values: list) -> dict:
+        """{dimension: {"1": n, ...}}."""
+        out: dict = {}
+        for value in values:
+            for dim, rating in value.items():
+                counts = out.setdefault(dim, {})
+                counts[str(rating)] = counts.get(str(rating), 0) + 1
+        return out
+
+    def vote_columns(self, schema: dict) -> list[tuple[str, tuple]]:
+        points = [str(p) for p in range(1, schema["scale"] + 1)]
+        return [
+            (f"votes:{d['name']}:{p}", (d["name"], p)) for d in schema["dimensions"] for p in points
+        ]
+
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
             answer = {"value": answer}

@@ -9,6 +9,7 @@ is expected ("A better, any strength"), else 1 - 0.25 per step of strength off (
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .base import (
@@ -220,6 +221,50 @@ class Pairwise(Kind):
         from aggregation.methods import fit_pairwise
 
         return fit_pairwise(labels, method, params, raters, subjective, extra_data)
+
+    makes_preferences = True
+
+    def votes(self, schema: dict, values: list) -> dict:
+        return dict(Counter(v["choice"] for v in values))
+
+    def preference_pairs(self, data: dict, values: list, label) -> list[dict]:
+        """One pair per item from its raters' votes (or its aggregated label, when there is one).
+
+        margin: the mean signed strength towards `chosen` over all raters (a vote for the other
+        side counts negative; tie and both-bad count 0; without strength each vote is 1), so
+        it lies in 0..3. agreement: the share of raters who chose `chosen`. Items most raters
+        call both bad give no pair.
+        """
+        votes = Counter(v["choice"] for v in values)
+        n = len(values)
+        if isinstance(label, dict) and label.get("choice") in ("A", "B", "tie", "both_bad"):
+            winner = label["choice"]
+        elif votes["both_bad"] > max(votes["A"], votes["B"], votes["tie"]):
+            winner = "both_bad"
+        else:
+            winner = "A" if votes["A"] > votes["B"] else "B" if votes["B"] > votes["A"] else "tie"
+        if winner == "both_bad":
+            return []
+        chosen = "B" if winner == "B" else "A"
+        rejected = "A" if chosen == "B" else "B"
+        signed = sum(
+            v.get("strength", 1) * (1 if v["choice"] == chosen else -1)
+            for v in values
+            if v["choice"] in ("A", "B")
+        )
+        texts = {"A": data["response_a"], "B": data["response_b"]}
+        return [
+            {
+                "prompt": data["prompt"],
+                "chosen": texts[chosen],
+                "rejected": texts[rejected],
+                "margin": 0.0 if winner == "tie" else round(signed / n, 4),
+                "agreement": round(votes[winner] / n, 4),
+                "n_raters": n,
+                "votes": dict(votes),
+                "tie": winner == "tie",
+            }
+        ]
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):

@@ -6,6 +6,7 @@ Value: `{"ranking": [[2], [0, 1], [3]]}`: best tier first, response indexes. Gol
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import combinations
 from typing import Any
 
@@ -111,6 +112,51 @@ class Ranking(Kind):
         from aggregation.methods import fit_ranking
 
         return fit_ranking(labels, method, params)
+
+    makes_preferences = True
+
+    def votes(self, schema: dict, values: list) -> dict:
+        """{"best": {response index: n raters who placed it first}}."""
+        return {"best": dict(Counter(str(i) for v in values for i in v["ranking"][0]))}
+
+    def preference_pairs(self, data: dict, values: list, label) -> list[dict]:
+        """Every ordered pair of responses from the raters' mean tier (Borda-style).
+
+        margin: how many tiers apart the two responses are on average. agreement: the share of
+        raters who put `chosen` strictly above `rejected`. Equal mean tiers are ties.
+        """
+        texts = response_texts(data)
+        n = len(values)
+        tiers_by_rater = []
+        for value in values:
+            tier_of = {}
+            for tier, members in enumerate(value["ranking"]):
+                for i in members:
+                    tier_of[i] = tier
+            tiers_by_rater.append(tier_of)
+        if isinstance(label, dict) and isinstance(label.get("ranking"), list):
+            order = {i: t for t, members in enumerate(label["ranking"]) for i in members}
+        else:
+            order = {i: sum(t[i] for t in tiers_by_rater) / n for i in range(len(texts))}
+        pairs = []
+        for i, j in combinations(range(len(texts)), 2):
+            if order[j] < order[i]:
+                i, j = j, i
+            above = sum(1 for t in tiers_by_rater if t[i] < t[j])
+            pairs.append(
+                {
+                    "prompt": data["prompt"],
+                    "chosen": texts[i],
+                    "rejected": texts[j],
+                    "margin": round(float(order[j] - order[i]), 4),
+                    "agreement": round(above / n, 4),
+                    "n_raters": n,
+                    "chosen_index": i,
+                    "rejected_index": j,
+                    "tie": order[i] == order[j],
+                }
+            )
+        return pairs
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
