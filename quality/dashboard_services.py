@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -16,6 +15,7 @@ from aggregation.selectors import aggregation_run_current
 from annotation.models import Annotation
 from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
 from quality.numeric.agreement import cohen_kappa_matrix, krippendorff_alpha
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item, Project
 
@@ -31,30 +31,6 @@ def speed_histogram(durations_ms) -> list[int]:
     seconds = np.asarray(durations_ms, dtype=float) / 1000.0
     idx = np.searchsorted(np.array(SPEED_EDGES[1:], dtype=float), seconds, side="right")
     return np.bincount(idx, minlength=len(SPEED_EDGES)).astype(int).tolist()
-
-
-def _agreement_key(kind: str, value):
-    """A comparable code of an answer for agreement: ordinal for Likert, nominal otherwise."""
-    if kind == schemas.LIKERT and isinstance(value, dict) and value:
-        first = next(iter(value.values()))
-        return first if isinstance(first, int) else None
-    if kind == schemas.PAIRWISE and isinstance(value, dict):
-        return value.get("choice")
-    if kind == schemas.DEMONSTRATION:
-        return None
-    return json.dumps(value, sort_keys=True)
-
-
-def _distribution_keys(kind: str, value) -> list[str]:
-    if kind == schemas.SINGLE_CHOICE and isinstance(value, str):
-        return [value]
-    if kind == schemas.MULTI_CHOICE and isinstance(value, list):
-        return [str(v) for v in value] or ["(none)"]
-    if kind == schemas.PAIRWISE and isinstance(value, dict):
-        return [str(value.get("choice"))]
-    if kind == schemas.LIKERT and isinstance(value, dict) and value:
-        return [str(next(iter(value.values())))]
-    return []
 
 
 def _alpha(votes: list[tuple[int, int, object]], level: str) -> float | None:
@@ -79,8 +55,8 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     """
     project = Project.objects.get(pk=project_id)
     run = aggregation_run_current(project)
-    kind = project.kind
-    level = "ordinal" if kind == schemas.LIKERT else "nominal"
+    label_kind = kinds.get(project.kind)
+    level = label_kind.agreement_level
     per_day: Counter[str] = Counter()
     labels: Counter[str] = Counter()
     by_week: dict[str, list] = defaultdict(list)
@@ -98,10 +74,10 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     for item_id, rater_id, value, created_at, version, *_ in rows:
         if created_at >= since:
             per_day[timezone.localdate(created_at).isoformat()] += 1
-        for key in _distribution_keys(kind, value):
+        for key in label_kind.distribution_keys(value):
             labels[key] += 1
         rater_votes[rater_id] += 1
-        key = _agreement_key(kind, value)
+        key = label_kind.agreement_key(value)
         if key is None:
             continue
         vote = (item_id, rater_id, key)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -23,6 +21,7 @@ from quality.dashboard_services import adjudication_set, relabel_request
 from quality.services import gold_promote
 from raters.models import Stage
 from raters.services import RATER_ACTIONS, rater_action
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.selectors import project_for_manager
 
@@ -161,7 +160,7 @@ def rater_page(request, project_id, membership_id):
             "position": charts.position_svg(
                 score.position_left or 0, score.position_right or 0, score.position_p_value
             )
-            if d["is_pairwise"] and score
+            if d["has_sides"] and score
             else None,
             "actions": RATER_ACTIONS,
         },
@@ -301,26 +300,6 @@ def _review_render(request, project, item, is_manager, status=200):
     )
 
 
-def _label_from_post(project, post):
-    raw = post.get("label", "")
-    if project.kind == schemas.SINGLE_CHOICE:
-        return raw
-    if project.kind == schemas.PAIRWISE and raw in schemas.PAIRWISE_ANSWERS:
-        return {"choice": raw}
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise schemas.SchemaError("label", f"not valid JSON: {exc.msg}") from None
-
-
-def _gold_answer(kind, label):
-    if kind == schemas.PAIRWISE:
-        return {"accept": [label.get("choice") if isinstance(label, dict) else label]}
-    if kind in (schemas.LIKERT, schemas.MULTI_CHOICE):
-        return {"value": label}
-    return label
-
-
 @require_POST
 @login_required
 def review_act(request, project_id, item_id):
@@ -332,7 +311,7 @@ def review_act(request, project_id, item_id):
         if action == "adjudicate":
             adjudication_set(
                 item=item,
-                label=_label_from_post(project, request.POST),
+                label=kinds.get(project.kind).label_from_form(request.POST.get("label", "")),
                 user=request.user,
                 note=request.POST.get("note", ""),
             )
@@ -356,8 +335,9 @@ def review_act(request, project_id, item_id):
             explanation = request.POST.get("explanation", "").strip()
             if not explanation:
                 raise schemas.SchemaError("explanation", "explain the answer for raters")
-            label = _label_from_post(project, request.POST)
-            answer = _gold_answer(project.kind, label)
+            label_kind = kinds.get(project.kind)
+            label = label_kind.label_from_form(request.POST.get("label", ""))
+            answer = label_kind.gold_from_value(label)
             gold_promote(item=item, answer=answer, explanation=explanation, user=request.user)
             messages.success(request, f"Item {item.pk}: promoted to gold.")
         else:

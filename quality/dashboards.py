@@ -29,6 +29,7 @@ from quality.selectors import (
     trust_from_counts,
 )
 from raters.models import Membership, Stage
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item, Project
 from tasks.selectors import project_for_manager
@@ -315,9 +316,7 @@ def rater_detail(membership: Membership) -> dict:
         .values_list("duration_ms", "active_ms")[:5000]
     )
     snapshot = snapshot_latest(project)
-    labels = [v for v, _ in schemas.label_options(project.kind, project.schema)]
-    if project.kind == schemas.PAIRWISE:
-        labels = ["A", "B", "tie"]
+    label_kind = kinds.get(project.kind)
     row = _row(membership, score, policy)
     return {
         "row": row,
@@ -330,8 +329,8 @@ def rater_detail(membership: Membership) -> dict:
         "speed_rater": speed_histogram([a if a is not None and a >= 0 else d for d, a in own]),
         "speed_project": (snapshot.data.get("speed_histogram") if snapshot else None) or [],
         "confusion": score.ds_confusion if score else None,
-        "labels": labels,
-        "is_pairwise": project.kind == schemas.PAIRWISE,
+        "labels": label_kind.aggregate_labels(project.schema),
+        "has_sides": label_kind.has_sides,
     }
 
 
@@ -573,19 +572,7 @@ def review_detail(project, item: Item, *, reveal: bool) -> dict:
 
 def schemas_key(kind: str, value) -> str:
     """An answer as a short readable string for the review screen."""
-    if kind == schemas.PAIRWISE and isinstance(value, dict):
-        return str(value.get("choice"))
-    if kind == schemas.SINGLE_CHOICE:
-        return str(value)
-    if kind == schemas.MULTI_CHOICE and isinstance(value, list):
-        return ", ".join(value) or "(none)"
-    if kind == schemas.LIKERT and isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    if kind == schemas.RANKING and isinstance(value, dict):
-        return " > ".join("=".join(str(i) for i in tier) for tier in value.get("ranking", []))
-    if kind == schemas.DEMONSTRATION and isinstance(value, dict):
-        return str(value.get("text", ""))[:200]
-    return str(value)
+    return kinds.get(kind).short_text(value)
 
 
 def adjudications_for_items(project, item_ids) -> dict[int, dict]:

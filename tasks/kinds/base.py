@@ -6,6 +6,7 @@ A kind is one object behind the `Kind` interface; core code asks the registry
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -86,6 +87,13 @@ class Kind:
         """A rater's answer in canonical form, or SchemaError naming the field."""
         raise NotImplementedError
 
+    def label_from_form(self, raw: str) -> Any:
+        """A label posted by a form field (a reviewer's final label) as a value to validate."""
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise SchemaError("label", f"not valid JSON: {exc.msg}") from None
+
     def choices(self, schema: dict) -> list[Choice]:
         """The answers a rater picks from, as shown in the workbench."""
         return []
@@ -120,6 +128,32 @@ class Kind:
         """
         raise ValueError(f"{self.name} projects have no aggregation")
 
+    # --- Agreement and display ---
+
+    # Krippendorff's alpha distance between two agreement keys: "nominal" (same or not) or
+    # "ordinal" (by rank on the scale).
+    agreement_level: ClassVar[str] = "nominal"
+
+    # Whether the workbench shows sides in random order, so that a rater's answers can lean
+    # to the left or right side of the screen (position bias).
+    has_sides: ClassVar[bool] = False
+
+    def agreement_key(self, value: Any) -> Any:
+        """A comparable code of an answer for agreement, or None where answers can't agree."""
+        return json.dumps(value, sort_keys=True)
+
+    def aggregate_labels(self, schema: dict) -> list[str]:
+        """The labels an aggregate takes, in the order of a rater's confusion matrix."""
+        return [v for v, _ in self.label_options(schema)]
+
+    def distribution_keys(self, value: Any) -> list[str]:
+        """The labels one answer counts towards in the project's label distribution."""
+        return []
+
+    def short_text(self, value: Any) -> str:
+        """An answer as a short readable string, for the review screen."""
+        return str(value)
+
     # --- Export ---
 
     # Whether answers rank responses, so that a preference file (chosen/rejected) can be made.
@@ -142,6 +176,10 @@ class Kind:
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         """A gold answer in canonical form, or SchemaError naming the field."""
         raise SchemaError("kind", f"{self.label.lower()} answers cannot be gold")
+
+    def gold_from_value(self, value: Any) -> Any:
+        """The gold answer that accepts exactly one canonical value (promoting a final label)."""
+        return value
 
     def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
         """How right a canonical value is against a canonical gold answer, in [0, 1]."""

@@ -116,6 +116,9 @@ class SingleChoice(Kind):
     def choices(self, schema: dict) -> list[Choice]:
         return [Choice(**c) for c in schema["choices"]]
 
+    def label_from_form(self, raw: str) -> Any:
+        return raw
+
     def label_options(self, schema: dict) -> list[tuple[str, str]]:
         return [(c.value, c.label) for c in self.choices(schema)]
 
@@ -134,6 +137,9 @@ class SingleChoice(Kind):
 
     def votes(self, schema: dict, values: list) -> dict:
         return dict(Counter(values))
+
+    def distribution_keys(self, value: Any) -> list[str]:
+        return [value] if isinstance(value, str) else []
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         if not isinstance(answer, dict):
@@ -202,9 +208,27 @@ class MultiChoice(SingleChoice):
         """Per choice, how many raters ticked it."""
         return dict(Counter(v for value in values for v in value))
 
+    def distribution_keys(self, value: Any) -> list[str]:
+        if not isinstance(value, list):
+            return []
+        return [str(v) for v in value] or ["(none)"]
+
+    def short_text(self, value: Any) -> str:
+        if not isinstance(value, list):
+            return str(value)
+        return ", ".join(value) or "(none)"
+
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         raw = answer.get("value") if isinstance(answer, dict) else answer
         return {"value": self.value_validate(schema, raw, item_data)}
+
+    def label_from_form(self, raw: str) -> Any:
+        # A set of choices arrives as JSON, as other kinds' values do; only a single choice
+        # is posted bare.
+        return Kind.label_from_form(self, raw)
+
+    def gold_from_value(self, value: Any) -> Any:
+        return {"value": value}
 
     def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
         expected, got = set(answer["value"]), set(value)

@@ -44,5 +44,12 @@ class Demonstration(Kind):
             raise SchemaError("value.text", f"must be at most {MAX_TEXT:,} characters")
         return {"text": text}
 
+    def agreement_key(self, value: Any) -> Any:
+        # Free text: two demonstrations are never "the same answer".
+        return None
+
+    def short_text(self, value: Any) -> str:
+        return str(value.get("text", ""))[:200] if isinstance(value, dict) else str(value)
+
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         raise SchemaError("kind", "demonstrations have no single right answer to score")

@@ -128,6 +128,26 @@ class Likert(Kind):
                 counts[str(rating)] = counts.get(str(rating), 0) + 1
         return out
 
+    # Ratings agree by their distance on the scale. The first dimension stands for the
+    # answer in project-wide agreement; per-dimension agreement is the dashboards' own.
+    agreement_level = "ordinal"
+
+    def agreement_key(self, value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            return None
+        first = next(iter(value.values()))
+        return first if isinstance(first, int) else None
+
+    def distribution_keys(self, value: Any) -> list[str]:
+        if not isinstance(value, dict) or not value:
+            return []
+        return [str(next(iter(value.values())))]
+
+    def short_text(self, value: Any) -> str:
+        if not isinstance(value, dict):
+            return str(value)
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+
     def vote_columns(self, schema: dict) -> list[tuple[str, tuple]]:
         points = [str(p) for p in range(1, schema["scale"] + 1)]
         return [
@@ -142,6 +162,9 @@ class Likert(Kind):
         if not isinstance(tolerance, int) or isinstance(tolerance, bool) or tolerance < 0:
             raise SchemaError("answer.tolerance", "must be a whole number of scale steps")
         return {"value": value, "tolerance": tolerance}
+
+    def gold_from_value(self, value: Any) -> Any:
+        return {"value": value}
 
     def gold_score(self, schema: dict, answer: dict, value: Any) -> float:
         span = max(schema["scale"] - 1, 1)

@@ -9,6 +9,7 @@ is expected ("A better, any strength"), else 1 - 0.25 per step of strength off (
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -223,9 +224,29 @@ class Pairwise(Kind):
         return fit_pairwise(labels, method, params, raters, subjective, extra_data)
 
     makes_preferences = True
+    has_sides = True
+
+    def label_from_form(self, raw: str) -> Any:
+        return {"choice": raw} if raw in ANSWERS else super().label_from_form(raw)
+
+    def aggregate_labels(self, schema: dict) -> list[str]:
+        # The preference model folds both-bad into tie (aggregation.methods.PAIRWISE_LABELS).
+        return ["A", "B", "tie"]
+
+    def gold_from_value(self, value: Any) -> Any:
+        return {"accept": [value.get("choice") if isinstance(value, dict) else value]}
 
     def votes(self, schema: dict, values: list) -> dict:
         return dict(Counter(v["choice"] for v in values))
+
+    def agreement_key(self, value: Any) -> Any:
+        return value.get("choice") if isinstance(value, dict) else json.dumps(value)
+
+    def distribution_keys(self, value: Any) -> list[str]:
+        return [str(value.get("choice"))] if isinstance(value, dict) else []
+
+    def short_text(self, value: Any) -> str:
+        return str(value.get("choice")) if isinstance(value, dict) else str(value)
 
     def preference_pairs(self, data: dict, values: list, label) -> list[dict]:
         """One pair per item from its raters' votes (or its aggregated label, when there is one).

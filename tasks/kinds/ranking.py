@@ -115,6 +115,11 @@ class Ranking(Kind):
 
     makes_preferences = True
 
+    def short_text(self, value: Any) -> str:
+        if not isinstance(value, dict):
+            return str(value)
+        return " > ".join("=".join(str(i) for i in tier) for tier in value.get("ranking", []))
+
     def votes(self, schema: dict, values: list) -> dict:
         """{"best": {response index: n raters who placed it first}}."""
         return {"best": dict(Counter(str(i) for v in values for i in v["ranking"][0]))}
