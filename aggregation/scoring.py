@@ -17,7 +17,7 @@ from aggregation.models import ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current, project_is_subjective
 from quality.numeric import cohen_kappa_matrix, gold_accuracy, position_bias_test
 from raters.models import Membership
-from tasks import schema as schemas
+from tasks import kinds
 from tasks.models import Project
 
 DEFAULT_MIN_SECONDS = 2.0
@@ -28,35 +28,10 @@ def _f(x):
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _categorical(project, arrays):
-    """(label codes (n,), n_labels, code of each aggregate label) for kinds with one answer."""
-    if project.kind == schemas.SINGLE_CHOICE:
-        names = [c["value"] for c in project.schema["choices"]]
-        return arrays["label"], names
-    if project.kind == schemas.PAIRWISE:
-        choice = arrays["choice"]
-        return np.where(choice == 3, 2, choice), ["A", "B", "tie"]
-    return None, None
-
-
 def _min_seconds(project) -> float:
     # The quality policy is optional; without one the default floor applies.
     policy = getattr(project, "quality", None)
     return float(policy.min_seconds_per_item) if policy is not None else DEFAULT_MIN_SECONDS
-
-
-def _answer_keys(project, arrays) -> np.ndarray:
-    """One int per annotation that is equal exactly when two answers are identical."""
-    if project.kind == schemas.LIKERT:
-        dims = [arrays[f"dim:{d['name']}"] for d in project.schema["dimensions"]]
-        key = np.zeros(arrays.n, dtype=np.int64)
-        for col in dims:
-            key = key * 16 + np.clip(col, -1, 14) + 1
-        return key
-    if project.kind == schemas.MULTI_CHOICE:
-        return arrays["tags"]
-    label, _ = _categorical(project, arrays)
-    return label if label is not None else np.zeros(arrays.n, dtype=np.int64)
 
 
 def _streaks(rater_idx, order_key, answer, n_raters):
@@ -121,7 +96,8 @@ def rater_scores_compute(*, project_id: int) -> int:
     gold = gold_accuracy(gold_sum, gold_n)
 
     n_ann = np.bincount(rater_idx, minlength=n_r)
-    label, names = _categorical(project, arrays)
+    label_kind = kinds.get(project.kind)
+    label, names = label_kind.categorical_codes(project.schema, arrays)
     agreement = np.full(n_r, np.nan)
     kappa = np.full(n_r, np.nan)
     confusion = [None] * n_r
@@ -161,23 +137,14 @@ def rater_scores_compute(*, project_id: int) -> int:
             confusion = [
                 np.round(ds.confusion[r], 4).tolist() if voted[r] else None for r in range(n_r)
             ]
-    elif project.kind == schemas.MULTI_CHOICE and run is not None:
-        # Agreement per tag decision, averaged over the rater's answers.
-        choices = [c["value"] for c in project.schema["choices"]]
-        bit = {c: 1 << j for j, c in enumerate(choices)}
-        agg = np.full(n_items, -1, dtype=np.int64)
-        where = {int(i): j for j, i in enumerate(arrays.item_ids)}
-        for item_id, value in ItemResult.objects.filter(run=run).values_list("item_id", "label"):
-            if item_id in where and isinstance(value, list):
-                agg[where[item_id]] = sum(bit.get(t, 0) for t in value)
-        tags = arrays["tags"]
-        has = (agg[item_idx] >= 0) & (tags != MISSING)
-        diff = np.bitwise_xor(agg[item_idx[has]], tags[has])
-        wrong = np.array([bin(int(x)).count("1") for x in diff], dtype=float)
-        share = 1.0 - wrong / max(len(choices), 1)
-        hits = np.bincount(rater_idx[has], weights=share, minlength=n_r)
-        seen = np.bincount(rater_idx[has], minlength=n_r)
-        agreement = np.divide(hits, seen, out=np.full(n_r, np.nan), where=seen > 0)
+    elif run is not None:
+
+        def results():
+            return dict(ItemResult.objects.filter(run=run).values_list("item_id", "label"))
+
+        partial = label_kind.partial_agreement(project.schema, arrays, results, rater_idx, n_r)
+        if partial is not None:
+            agreement = partial
 
     # Speed: server-side duration and client-reported active time.
     duration = arrays["duration_ms"].astype(np.float64)
@@ -194,17 +161,12 @@ def rater_scores_compute(*, project_id: int) -> int:
         where=n_ann > 0,
     )
 
-    streak, modal = _streaks(rater_idx, arrays["id"], _answer_keys(project, arrays), n_r)
+    streak, modal = _streaks(
+        rater_idx, arrays["id"], label_kind.answer_keys(project.schema, arrays), n_r
+    )
 
-    pos_left = pos_right = None
-    if project.kind == schemas.PAIRWISE:
-        choice, swapped = arrays["choice"], arrays["swapped"]
-        known = (swapped >= 0) & (choice <= 1)
-        # The stored choice names the item's own sides; undo the swap to get the screen side.
-        left = known & ((choice == 0) == (swapped == 0))
-        right = known & ~left
-        pos_left = np.bincount(rater_idx[left], minlength=n_r)
-        pos_right = np.bincount(rater_idx[right], minlength=n_r)
+    sides = label_kind.side_counts(arrays, rater_idx, n_r)
+    pos_left, pos_right = sides if sides is not None else (None, None)
 
     now = timezone.now()
     rows = []

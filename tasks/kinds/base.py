@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 MAX_TEXT = 100_000
 CHAT_ROLES = ("system", "user", "assistant")
 # The first nine choices get number keys by default; the tenth gets 0.
@@ -119,6 +121,29 @@ class Kind:
     def label_columns(self, schema: dict) -> list[Column]:
         """The columns that describe one answer, for aggregation.loading."""
         return []
+
+    # --- Rater scoring (aggregation.scoring), over the loaded label columns ---
+
+    def categorical_codes(self, schema: dict, arrays) -> tuple[Any, list[str] | None]:
+        """(label code per annotation, label names) where each answer is one label out of K,
+        for kappa, Dawid–Skene and MACE competence; (None, None) otherwise."""
+        return None, None
+
+    def answer_keys(self, schema: dict, arrays):
+        """One int per annotation, equal exactly when two answers are identical (straightlining)."""
+        codes, _ = self.categorical_codes(schema, arrays)
+        return codes if codes is not None else np.zeros(arrays.n, dtype=np.int64)
+
+    def partial_agreement(self, schema: dict, arrays, results, rater_idx, n_raters):
+        """Per rater, mean agreement with the aggregate for answers that are not one label out
+        of K, or None where the kind has none. `results()` reads {item id: aggregate label}
+        from the database: only kinds that use it pay for the query."""
+        return None
+
+    def side_counts(self, arrays, rater_idx, n_raters):
+        """(answers for the left side, for the right side) per rater, as shown on screen, for
+        kinds with sides; None otherwise."""
+        return None
 
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         """Aggregate loaded labels into an aggregation.methods.Fit.

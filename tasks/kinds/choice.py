@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from .base import (
     DEFAULT_HOTKEYS,
     MISSING,
@@ -130,6 +132,9 @@ class SingleChoice(Kind):
     def label_columns(self, schema: dict) -> list[Column]:
         return [_choice_column([c["value"] for c in schema["choices"]])]
 
+    def categorical_codes(self, schema: dict, arrays):
+        return arrays["label"], [c["value"] for c in schema["choices"]]
+
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_single
 
@@ -198,6 +203,30 @@ class MultiChoice(SingleChoice):
 
     def label_columns(self, schema: dict) -> list[Column]:
         return [_tags_column([c["value"] for c in schema["choices"]])]
+
+    def categorical_codes(self, schema: dict, arrays):
+        return None, None
+
+    def answer_keys(self, schema: dict, arrays):
+        return arrays["tags"]
+
+    def partial_agreement(self, schema: dict, arrays, results, rater_idx, n_raters):
+        """Agreement per tag decision, averaged over the rater's answers."""
+        choices = [c["value"] for c in schema["choices"]]
+        bit = {c: 1 << j for j, c in enumerate(choices)}
+        agg = np.full(arrays.item_ids.size, -1, dtype=np.int64)
+        where = {int(i): j for j, i in enumerate(arrays.item_ids)}
+        for item_id, value in results().items():
+            if item_id in where and isinstance(value, list):
+                agg[where[item_id]] = sum(bit.get(t, 0) for t in value)
+        tags, item_idx = arrays["tags"], arrays.item_idx
+        has = (agg[item_idx] >= 0) & (tags != MISSING)
+        diff = np.bitwise_xor(agg[item_idx[has]], tags[has])
+        wrong = np.array([bin(int(x)).count("1") for x in diff], dtype=float)
+        share = 1.0 - wrong / max(len(choices), 1)
+        hits = np.bincount(rater_idx[has], weights=share, minlength=n_raters)
+        seen = np.bincount(rater_idx[has], minlength=n_raters)
+        return np.divide(hits, seen, out=np.full(n_raters, np.nan), where=seen > 0)
 
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_multi

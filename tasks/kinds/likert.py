@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .base import MISSING, Column, Kind, SchemaError, int_field, small_int, str_field
 
 MIN_SCALE, MAX_SCALE = 2, 11
@@ -113,6 +115,12 @@ class Likert(Kind):
 
     def label_columns(self, schema: dict) -> list[Column]:
         return [_likert_column(d["name"]) for d in schema["dimensions"]]
+
+    def answer_keys(self, schema: dict, arrays):
+        key = np.zeros(arrays.n, dtype=np.int64)
+        for d in schema["dimensions"]:
+            key = key * 16 + np.clip(arrays[f"dim:{d['name']}"], -1, 14) + 1
+        return key
 
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_likert

@@ -13,6 +13,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from .base import (
     MISSING,
     Choice,
@@ -217,6 +219,22 @@ class Pairwise(Kind):
 
     def label_columns(self, schema: dict) -> list[Column]:
         return _pairwise_columns()
+
+    def categorical_codes(self, schema: dict, arrays):
+        # Both-bad counts as a tie, as in the preference model.
+        choice = arrays["choice"]
+        return np.where(choice == CODES["both_bad"], CODES["tie"], choice), ["A", "B", "tie"]
+
+    def side_counts(self, arrays, rater_idx, n_raters):
+        choice, swapped = arrays["choice"], arrays["swapped"]
+        known = (swapped >= 0) & (choice <= 1)
+        # The stored choice names the item's own sides; undo the swap to get the screen side.
+        left = known & ((choice == 0) == (swapped == 0))
+        right = known & ~left
+        return (
+            np.bincount(rater_idx[left], minlength=n_raters),
+            np.bincount(rater_idx[right], minlength=n_raters),
+        )
 
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_pairwise
