@@ -1,4 +1,3 @@
-import json
 import uuid
 
 from django.conf import settings
@@ -14,77 +13,47 @@ from django_htmx.http import HttpResponseClientRedirect
 from annotation import queue
 from annotation.forms import value_from_post
 from annotation.models import Annotation
-from annotation.presentation import displayed_data, ranking_order
 from annotation.selectors import rater_progress
 from annotation.services import assignment_next_any
 from config.converters import posted_id
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.markdown import render_markdown
 from tasks.selectors import guideline_current
-
-# Number keys rate 1-9; 0 is 10 and - is 11 on the longest scales.
-LIKERT_KEYS = [*"123456789", "0", "-"]
-PROMPT_KINDS = (schemas.PAIRWISE, schemas.RANKING, schemas.DEMONSTRATION)
-
-
-def _turns(prompt) -> list[dict]:
-    return [
-        {"role": t["role"], "html": render_markdown(t["content"])}
-        for t in schemas.chat_turns(prompt or "")
-    ]
 
 
 def _entry(project, assignment, *, value=None) -> dict | None:
     """What one item's panel needs; item text is escaped or rendered by tasks/markdown.py."""
     if assignment is None:
         return None
-    item, kind = assignment.item, project.kind
-    data = displayed_data(kind, item.data, assignment.presentation)
-    entry = {
-        "item": item,
+    label_kind = kinds.get(project.kind)
+    data = label_kind.displayed_data(assignment.item.data, assignment.presentation)
+    return {
+        "item": assignment.item,
         "assignment": assignment,
         # A fresh key per rendered item: a double press or a retried request replays it.
         "idempotency_key": uuid.uuid4().hex,
         "value": value,
+        **label_kind.widget(project.schema, data, assignment.presentation, value, render_markdown),
     }
-    if kind in PROMPT_KINDS:
-        entry["turns"] = _turns(data.get("prompt"))
-    if kind == schemas.PAIRWISE:
-        entry["response_a"] = render_markdown(data.get("response_a") or "")
-        entry["response_b"] = render_markdown(data.get("response_b") or "")
-    elif kind == schemas.RANKING:
-        texts = schemas.response_texts(data)
-        entry["cards"] = [
-            {"index": i, "number": pos + 1, "html": render_markdown(texts[i])}
-            for pos, i in enumerate(ranking_order(data, assignment.presentation))
-        ]
-    elif kind == schemas.DEMONSTRATION:
-        draft = data.get("draft") or ""
-        entry["draft"] = draft if project.schema.get("show_draft", True) else ""
-        if isinstance(value, dict):
-            entry["text"] = value.get("text", "")
-        else:
-            entry["text"] = entry["draft"]
-    else:
-        # Item text is untrusted: plain strings, escaped by the template.
-        entry["fields"] = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()]
-    return entry
 
 
 def _item_context(seat, assignment, next_assignment, *, value=None) -> dict:
     """What an item's panel needs: the one on screen and the prefetched one."""
     project = seat.project
+    label_kind = kinds.get(project.kind)
     return {
         "project": project,
         "kind": project.kind,
+        "widget_template": label_kind.widget_template,
+        "keys_template": label_kind.keys_template,
+        "submit_key": label_kind.submit_key,
         "schema": project.schema,
         "live": True,
         "entry": _entry(project, assignment, value=value),
         "next_entry": _entry(project, next_assignment),
         "choices": project.choices,
-        "likert_values": list(range(1, project.schema.get("scale", 0) + 1)),
-        "likert_keys": LIKERT_KEYS[: project.schema.get("scale", 0)],
-        "strength_labels": list(schemas.STRENGTH_LABELS.items()),
+        **label_kind.widget_context(project.schema),
     }
 
 
@@ -272,9 +241,8 @@ def label_undo(request, project_id):
     if not request.htmx:
         return redirect("annotation:label", project_id=seat.project.pk)
     value = assignment.undone_value
-    if seat.project.kind == schemas.PAIRWISE and isinstance(value, dict):
-        # Stored about the item's own sides; shown again as this rater saw them.
-        value = schemas.pairwise_unswap(value, bool(assignment.presentation.get("swapped")))
+    # Stored about the item's own order; shown again as this rater saw it.
+    value = kinds.get(seat.project.kind).displayed_value(value, assignment.presentation)
     return _workbench(request, seat, assignment, value=value)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasks import kinds
-from tasks.kinds.base import CHAT_ROLES, MAX_TEXT, Choice, SchemaError
+from tasks.kinds.base import CHAT_ROLES, MAX_TEXT, Choice, SchemaError, chat_turns
 from tasks.kinds.pairwise import ANSWERS as PAIRWISE_ANSWERS
 from tasks.kinds.pairwise import STRENGTH_LABELS, unswap
 from tasks.kinds.ranking import MAX_RESPONSES, MIN_RESPONSES, response_texts
@@ -39,6 +39,7 @@ __all__ = [
     "STRENGTH_LABELS",
     "Choice",
     "SchemaError",
+    "chat_turns",
     "response_texts",
 ]
 
@@ -136,13 +137,6 @@ def item_validate(
     if not isinstance(meta, dict):
         raise SchemaError("meta", "must be an object")
     return data, external_id, priority, meta
-
-
-def chat_turns(prompt: Any) -> list[dict]:
-    """A prompt as a list of {role, content} turns; plain text is one user turn."""
-    if isinstance(prompt, str):
-        return [{"role": "user", "content": prompt}]
-    return [{"role": t["role"], "content": t.get("content", t.get("text", ""))} for t in prompt]
 
 
 # --- Pre-existing labels ----------------------------------------------------------------------

@@ -12,7 +12,6 @@ Invariants, kept by the database and not only by this code:
 from __future__ import annotations
 
 import json
-import secrets
 from contextlib import nullcontext
 from datetime import timedelta
 
@@ -26,7 +25,7 @@ from annotation.queue import sql
 from annotation.queue.gate import gate
 from config import rows
 from quality.injection import gold_pick_at, gold_slot_drawn
-from tasks import schema as schemas
+from tasks import kinds
 from tasks.models import Item, Project
 
 ACTIVE, QUEUED = Assignment.Status.ACTIVE, Assignment.Status.QUEUED
@@ -133,7 +132,7 @@ def claim(seat, *, status: str) -> Assignment | None:
         "expires": lease.expires_at,
         "status": status,
         "presentation": json.dumps(lease.presentation),
-        "shuffle": project.kind == schemas.RANKING,
+        "shuffle": kinds.get(project.kind).presentation_per_item,
         "gold": gold_slot_drawn(membership=seat.membership, policy=seat.policy),
         "gold_at": gold_pick_at(),
     }
@@ -187,19 +186,13 @@ def _by_priority(cursor, project: Project, statements, params: dict):
 
 def _presentation(project: Project, item: Item | None) -> dict:
     # Randomised per lease, so position bias averages out and can be measured afterwards.
-    # Ranking's depends on the item: the claim's statement shuffles it on PostgreSQL.
-    if project.kind == schemas.PAIRWISE:
-        return {"swapped": bool(secrets.randbelow(2))}
-    if project.kind == schemas.RANKING and item is not None:
-        order = list(range(len(item.data.get("responses", []) or [])))
-        secrets.SystemRandom().shuffle(order)
-        return {"order": order}
-    return {}
+    # Where it depends on the item, the claim's statement draws it on PostgreSQL.
+    return kinds.get(project.kind).presentation(item.data if item is not None else None)
 
 
 def _lease(lease: Assignment, item: Item) -> Assignment:
     lease.item = item
-    if lease.project.kind == schemas.RANKING:
+    if kinds.get(lease.project.kind).presentation_per_item:
         lease.presentation = _presentation(lease.project, item)
     with connection.cursor() as cursor:
         rows.execute(

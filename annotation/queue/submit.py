@@ -23,6 +23,7 @@ from annotation.queue.claim import HELD, Refused, one_statement
 from annotation.queue.counters import after_submit
 from annotation.queue.gate import gate
 from config import rows
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item
 from tasks.selectors import guideline_version_current
@@ -103,8 +104,7 @@ def _answer(seat, value, key: str, active_ms) -> Annotation:
     """The answer as it is stored: pairwise sides mapped back to the item's own A and B,
     time on task from the lease."""
     lease, project, now = seat.lease, seat.project, timezone.now()
-    if project.kind == schemas.PAIRWISE:
-        value = schemas.pairwise_unswap(value, bool(lease.presentation.get("swapped")))
+    value = kinds.get(project.kind).stored_value(value, lease.presentation)
     return Annotation(
         project=project,
         item=lease.item,

@@ -83,6 +83,34 @@ class Kind:
         """Whether the workbench shows an item field of this name to raters."""
         return not self.required_fields or field in self.optional_fields
 
+    # --- The widget ---
+
+    # What submits the answer, as the widget's button and the shortcut panel name it.
+    submit_key: ClassVar[str] = "Enter"
+
+    @property
+    def widget_template(self) -> str:
+        """The answer widget, included inside the item's form."""
+        return f"annotation/kinds/{self.name}.html"
+
+    @property
+    def keys_template(self) -> str:
+        """The kind's keys, for the workbench's shortcut panel (static/js/workbench.js binds
+        them)."""
+        return f"annotation/kinds/{self.name}-keys.html"
+
+    def widget_context(self, schema: dict) -> dict:
+        """What the widget and keys templates need of the project, the same for every item."""
+        return {}
+
+    def widget(self, schema: dict, data: dict, presentation: dict, value: Any, render) -> dict:
+        """What the widget shows of one item, as displayed (`displayed_data`), beyond the item
+        and the value. Item text is untrusted: plain strings are escaped by the template, and
+        `render` turns markdown into sanitised HTML."""
+        return {
+            "fields": [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()]
+        }
+
     # --- Answers ---
 
     def value_validate(self, schema: dict, value: Any, item_data: dict) -> Any:
@@ -95,6 +123,11 @@ class Kind:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
             raise SchemaError("label", f"not valid JSON: {exc.msg}") from None
+
+    def value_from_form(self, schema: dict, post) -> Any:
+        """Gather a workbench form's fields (a QueryDict-like `post`) into a value for
+        `value_validate`. Kinds with sides read them as displayed (`stored_value` maps back)."""
+        return post.get("value")
 
     def choices(self, schema: dict) -> list[Choice]:
         """The answers a rater picks from, as shown in the workbench."""
@@ -196,6 +229,29 @@ class Kind:
         """{prompt, chosen, rejected, margin, agreement, n_raters, tie, ...} rows of one item."""
         raise ValueError(f"{self.name} answers make no preference pairs")
 
+    # --- Presentation: how a leased item is randomised for its rater ---
+
+    # Whether the randomisation depends on the item (e.g. its number of responses), so the
+    # claim computes it with the item rather than before.
+    presentation_per_item: ClassVar[bool] = False
+
+    def presentation(self, item_data: dict | None) -> dict:
+        """A fresh randomisation for one lease, kept on it, so that position bias averages
+        out and can be measured afterwards. `item_data` is None before the item is known."""
+        return {}
+
+    def displayed_data(self, data: dict, presentation: dict) -> dict:
+        """The item's data as this rater sees it (a copy where it differs)."""
+        return data
+
+    def stored_value(self, value: Any, presentation: dict) -> Any:
+        """An answer about the item as displayed, mapped back to the item's own order."""
+        return value
+
+    def displayed_value(self, value: Any, presentation: dict) -> Any:
+        """A stored answer as the rater saw it (undo shows it again)."""
+        return value
+
     # --- Gold ---
 
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
@@ -260,6 +316,21 @@ def prompt_validate(data: dict) -> None:
         text = turn.get("content", turn.get("text"))
         if not isinstance(text, str):
             raise SchemaError(f"prompt[{i}].content", "must be text")
+
+
+def chat_turns(prompt: Any) -> list[dict]:
+    """A prompt as a list of {role, content} turns; plain text is one user turn."""
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return [{"role": t["role"], "content": t.get("content", t.get("text", ""))} for t in prompt]
+
+
+def prompt_turns(data: dict, render) -> list[dict]:
+    """A prompt's turns with their text rendered, for a widget."""
+    return [
+        {"role": t["role"], "html": render(t["content"])}
+        for t in chat_turns(data.get("prompt") or "")
+    ]
 
 
 def text_field(data: dict, field: str, *, required: bool = True) -> None:

@@ -251,6 +251,9 @@ class MultiChoice(SingleChoice):
         raw = answer.get("value") if isinstance(answer, dict) else answer
         return {"value": self.value_validate(schema, raw, item_data)}
 
+    def value_from_form(self, schema: dict, post) -> Any:
+        return post.getlist("value")
+
     def label_from_form(self, raw: str) -> Any:
         # A set of choices arrives as JSON, as other kinds' values do; only a single choice
         # is posted bare.

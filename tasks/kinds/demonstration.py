@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import MAX_TEXT, Kind, SchemaError, bool_field, int_field, prompt_validate, text_field
+from .base import (
+    MAX_TEXT,
+    Kind,
+    SchemaError,
+    bool_field,
+    int_field,
+    prompt_turns,
+    prompt_validate,
+    text_field,
+)
 
 
 class Demonstration(Kind):
@@ -43,6 +52,17 @@ class Demonstration(Kind):
         if len(text) > MAX_TEXT:
             raise SchemaError("value.text", f"must be at most {MAX_TEXT:,} characters")
         return {"text": text}
+
+    submit_key = "Ctrl+Enter"
+
+    def widget(self, schema: dict, data: dict, presentation: dict, value: Any, render) -> dict:
+        draft = (data.get("draft") or "") if schema.get("show_draft", True) else ""
+        # A returning answer (undo, a refused submit) comes back; else the draft to edit.
+        text = value.get("text", "") if isinstance(value, dict) else draft
+        return {"turns": prompt_turns(data, render), "draft": draft, "text": text}
+
+    def value_from_form(self, schema: dict, post) -> Any:
+        return {"text": post.get("text", "")}
 
     def agreement_key(self, value: Any) -> Any:
         # Free text: two demonstrations are never "the same answer".

@@ -15,6 +15,8 @@ from .base import MISSING, Column, Kind, SchemaError, int_field, small_int, str_
 
 MIN_SCALE, MAX_SCALE = 2, 11
 MAX_DIMENSIONS = 10
+# Number keys rate 1-9; 0 is 10 and - is 11 on the longest scales.
+KEYS = [*"123456789", "0", "-"]
 
 
 def _likert_column(name: str) -> Column:
@@ -104,6 +106,17 @@ class Likert(Kind):
                 raise SchemaError(f"value.{name}", f"must be a rating from 1 to {schema['scale']}")
             out[name] = rating
         return out
+
+    def widget_context(self, schema: dict) -> dict:
+        return {
+            "likert_values": list(range(1, schema["scale"] + 1)),
+            "likert_keys": KEYS[: schema["scale"]],
+        }
+
+    def value_from_form(self, schema: dict, post) -> Any:
+        # One field per dimension, `value.<name>`; an unrated one is left out for the check.
+        fields = {d["name"]: post.get(f"value.{d['name']}") for d in schema["dimensions"]}
+        return {name: rating for name, rating in fields.items() if rating}
 
     def label_options(self, schema: dict) -> list[tuple[str, str]]:
         """The scale points, the two ends named."""

@@ -10,6 +10,7 @@ is expected ("A better, any strength"), else 1 - 0.25 per step of strength off (
 from __future__ import annotations
 
 import json
+import secrets
 from collections import Counter
 from typing import Any
 
@@ -23,6 +24,7 @@ from .base import (
     SchemaError,
     accept_list,
     bool_field,
+    prompt_turns,
     prompt_validate,
     small_int,
     text_field,
@@ -243,6 +245,45 @@ class Pairwise(Kind):
 
     makes_preferences = True
     has_sides = True
+
+    def widget_context(self, schema: dict) -> dict:
+        return {"strength_labels": list(STRENGTH_LABELS.items())}
+
+    def widget(self, schema: dict, data: dict, presentation: dict, value: Any, render) -> dict:
+        return {
+            "turns": prompt_turns(data, render),
+            "response_a": render(data.get("response_a") or ""),
+            "response_b": render(data.get("response_b") or ""),
+        }
+
+    def value_from_form(self, schema: dict, post) -> Any:
+        value = {"choice": post.get("choice") or post.get("value")}
+        if post.get("strength"):
+            value["strength"] = post.get("strength")
+        if schema.get("flags"):
+            value["flags"] = {"A": post.getlist("flags.A"), "B": post.getlist("flags.B")}
+        if schema.get("rationale", "none") != "none":
+            value["rationale"] = post.get("rationale", "")
+        return value
+
+    def presentation(self, item_data: dict | None) -> dict:
+        return {"swapped": bool(secrets.randbelow(2))}
+
+    def displayed_data(self, data: dict, presentation: dict) -> dict:
+        if not presentation.get("swapped"):
+            return data
+        shown = dict(data)
+        shown["response_a"], shown["response_b"] = data.get("response_b"), data.get("response_a")
+        return shown
+
+    def stored_value(self, value: Any, presentation: dict) -> Any:
+        return unswap(value, bool(presentation.get("swapped")))
+
+    def displayed_value(self, value: Any, presentation: dict) -> Any:
+        # Swapping is its own inverse.
+        if not isinstance(value, dict):
+            return value
+        return unswap(value, bool(presentation.get("swapped")))
 
     def label_from_form(self, raw: str) -> Any:
         return {"choice": raw} if raw in ANSWERS else super().label_from_form(raw)

@@ -6,11 +6,13 @@ Value: `{"ranking": [[2], [0, 1], [3]]}`: best tier first, response indexes. Gol
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from .base import Kind, SchemaError, bool_field, int_field, prompt_validate
+from .base import Kind, SchemaError, bool_field, int_field, prompt_turns, prompt_validate
 
 MIN_RESPONSES, MAX_RESPONSES = 3, 9
 
@@ -39,6 +41,28 @@ def kendall_tau_b(expected_tiers: list[list[int]], got_tiers: list[list[int]]) -
             discordant += 1
     denominator = ((concordant + discordant + ties_e) * (concordant + discordant + ties_g)) ** 0.5
     return (concordant - discordant) / denominator if denominator else 1.0
+
+
+def _tiers_from_text(raw: str):
+    raw = raw.strip()
+    if raw.startswith("["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+    try:
+        return [[int(n) - 1 for n in tier.split("=")] for tier in raw.split(">") if tier.strip()]
+    except ValueError:
+        return None
+
+
+def shown_order(data: dict, presentation: dict) -> list[int]:
+    """Response indexes in the order shown; a bad or missing order falls back to stored."""
+    n = len(data.get("responses", []))
+    order = presentation.get("order")
+    if isinstance(order, list) and sorted(order) == list(range(n)):
+        return order
+    return list(range(n))
 
 
 class Ranking(Kind):
@@ -114,6 +138,28 @@ class Ranking(Kind):
         return fit_ranking(labels, method, params)
 
     makes_preferences = True
+
+    # The order is a shuffle of the item's own responses.
+    presentation_per_item = True
+
+    def presentation(self, item_data: dict | None) -> dict:
+        if item_data is None:
+            return {}
+        order = list(range(len(item_data.get("responses", []) or [])))
+        secrets.SystemRandom().shuffle(order)
+        return {"order": order}
+
+    def widget(self, schema: dict, data: dict, presentation: dict, value: Any, render) -> dict:
+        texts = response_texts(data)
+        cards = [
+            {"index": i, "number": pos + 1, "html": render(texts[i])}
+            for pos, i in enumerate(shown_order(data, presentation))
+        ]
+        return {"turns": prompt_turns(data, render), "cards": cards}
+
+    def value_from_form(self, schema: dict, post) -> Any:
+        """`ranking` as JSON tiers, or "1 > 2 = 3" (response numbers from 1)."""
+        return {"ranking": _tiers_from_text(post.get("ranking") or "")}
 
     def short_text(self, value: Any) -> str:
         if not isinstance(value, dict):
