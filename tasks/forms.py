@@ -1,7 +1,7 @@
 from django import forms
 
 from raters.models import Membership
-from tasks import export
+from tasks import export, kinds
 from tasks import schema as schemas
 
 KIND_CHOICES = [(k, label) for k, label in schemas.KIND_LABELS.items()]
@@ -22,76 +22,9 @@ class ProjectForm(forms.Form):
     )
 
 
-def _rows(post, *names: str) -> list[dict]:
-    """Rows of a repeated group of inputs (choice_value, choice_label, ...), blanks dropped."""
-    columns = [post.getlist(name) for name in names]
-    n = max((len(c) for c in columns), default=0)
-    rows = []
-    for i in range(n):
-        row = {
-            name: (c[i] if i < len(c) else "").strip()
-            for name, c in zip(names, columns, strict=True)
-        }
-        if any(row.values()):
-            rows.append(row)
-    return rows
-
-
-def _int(post, name: str, default=None):
-    raw = (post.get(name) or "").strip()
-    if raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return raw  # schema_validate names the field and the allowed range
-
-
 def schema_from_post(kind: str, post) -> dict:
     """The schema editor's inputs as a schema dict; schema_validate checks it."""
-    schema: dict = {}
-    if kind in (schemas.SINGLE_CHOICE, schemas.MULTI_CHOICE):
-        schema["choices"] = [
-            {
-                "value": r["choice_value"] or r["choice_label"],
-                "label": r["choice_label"],
-                "hotkey": r["choice_hotkey"],
-                "description": r["choice_description"],
-            }
-            for r in _rows(
-                post, "choice_value", "choice_label", "choice_hotkey", "choice_description"
-            )
-        ]
-        if kind == schemas.MULTI_CHOICE:
-            for field in ("min_selected", "max_selected"):
-                value = _int(post, field)
-                if value is not None:
-                    schema[field] = value
-    elif kind == schemas.LIKERT:
-        schema["scale"] = _int(post, "scale", 5)
-        schema["low_label"] = post.get("low_label", "").strip() or "Poor"
-        schema["high_label"] = post.get("high_label", "").strip() or "Excellent"
-        schema["dimensions"] = [
-            {"name": r["dimension_name"], "label": r["dimension_label"]}
-            for r in _rows(post, "dimension_name", "dimension_label")
-        ]
-    elif kind == schemas.PAIRWISE:
-        schema["allow_tie"] = bool(post.get("allow_tie"))
-        schema["allow_both_bad"] = bool(post.get("allow_both_bad"))
-        schema["strength"] = post.get("strength", "none")
-        schema["rationale"] = post.get("rationale", "optional")
-        schema["flags"] = [
-            {"value": r["flag_value"] or r["flag_label"], "label": r["flag_label"]}
-            for r in _rows(post, "flag_value", "flag_label")
-        ]
-    elif kind == schemas.RANKING:
-        schema["min_responses"] = _int(post, "min_responses", schemas.MIN_RESPONSES)
-        schema["max_responses"] = _int(post, "max_responses", schemas.MAX_RESPONSES)
-        schema["allow_ties"] = bool(post.get("allow_ties"))
-    elif kind == schemas.DEMONSTRATION:
-        schema["min_length"] = _int(post, "min_length", 1)
-        schema["show_draft"] = bool(post.get("show_draft"))
-    return schema
+    return kinds.get(kind).schema_from_form(post)
 
 
 def field_label(field: str) -> str:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.export import FORMATS, ExportOptions, ExportRefused, export_jsonl, export_stream
 from tasks.forms import (
@@ -73,29 +74,15 @@ def _schema_defaults(kind: str) -> dict:
 
 
 def _schema_context(kind: str, schema: dict | None, *, locked_kind: bool = False) -> dict:
+    label_kind = kinds.get(kind)
     schema = {**_schema_defaults(kind), **(schema or {})}
-    choices = list(schema.get("choices") or [])
-    if kind in (schemas.SINGLE_CHOICE, schemas.MULTI_CHOICE) and len(choices) < 2:
-        choices += [{}] * (2 - len(choices))
-    dimensions = list(schema.get("dimensions") or [{"name": "rating", "label": "Rating"}])
     return {
         "kind": kind,
         "kinds": schemas.KIND_LABELS.items(),
+        "schema_template": label_kind.schema_template,
         "s": schema,
-        "choices": choices,
-        "dimensions": dimensions,
-        "flags": list(schema.get("flags") or []),
         "locked_kind": locked_kind,
-        "strength_modes": [
-            ("none", "No strength"),
-            ("labels", "Slightly / clearly / much better"),
-            ("scale", "A −3..+3 scale"),
-        ],
-        "rationale_modes": [
-            ("none", "No rationale"),
-            ("optional", "Optional"),
-            ("required", "Required"),
-        ],
+        **label_kind.schema_editor_context(schema),
     }
 
 
@@ -191,9 +178,14 @@ def schema_fields(request):
 def schema_row(request):
     """One blank row of a repeated group: a choice, a Likert dimension or a pairwise flag."""
     row = request.GET.get("row")
-    if row not in ("choice", "dimension", "flag"):
+    templates = {
+        name: template
+        for kind in kinds.KINDS
+        for name, template in kinds.get(kind).schema_rows.items()
+    }
+    if row not in templates:
         raise Http404
-    return render(request, f"tasks/project-form.html#{row}-row", {"row": {}})
+    return render(request, templates[row], {"row": {}})
 
 
 @login_required
@@ -211,7 +203,7 @@ def project_detail(request, project_id):
             "member_form": MemberAddForm(),
             "import_form": ImportForm(),
             "export_form": ExportForm(),
-            "preference_ok": project.kind in (schemas.PAIRWISE, schemas.RANKING),
+            "preference_ok": kinds.get(project.kind).makes_preferences,
             # Counting a big project's annotations per rater takes a while: then the table
             # loads after the page, which renders from kept counters alone.
             "by_rater": annotations_by_rater(project)

@@ -68,6 +68,23 @@ class Kind:
         """The schema in canonical form, or SchemaError naming the bad field."""
         raise NotImplementedError
 
+    # --- The schema editor (tasks/project-form.html) ---
+
+    # Repeated rows the editor adds one at a time: {row name: "template#partial"}.
+    schema_rows: ClassVar[dict[str, str]] = {}
+
+    @property
+    def schema_template(self) -> str:
+        return f"tasks/kinds/{self.name}-schema.html"
+
+    def schema_from_form(self, post) -> dict:
+        """The editor's inputs (a QueryDict-like `post`) as a schema for `schema_validate`."""
+        return {}
+
+    def schema_editor_context(self, schema: dict) -> dict:
+        """What the editor template needs beyond the schema `s` itself."""
+        return {}
+
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
         """Why `new` would break answers stored under `old` (both canonical), or None."""
         return None
@@ -293,6 +310,31 @@ def str_field(schema: dict, field: str, default: str) -> str:
     if not isinstance(value, str):
         raise SchemaError(field, "must be a string")
     return value
+
+
+def form_rows(post, *names: str) -> list[dict]:
+    """Rows of a repeated group of inputs (choice_value, choice_label, ...), blanks dropped."""
+    columns = [post.getlist(name) for name in names]
+    n = max((len(c) for c in columns), default=0)
+    rows = []
+    for i in range(n):
+        row = {
+            name: (c[i] if i < len(c) else "").strip()
+            for name, c in zip(names, columns, strict=True)
+        }
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def form_int(post, name: str, default=None):
+    raw = (post.get(name) or "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return raw  # schema_validate names the field and the allowed range
 
 
 def small_int(value: Any) -> Any:

@@ -20,6 +20,8 @@ from .base import (
     Kind,
     SchemaError,
     accept_list,
+    form_int,
+    form_rows,
     int_field,
 )
 
@@ -98,6 +100,29 @@ class SingleChoice(Kind):
     def schema_validate(self, schema: dict) -> dict:
         return {"choices": [c.__dict__ for c in choices_validate(schema.get("choices"))]}
 
+    schema_rows = {"choice": "tasks/kinds/choices-schema.html#choice-row"}
+
+    def schema_from_form(self, post) -> dict:
+        rows = form_rows(
+            post, "choice_value", "choice_label", "choice_hotkey", "choice_description"
+        )
+        return {
+            "choices": [
+                {
+                    "value": r["choice_value"] or r["choice_label"],
+                    "label": r["choice_label"],
+                    "hotkey": r["choice_hotkey"],
+                    "description": r["choice_description"],
+                }
+                for r in rows
+            ]
+        }
+
+    def schema_editor_context(self, schema: dict) -> dict:
+        # Two rows at least, blank if need be: a choice schema needs two choices.
+        choices = list(schema.get("choices") or [])
+        return {"choices": choices + [{}] * (MIN_CHOICES - len(choices))}
+
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
         new_values = {c["value"] for c in new["choices"]}
         for i, choice in enumerate(old["choices"]):
@@ -174,6 +199,14 @@ class MultiChoice(SingleChoice):
         if min_selected > max_selected:
             raise SchemaError("min_selected", "must not exceed max_selected")
         return {**canonical, "min_selected": min_selected, "max_selected": max_selected}
+
+    def schema_from_form(self, post) -> dict:
+        schema = super().schema_from_form(post)
+        for field in ("min_selected", "max_selected"):
+            value = form_int(post, field)
+            if value is not None:
+                schema[field] = value
+        return schema
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
         problem = super().schema_change_problem(old, new)

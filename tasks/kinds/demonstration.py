@@ -13,6 +13,7 @@ from .base import (
     Kind,
     SchemaError,
     bool_field,
+    form_int,
     int_field,
     prompt_turns,
     prompt_validate,
@@ -31,6 +32,12 @@ class Demonstration(Kind):
         return {
             "min_length": int_field(schema, "min_length", 1, 1, MAX_TEXT),
             "show_draft": bool_field(schema, "show_draft", True),
+        }
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "min_length": form_int(post, "min_length", 1),
+            "show_draft": bool(post.get("show_draft")),
         }
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:

@@ -11,10 +11,21 @@ from typing import Any
 
 import numpy as np
 
-from .base import MISSING, Column, Kind, SchemaError, int_field, small_int, str_field
+from .base import (
+    MISSING,
+    Column,
+    Kind,
+    SchemaError,
+    form_int,
+    form_rows,
+    int_field,
+    small_int,
+    str_field,
+)
 
 MIN_SCALE, MAX_SCALE = 2, 11
 MAX_DIMENSIONS = 10
+DEFAULT_DIMENSIONS = [{"name": "rating", "label": "Rating"}]
 # Number keys rate 1-9; 0 is 10 and - is 11 on the longest scales.
 KEYS = [*"123456789", "0", "-"]
 
@@ -40,7 +51,7 @@ class Likert(Kind):
         scale = int_field(schema, "scale", 5, MIN_SCALE, MAX_SCALE)
         low = str_field(schema, "low_label", "Poor")
         high = str_field(schema, "high_label", "Excellent")
-        raw = schema.get("dimensions") or [{"name": "rating", "label": "Rating"}]
+        raw = schema.get("dimensions") or DEFAULT_DIMENSIONS
         if not isinstance(raw, list) or len(raw) > MAX_DIMENSIONS:
             raise SchemaError(
                 "dimensions", f"must be a list of at most {MAX_DIMENSIONS} dimensions"
@@ -64,6 +75,22 @@ class Likert(Kind):
                 raise SchemaError(f"{where}.label", "must be a string")
             dimensions.append({"name": name, "label": label})
         return {"scale": scale, "low_label": low, "high_label": high, "dimensions": dimensions}
+
+    schema_rows = {"dimension": "tasks/kinds/likert-schema.html#dimension-row"}
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "scale": form_int(post, "scale", 5),
+            "low_label": post.get("low_label", "").strip() or "Poor",
+            "high_label": post.get("high_label", "").strip() or "Excellent",
+            "dimensions": [
+                {"name": r["dimension_name"], "label": r["dimension_label"]}
+                for r in form_rows(post, "dimension_name", "dimension_label")
+            ],
+        }
+
+    def schema_editor_context(self, schema: dict) -> dict:
+        return {"dimensions": list(schema.get("dimensions") or DEFAULT_DIMENSIONS)}
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
         if new["scale"] != old["scale"]:

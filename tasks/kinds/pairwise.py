@@ -24,6 +24,7 @@ from .base import (
     SchemaError,
     accept_list,
     bool_field,
+    form_rows,
     prompt_turns,
     prompt_validate,
     small_int,
@@ -136,6 +137,35 @@ class Pairwise(Kind):
             "strength": strength,
             "flags": flags,
             "rationale": rationale,
+        }
+
+    schema_rows = {"flag": "tasks/kinds/pairwise-schema.html#flag-row"}
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "allow_tie": bool(post.get("allow_tie")),
+            "allow_both_bad": bool(post.get("allow_both_bad")),
+            "strength": post.get("strength", "none"),
+            "rationale": post.get("rationale", "optional"),
+            "flags": [
+                {"value": r["flag_value"] or r["flag_label"], "label": r["flag_label"]}
+                for r in form_rows(post, "flag_value", "flag_label")
+            ],
+        }
+
+    def schema_editor_context(self, schema: dict) -> dict:
+        return {
+            "flags": list(schema.get("flags") or []),
+            "strength_modes": [
+                ("none", "No strength"),
+                ("labels", "Slightly / clearly / much better"),
+                ("scale", "A −3..+3 scale"),
+            ],
+            "rationale_modes": [
+                ("none", "No rationale"),
+                ("optional", "Optional"),
+                ("required", "Required"),
+            ],
         }
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:

@@ -12,7 +12,15 @@ from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from .base import Kind, SchemaError, bool_field, int_field, prompt_turns, prompt_validate
+from .base import (
+    Kind,
+    SchemaError,
+    bool_field,
+    form_int,
+    int_field,
+    prompt_turns,
+    prompt_validate,
+)
 
 MIN_RESPONSES, MAX_RESPONSES = 3, 9
 
@@ -79,6 +87,13 @@ class Ranking(Kind):
             "min_responses": min_r,
             "max_responses": max_r,
             "allow_ties": bool_field(schema, "allow_ties", False),
+        }
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "min_responses": form_int(post, "min_responses", MIN_RESPONSES),
+            "max_responses": form_int(post, "max_responses", MAX_RESPONSES),
+            "allow_ties": bool(post.get("allow_ties")),
         }
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:

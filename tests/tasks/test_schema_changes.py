@@ -254,3 +254,41 @@ def test_the_settings_page_refuses_a_breaking_change_with_a_message(
     assert "&#x27;no&#x27; has answers already" in response.content.decode()
     client.force_login(rater)
     assert client.get(reverse("tasks:project-settings", args=[project.pk])).status_code == 404
+
+
+EDITOR_INPUTS = {
+    "single_choice": "choice_value",
+    "multi_choice": "max_selected",
+    "likert": "dimension_name",
+    "pairwise": "allow_both_bad",
+    "ranking": "min_responses",
+    "demonstration": "show_draft",
+}
+
+
+@pytest.mark.parametrize(("kind", "field"), list(EDITOR_INPUTS.items()))
+def test_the_schema_editor_shows_each_kinds_own_inputs(client, boss, kind, field):
+    client.force_login(boss)
+    page = client.get(reverse("tasks:schema-fields"), {"kind": kind}).content.decode()
+    assert f'name="{field}"' in page
+    others = {f for k, f in EDITOR_INPUTS.items() if k != kind and f != field}
+    if kind == "multi_choice":
+        others.discard("choice_value")  # multiple choice lists its choices too
+    assert not [f for f in others if f'name="{f}"' in page]
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [("choice", "choice_hotkey"), ("dimension", "dimension_label"), ("flag", "flag_value")],
+)
+def test_adding_a_row_in_the_schema_editor_returns_one_blank_row(client, boss, row, field):
+    client.force_login(boss)
+    response = client.get(reverse("tasks:schema-row"), {"row": row})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("<tr>") == 1 and f'name="{field}" value=""' in html
+
+
+def test_the_schema_editor_has_no_row_of_an_unknown_group(client, boss):
+    client.force_login(boss)
+    assert client.get(reverse("tasks:schema-row"), {"row": "turn"}).status_code == 404
