@@ -23,6 +23,7 @@ from quality.selectors import (
 from quality.services import NOT_THE_CURRENT_ITEM, SessionRefused, session_answer, session_start
 from raters.models import LIVE_STAGES, Stage
 from raters.services import notices_mark_read
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.selectors import project_for_annotator
 
@@ -132,7 +133,8 @@ def practice(request, project_id, kind):
         "feedback": feedback,
         "error": error,
         "answered": session.responses.count(),
-        "strength_labels": schemas.STRENGTH_LABELS.items(),
+        "practice_template": kinds.get(project.kind).practice_template,
+        **kinds.get(project.kind).widget_context(project.schema),
     }
     if feedback and feedback.finished:
         context["finished"] = feedback.finished

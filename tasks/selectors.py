@@ -8,6 +8,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from raters.models import Membership
+from tasks import kinds
 from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
 
 MANAGER = Membership.Role.MANAGER
@@ -124,13 +125,8 @@ def adjudications_for_items(project: Project, item_ids: list[int]) -> dict[int, 
 
 
 def _canonical_label(kind: str, label):
-    # Aggregation names a pairwise winner "A", "B" or "tie", and a ranking as an order of
-    # response indexes; exports speak the canonical answer shapes of tasks.schema.
-    if kind == "pairwise" and isinstance(label, str):
-        return {"choice": label}
-    if kind == "ranking" and isinstance(label, list):
-        return {"ranking": [[i] for i in label]}
-    return label
+    # Exports speak the canonical answer shapes of the kinds, not aggregation's.
+    return kinds.get(kind).label_from_aggregate(label)
 
 
 def project_members(project: Project) -> QuerySet[Membership]:

@@ -22,7 +22,7 @@ from annotation.models import Annotation
 from config.jobs import enqueue
 from raters.models import Membership
 from raters.services import membership_onboard
-from tasks import importer
+from tasks import importer, kinds
 from tasks import schema as schemas
 from tasks.export import ExportOptions, export_stream
 from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
@@ -116,10 +116,9 @@ def _schema_change_check(project: Project, kind: str, canonical: dict) -> None:
             raise schemas.SchemaError(
                 "kind", "cannot change once items are imported: their fields fit this kind"
             )
-        if kind == schemas.RANKING:
-            problem = schemas.schema_change_problem(kind, project.schema, kind, canonical)
-            if problem is not None and problem.field in ("min_responses", "max_responses"):
-                raise problem
+        problem = kinds.get(kind).items_change_problem(project.schema, canonical)
+        if problem is not None:
+            raise problem
 
 
 def membership_add(*, project: Project, username: str, role: str) -> Membership:

@@ -89,6 +89,10 @@ class Kind:
         """Why `new` would break answers stored under `old` (both canonical), or None."""
         return None
 
+    def items_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        """Why `new` would not fit items already imported under `old`, before any answer."""
+        return None
+
     # --- Items ---
 
     def item_validate(self, data: dict, schema: dict) -> None:
@@ -109,6 +113,11 @@ class Kind:
     def widget_template(self) -> str:
         """The answer widget, included inside the item's form."""
         return f"annotation/kinds/{self.name}.html"
+
+    @property
+    def practice_template(self) -> str:
+        """The plain answer inputs of a training or qualification question."""
+        return f"raters/kinds/{self.name}.html"
 
     @property
     def keys_template(self) -> str:
@@ -274,6 +283,10 @@ class Kind:
     def gold_answer_validate(self, schema: dict, answer: Any, item_data: dict) -> dict:
         """A gold answer in canonical form, or SchemaError naming the field."""
         raise SchemaError("kind", f"{self.label.lower()} answers cannot be gold")
+
+    def label_from_aggregate(self, label: Any) -> Any:
+        """An aggregate's label (aggregation.methods) in the kind's canonical answer shape."""
+        return label
 
     def gold_from_value(self, value: Any) -> Any:
         """The gold answer that accepts exactly one canonical value (promoting a final label)."""

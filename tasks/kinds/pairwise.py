@@ -322,6 +322,10 @@ class Pairwise(Kind):
         # The preference model folds both-bad into tie (aggregation.methods.PAIRWISE_LABELS).
         return ["A", "B", "tie"]
 
+    def label_from_aggregate(self, label: Any) -> Any:
+        # Aggregation names the winner "A", "B" or "tie".
+        return {"choice": label} if isinstance(label, str) else label
+
     def gold_from_value(self, value: Any) -> Any:
         return {"accept": [value.get("choice") if isinstance(value, dict) else value]}
 

@@ -105,6 +105,12 @@ class Ranking(Kind):
             return SchemaError("max_responses", "cannot be lowered once items are in the project")
         return None
 
+    def items_change_problem(self, old: dict, new: dict) -> SchemaError | None:
+        problem = self.schema_change_problem(old, new)
+        if problem is not None and problem.field in ("min_responses", "max_responses"):
+            return problem
+        return None
+
     def item_validate(self, data: dict, schema: dict) -> None:
         prompt_validate(data)
         responses = data.get("responses")
@@ -175,6 +181,10 @@ class Ranking(Kind):
     def value_from_form(self, schema: dict, post) -> Any:
         """`ranking` as JSON tiers, or "1 > 2 = 3" (response numbers from 1)."""
         return {"ranking": _tiers_from_text(post.get("ranking") or "")}
+
+    def label_from_aggregate(self, label: Any) -> Any:
+        # Aggregation gives an order of response indexes, best first.
+        return {"ranking": [[i] for i in label]} if isinstance(label, list) else label
 
     def short_text(self, value: Any) -> str:
         if not isinstance(value, dict):
