@@ -47,6 +47,7 @@ def _item_context(seat, assignment, next_assignment, *, value=None) -> dict:
         "kind": project.kind,
         "widget_template": label_kind.widget_template,
         "keys_template": label_kind.keys_template,
+        "kind_script": label_kind.script,
         "submit_key": label_kind.submit_key,
         "schema": project.schema,
         "live": True,

@@ -115,13 +115,18 @@ class Kind:
         return f"annotation/kinds/{self.name}.html"
 
     @property
+    def script(self) -> str:
+        """The widget's keys and checks in the browser, registered with static/js/kinds.js."""
+        return f"js/kinds/{self.name}.js"
+
+    @property
     def practice_template(self) -> str:
         """The plain answer inputs of a training or qualification question."""
         return f"raters/kinds/{self.name}.html"
 
     @property
     def keys_template(self) -> str:
-        """The kind's keys, for the workbench's shortcut panel (static/js/workbench.js binds
+        """The kind's keys, for the workbench's shortcut panel (static/js/kinds/<kind>.js binds
         them)."""
         return f"annotation/kinds/{self.name}-keys.html"
 
