@@ -59,8 +59,6 @@ class Kind:
     # Item fields the kind shows and needs; a kind with none shows every text field.
     required_fields: ClassVar[tuple[str, ...]] = ()
     optional_fields: ClassVar[tuple[str, ...]] = ()
-    # Whether a gold answer can say what is right, and score a rater against it.
-    scorable: ClassVar[bool] = True
 
     # --- Schema ---
 

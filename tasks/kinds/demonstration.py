@@ -26,7 +26,6 @@ class Demonstration(Kind):
     label = "Demonstration (write the ideal response)"
     required_fields = ("prompt",)
     optional_fields = ("draft",)
-    scorable = False
 
     def schema_validate(self, schema: dict) -> dict:
         return {
