@@ -127,8 +127,15 @@ def project_settings(request, project_id):
     if request.method == "POST":
         form = ProjectForm(request.POST)
         kind = request.POST.get("kind") or project.kind
+        kind_error = None
+        if kind not in schemas.KINDS:
+            # Say so, and keep the editor of the project's own kind on screen.
+            kind_error = schemas.SchemaError("kind", f"must be one of {', '.join(schemas.KINDS)}")
+            kind = project.kind
         schema = schema_from_post(kind, request.POST)
-        if form.is_valid():
+        if not form.is_valid() and kind_error is not None:
+            _schema_error(form, kind_error)
+        elif form.is_valid():
             try:
                 project_update(
                     project=project,

@@ -292,3 +292,17 @@ def test_adding_a_row_in_the_schema_editor_returns_one_blank_row(client, boss, r
 def test_the_schema_editor_has_no_row_of_an_unknown_group(client, boss):
     client.force_login(boss)
     assert client.get(reverse("tasks:schema-row"), {"row": "turn"}).status_code == 404
+
+
+def test_settings_posted_with_an_unknown_kind_name_the_choice_and_change_nothing(
+    client, manager, project
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("tasks:project-settings", args=[project.pk]),
+        {"name": "renamed", "kind": "span_tagging_v0", "overlap": "2", "instructions": ""},
+    )
+    assert response.status_code == 200
+    assert "kind: must be one of single_choice" in response.content.decode().lower()
+    project.refresh_from_db()
+    assert project.name != "renamed" and project.kind == "single_choice"
