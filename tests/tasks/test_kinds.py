@@ -72,3 +72,18 @@ def test_no_code_outside_the_kinds_package_branches_on_a_kinds_name():
     )
     assert found.returncode in (0, 1), found.stderr
     assert found.stdout == ""
+
+
+def test_a_pairwise_practice_question_offers_the_choices_then_the_strength():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    pairwise = kinds.get("pairwise")
+    schema = pairwise.schema_validate({"strength": "labels"})
+    project = SimpleNamespace(schema=schema, choices=pairwise.choices(schema))
+    html = render_to_string(
+        pairwise.practice_template, {"project": project, **pairwise.widget_context(schema)}
+    )
+    assert html.count('name="value"') == 4 and 'value="both_bad"' in html
+    assert html.count('name="strength"') == 3
