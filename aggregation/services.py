@@ -312,6 +312,8 @@ def _execute(run: AggregationRun) -> None:
     t1 = time.perf_counter()
     raters = None if label_kind.loads_rows else rater_info(project, labels.rater_ids)
     extra = {"models": item_models(project)} if label_kind.wants_item_models else {}
+    if label_kind.fit_item_fields:
+        extra["items"] = item_fields(project, label_kind.fit_item_fields)
     fit = methods.fit(
         project.kind,
         project.schema,
@@ -398,6 +400,16 @@ def item_models(project: Project) -> dict:
         .values_list("id", "meta__model_a", "meta__model_b")
     )
     return {i: (a, b) for i, a, b in rows.iterator(chunk_size=10_000) if a and b}
+
+
+def item_fields(project: Project, fields: tuple[str, ...]) -> dict:
+    """{item_id: {field: value}} of the live items, for kinds whose fit reads the items."""
+    rows = Item.objects.filter(project=project, is_gold=False).values_list("id", "data")
+    return {
+        i: {f: data.get(f) for f in fields}
+        for i, data in rows.iterator(chunk_size=10_000)
+        if isinstance(data, dict)
+    }
 
 
 def _write_results(run_id: int, fit: methods.Fit) -> None:

@@ -64,6 +64,9 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     rater_votes: Counter[int] = Counter()
     votes: list[tuple[int, int, object]] = []
     durations: list[int] = []
+    by_item: dict[int, list] | None = (
+        defaultdict(list) if label_kind.has_agreement_figures else None
+    )
     since = timezone.now() - timedelta(days=DAYS_SHOWN)
     rows = (
         Annotation.objects.filter(project=project, item__is_gold=False)
@@ -77,6 +80,8 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
         for key in label_kind.distribution_keys(value):
             labels[key] += 1
         rater_votes[rater_id] += 1
+        if by_item is not None:
+            by_item[item_id].append((rater_id, value))
         key = label_kind.agreement_key(value)
         if key is None:
             continue
@@ -101,6 +106,9 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
             for ver, v in sorted(by_version.items(), key=lambda kv: (kv[0] == "none", kv[0]))
         ],
         "kappa": _kappa_pairs(votes, rater_votes),
+        "kind_agreement": label_kind.agreement_figures(project.schema, by_item)
+        if by_item is not None
+        else [],
         "speed_edges": SPEED_EDGES,
         "speed_histogram": speed_histogram(durations),
         "confidence_histogram": [],

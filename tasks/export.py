@@ -1,12 +1,13 @@
 """Streaming exports: constant memory whatever the project size.
 
-Three formats, all manager-only (views and API reach them through project_for_manager):
+Every format is manager-only (views and API reach them through project_for_manager):
 
 - `items_jsonl` and `items_csv`: one row per item with the aggregated label when there is
   one, the vote count per label (the soft distribution) and, optionally, every raw
   annotation with its rater, time, duration and guideline version. Gold items are marked.
 - `preference_jsonl`: for pairwise and ranking projects, `{prompt, chosen, rejected}` rows
   for DPO or reward-model training, with margin, agreement and the number of raters.
+- the files a kind makes of its own (`KIND_FORMATS`), such as span tagging's CoNLL BIO.
 
 Items are read in keyset-paginated chunks with plain SQL: JSON columns come back as text
 and go into the output as they are, so a row is never decoded and encoded again. Only
@@ -35,6 +36,11 @@ FORMATS = {
     "items_csv": ("csv", "text/csv; charset=utf-8"),
     "preference_jsonl": ("jsonl", "application/x-ndjson"),
 }
+# Files one kind makes (tasks/kinds: `export_formats`), e.g. span tagging's CoNLL BIO.
+KIND_FORMATS = {
+    fmt: spec for name in kinds.KINDS for fmt, spec in kinds.get(name).export_formats.items()
+}
+FORMATS.update({fmt: (suffix, ctype) for fmt, (_, suffix, ctype) in KIND_FORMATS.items()})
 TIES = ("exclude", "mark")
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -59,9 +65,17 @@ class ExportOptions:
     def check(self, project: Project) -> None:
         if self.format == "preference_jsonl" and not kinds.get(project.kind).makes_preferences:
             raise ExportRefused("preference files need a pairwise or ranking project")
+        label_kind = kinds.get(project.kind)
+        if self.format in KIND_FORMATS and self.format not in label_kind.export_formats:
+            raise ExportRefused(
+                f"{KIND_FORMATS[self.format][0]} files are not made from "
+                f"{label_kind.label.lower()} projects"
+            )
 
     @property
     def filename_suffix(self) -> str:
+        if self.format in KIND_FORMATS:
+            return KIND_FORMATS[self.format][1]
         return {"items_jsonl": "items.jsonl", "items_csv": "items.csv"}.get(
             self.format, "preferences.jsonl"
         )
@@ -74,7 +88,7 @@ def export_stream(project: Project, options: ExportOptions, *, progress=None) ->
         "items_jsonl": _items_jsonl,
         "items_csv": _items_csv,
         "preference_jsonl": _preferences,
-    }[options.format]
+    }.get(options.format, _kind_file)
     yield from writer(project, options, _chunks(project, options, progress))
 
 
@@ -209,6 +223,7 @@ def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
 def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
     kind, schema, raters = project.kind, project.schema, _Raters()
     vote_columns = _vote_columns(kind, schema)
+    label_columns = kinds.get(kind).label_csv_columns(schema)
     buf = io.StringIO()
     writer = csv.writer(buf)
     data_fields: list[str] | None = None
@@ -217,7 +232,8 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
         if data_fields is None:
             # Columns come from the first item; fields other items add go to data_other.
             data_fields = list(json.loads(rows[0].data))
-            header = ["item_id", "external_id", "is_gold", *data_fields, "data_other", "label"]
+            header = ["item_id", "external_id", "is_gold", *data_fields, "data_other"]
+            header += [name for name, _ in label_columns] or ["label"]
             header.append("adjudicated")
             header += [name for name, _ in vote_columns] or ["votes"]
             header += ["n_annotations"] + (["annotations"] if options.annotations else [])
@@ -234,7 +250,10 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             ]
             cells += [_cell(data.pop(f, "")) for f in data_fields]
             cells.append(_cell(data) if data else "")
-            cells.append("" if row.label is None else _cell(row.label))
+            if label_columns:
+                cells += [_part(row.label, path) for _, path in label_columns]
+            else:
+                cells.append("" if row.label is None else _cell(row.label))
             cells.append("true" if row.adjudicated else "false")
             if vote_columns:
                 cells += [_dig(votes, path) for _, path in vote_columns]
@@ -270,6 +289,18 @@ def _cell(value) -> str:
     return neutralise(text)
 
 
+def _part(label, path: tuple) -> str:
+    """One named part of a final label, e.g. a criterion's score; blank where it has none."""
+    for key in path:
+        if isinstance(label, dict):
+            label = label.get(key)
+        elif isinstance(label, list) and isinstance(key, int) and -len(label) <= key < len(label):
+            label = label[key]
+        else:
+            return ""
+    return "" if label is None else _cell(label)
+
+
 def _dig(votes: dict, path: tuple) -> int:
     for key in path:
         votes = votes.get(key, {}) if isinstance(votes, dict) else {}
@@ -297,3 +328,23 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                 out.append(json.dumps(pair, ensure_ascii=False) + "\n")
         if out:
             yield "".join(out)
+
+
+# --- Files of one kind ------------------------------------------------------------------------
+
+
+def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    lines_of = kinds.get(project.kind).export_lines
+    schema = project.schema
+    for rows in chunks:
+        out = []
+        for row in rows:
+            item = {
+                "item_id": row.item_id,
+                "external_id": row.external_id,
+                "is_gold": row.is_gold,
+                "data": json.loads(row.data),
+            }
+            values = [json.loads(a[1]) for a in row.annotations]
+            out.append(lines_of(options.format, schema, item, values, row.label))
+        yield "".join(out)

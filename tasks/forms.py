@@ -56,6 +56,7 @@ class ExportForm(forms.Form):
             ("items_jsonl", "Items, JSONL"),
             ("items_csv", "Items, CSV"),
             ("preference_jsonl", "Preference pairs (DPO / reward model), JSONL"),
+            *((fmt, title) for fmt, (title, _, _) in export.KIND_FORMATS.items()),
         ]
     )
     annotations = forms.BooleanField(

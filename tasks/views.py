@@ -211,6 +211,10 @@ def project_detail(request, project_id):
             "import_form": ImportForm(),
             "export_form": ExportForm(),
             "preference_ok": kinds.get(project.kind).makes_preferences,
+            "kind_formats": [
+                (fmt, title)
+                for fmt, (title, _, _) in kinds.get(project.kind).export_formats.items()
+            ],
             # Counting a big project's annotations per rater takes a while: then the table
             # loads after the page, which renders from kept counters alone.
             "by_rater": annotations_by_rater(project)

@@ -176,6 +176,9 @@ class Kind:
     loads_rows: ClassVar[bool] = False
     # Whether the fit needs to know which model wrote each item's responses.
     wants_item_models: ClassVar[bool] = False
+    # Item fields the fit reads (e.g. the text spans lie in): `extra_data["items"]` is then
+    # {item id: {field: value}} for the live items.
+    fit_item_fields: ClassVar[tuple[str, ...]] = ()
 
     def default_aggregation(self, *, subjective: bool) -> str:
         return self.aggregation_methods[0]
@@ -237,6 +240,15 @@ class Kind:
         """The labels one answer counts towards in the project's label distribution."""
         return []
 
+    # Whether the kind measures agreement its own way too (`agreement_figures`): then the
+    # dashboards' job hands it every live answer, grouped by item.
+    has_agreement_figures: ClassVar[bool] = False
+
+    def agreement_figures(self, schema: dict, by_item: dict) -> list[dict]:
+        """The kind's own agreement measures over {item id: [(rater id, value), ...]}, as
+        [{"name", "label", "value", "help"}]; value None where there is too little to say."""
+        return []
+
     def short_text(self, value: Any) -> str:
         """An answer as a short readable string, for the review screen."""
         return str(value)
@@ -257,6 +269,20 @@ class Kind:
     def preference_pairs(self, data: dict, values: list, label) -> list[dict]:
         """{prompt, chosen, rejected, margin, agreement, n_raters, tie, ...} rows of one item."""
         raise ValueError(f"{self.name} answers make no preference pairs")
+
+    # Files only this kind makes, beyond the items JSONL and CSV that every kind has:
+    # {format: (title, file name suffix, content type)}.
+    export_formats: ClassVar[dict[str, tuple[str, str, str]]] = {}
+
+    def export_lines(self, fmt: str, schema: dict, item: dict, values: list, label) -> str:
+        """One item's text in one of `export_formats`. `item` has item_id, external_id,
+        is_gold and data; `values` are the canonical answers, `label` the final one or None."""
+        raise ValueError(f"{self.name} projects make no {fmt} files")
+
+    def label_csv_columns(self, schema: dict) -> list[tuple[str, tuple]]:
+        """(CSV header, path into the final label) per column, for labels with named parts;
+        none means one `label` cell holding the whole label as JSON."""
+        return []
 
     # --- Presentation: how a leased item is randomised for its rater ---
 
