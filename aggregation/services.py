@@ -312,8 +312,8 @@ def _execute(run: AggregationRun) -> None:
     t1 = time.perf_counter()
     raters = None if label_kind.loads_rows else rater_info(project, labels.rater_ids)
     extra = {"models": item_models(project)} if label_kind.wants_item_models else {}
-    if label_kind.fit_item_fields:
-        extra["items"] = item_fields(project, label_kind.fit_item_fields)
+    if label_kind.reads_item_fields:
+        extra["items"] = item_fields(project, label_kind.reads_item_fields)
     fit = methods.fit(
         project.kind,
         project.schema,
@@ -403,7 +403,9 @@ def item_models(project: Project) -> dict:
 
 
 def item_fields(project: Project, fields: tuple[str, ...]) -> dict:
-    """{item_id: {field: value}} of the live items, for kinds whose fit reads the items."""
+    """{item_id: {field: value}} of the live items, for kinds whose figures read them."""
+    if not fields:
+        return {}
     rows = Item.objects.filter(project=project, is_gold=False).values_list("id", "data")
     return {
         i: {f: data.get(f) for f in fields}

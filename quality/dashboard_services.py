@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from aggregation.models import ItemResult
 from aggregation.selectors import aggregation_run_current
+from aggregation.services import item_fields
 from annotation.models import Annotation
 from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
 from quality.numeric.agreement import cohen_kappa_matrix, krippendorff_alpha
@@ -106,7 +107,9 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
             for ver, v in sorted(by_version.items(), key=lambda kv: (kv[0] == "none", kv[0]))
         ],
         "kappa": _kappa_pairs(votes, rater_votes),
-        "kind_agreement": label_kind.agreement_figures(project.schema, by_item)
+        "kind_agreement": label_kind.agreement_figures(
+            project.schema, by_item, item_fields(project, label_kind.reads_item_fields)
+        )
         if by_item is not None
         else [],
         "speed_edges": SPEED_EDGES,

@@ -176,9 +176,9 @@ class Kind:
     loads_rows: ClassVar[bool] = False
     # Whether the fit needs to know which model wrote each item's responses.
     wants_item_models: ClassVar[bool] = False
-    # Item fields the fit reads (e.g. the text spans lie in): `extra_data["items"]` is then
-    # {item id: {field: value}} for the live items.
-    fit_item_fields: ClassVar[tuple[str, ...]] = ()
+    # Item fields the fit and `agreement_figures` read (e.g. the text spans lie in): they
+    # get {item id: {field: value}} of the live items, the fit as `extra_data["items"]`.
+    reads_item_fields: ClassVar[tuple[str, ...]] = ()
 
     def default_aggregation(self, *, subjective: bool) -> str:
         return self.aggregation_methods[0]
@@ -244,9 +244,10 @@ class Kind:
     # dashboards' job hands it every live answer, grouped by item.
     has_agreement_figures: ClassVar[bool] = False
 
-    def agreement_figures(self, schema: dict, by_item: dict) -> list[dict]:
+    def agreement_figures(self, schema: dict, by_item: dict, items: dict) -> list[dict]:
         """The kind's own agreement measures over {item id: [(rater id, value), ...]}, as
-        [{"name", "label", "value", "help"}]; value None where there is too little to say."""
+        [{"name", "label", "value", "help"}]; value None where there is too little to say.
+        `items` holds the `reads_item_fields` of each item."""
         return []
 
     def short_text(self, value: Any) -> str:

@@ -61,6 +61,17 @@ KINDS = {
         {"ranking": [[2], [1, 0]]},
         {"ranking": [[2], [0, 1]]},
     ),
+    "span_tagging": (
+        {"labels": ["PER", {"value": "ORG", "label": "Organisation", "hotkey": "o"}]},
+        {"text": "Ada Lovelace wrote to the Royal Society.", "context": "A letter"},
+        [{"label": "ORG", "text": "Royal Society"}, {"start": "0", "end": 12, "label": "PER"}],
+        {
+            "spans": [
+                {"start": 0, "end": 12, "label": "PER", "text": "Ada Lovelace"},
+                {"start": 26, "end": 39, "label": "ORG", "text": "Royal Society"},
+            ]
+        },
+    ),
     "demonstration": (
         {"min_length": 3, "show_draft": True},
         {"prompt": "Write a haiku", "draft": "old pond"},
