@@ -140,6 +140,8 @@ class SpanTagging(Kind):
                     "color": r["label_color"],
                 }
                 for r in rows
+                # A colour input always posts a value: a row without a name is blank.
+                if r["label_value"] or r["label_label"] or r["label_hotkey"]
             ],
             "allow_overlap": post.get("allow_overlap") in ("on", "true", "1"),
         }
