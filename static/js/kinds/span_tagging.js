@@ -34,6 +34,15 @@
       el.classList.toggle("is-selected", i >= lo && i <= hi);
       el.classList.toggle("is-cursor", i === f._cur);
     });
+    // The space between two tokens of one span is part of it on screen too.
+    $$(".span-text .gap", f).forEach(function (gap) {
+      var before = gap.previousElementSibling, after = gap.nextElementSibling;
+      var inside = before && after && f._spans.filter(function (sp) {
+        return sp.start <= Number(before.dataset.s) && sp.end >= Number(after.dataset.e);
+      })[0];
+      gap.classList.toggle("in-span", Boolean(inside));
+      gap.style.setProperty("--c", inside ? (c[inside.label] || {}).color || "" : "");
+    });
     var list = $(".span-list", f);
     list.replaceChildren();
     f._spans.forEach(function (sp, k) {
