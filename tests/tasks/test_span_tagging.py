@@ -308,3 +308,34 @@ def test_the_schema_editor_makes_a_span_project(client, manager):
 
 def test_tokens_split_words_and_punctuation_in_code_points():
     assert tokens("Zoë's well-known 🙂 cat.") == [(0, 5), (6, 16), (17, 18), (19, 22), (22, 23)]
+
+
+def test_training_takes_spans_as_quoted_lines_and_gives_partial_credit(client, db):
+    from quality.selectors import session_next_gold
+    from quality.services import gold_create, policy_update, session_start
+    from tasks.services import membership_add
+
+    project = make_project()
+    gold_create(
+        project=project,
+        data={"text": TEXT},
+        pool="training",
+        answer=answer(span(ADA), span(LONDON, "LOC")),
+        explanation="Full names count as one person.",
+    )
+    policy_update(project=project, requires_qualification=True, training_items_required=1)
+    UserFactory(username="nina")
+    membership = membership_add(project=project, username="nina", role="annotator")
+    session = session_start(membership=membership, kind="training")
+    gold = session_next_gold(session)
+    client.force_login(membership.user)
+    url = reverse("raters:practice", args=[project.pk, "training"])
+    page = client.get(url).content.decode()
+    assert 'name="spans"' in page and "<code>LOC</code>" in page
+    bad = client.post(url, {"gold_id": gold.pk, "spans": "ORG Ada"}).content.decode()
+    assert "must read label: text" in bad
+    response = client.post(url, {"gold_id": gold.pk, "spans": "PER: Ada\nLOC: London\n"})
+    html = response.content.decode()
+    # "Ada" earns 3/12 of "Ada Lovelace", "London" all of it: F1 = 2 * 1.25 / 4.
+    assert "Partly right (62%)" in html or "Partly right (63%)" in html
+    assert "PER: expected “Ada Lovelace”, you marked “Ada”." in html
