@@ -7,10 +7,12 @@ from tasks.models import Item, Project
 def test_the_demo_seeds_twice_without_doubling_and_keeps_gold_out_of_live_items(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-    rte = Project.objects.get(name__startswith="RTE")
+    rte = Project.objects.get(name__startswith="RTE:")
     pandalm = Project.objects.get(name__startswith="PandaLM")
     assert rte.items.filter(is_gold=False).count() == 667 == rte.n_items
     assert pandalm.n_items == 999
+    spans = Project.objects.get(kind="span_tagging")
+    assert spans.n_items == 150 and spans.memberships.filter(role="annotator").count() == 2
     gold = GoldItem.objects.filter(project=rte)
     assert (
         gold.filter(pool="training").count() == 10 and gold.filter(pool="injection").count() == 40

@@ -31,6 +31,9 @@ true *from the premise alone*. Otherwise answer **No entailment**.
 """
 RTE_NAME = "RTE: does the premise entail the hypothesis?"
 PAIRWISE_NAME = "PandaLM: which response follows the instruction better?"
+SPANS_NAME = "RTE premises: tag the people, organisations, places and dates"
+# The premises of the first live RTE pairs, each once, for the span tagging demo.
+SPAN_ITEMS = 150
 # Demo logins, printed by `make run`. Change or remove them before exposing Vox.
 DEMO_USERS = [
     ("admin", "vox-admin", "superuser"),
@@ -82,7 +85,24 @@ class Command(BaseCommand):
                 "follows the instruction better.",
             )
             self._fill(pairwise, _pandalm_records())
-            for project in (rte, pairwise):
+            spans = self._project(
+                users["manager"],
+                SPANS_NAME,
+                "span_tagging",
+                {
+                    "labels": [
+                        {"value": "PER", "label": "Person"},
+                        {"value": "ORG", "label": "Organisation"},
+                        {"value": "LOC", "label": "Place"},
+                        {"value": "DATE", "label": "Date"},
+                    ]
+                },
+                "Mark every name of a person, organisation or place, and every date. "
+                'Tag the whole name ("Ada Lovelace", not "Lovelace"); leave out titles '
+                "such as Mr or President. Submit with no spans if there is nothing to tag.",
+            )
+            self._fill(spans, _span_records(rte_rows[GOLD_PAIRS:]))
+            for project in (rte, pairwise, spans):
                 for name in ("alice", "bob"):
                     membership_add(project=project, username=name, role=Membership.Role.ANNOTATOR)
         self.stdout.write("Demo ready. Log in at http://127.0.0.1:8000/ as:")
@@ -164,6 +184,14 @@ def _rte_records():
                     "crowd_labels": row["annotations"],
                 },
             }
+
+
+def _span_records(rows):
+    seen = set()
+    for row in rows:
+        if row["premise"] not in seen and len(seen) < SPAN_ITEMS:
+            seen.add(row["premise"])
+            yield {"external_id": f"premise-{row['external_id']}", "text": row["premise"]}
 
 
 def _pandalm_records():
