@@ -427,6 +427,49 @@ def text_field(data: dict, field: str, *, required: bool = True) -> None:
         raise SchemaError(field, "must be a string")
 
 
+def options_validate(
+    raw: Any, field: str, low: int, high: int, reserved: frozenset = frozenset()
+) -> list[Choice]:
+    """A list of options raters pick with a key (choices, span labels): each a value or
+    {value, label, hotkey, description}; the first ten get 1-9 and 0 unless they set a
+    hotkey, and no hotkey may repeat or be one of `reserved`."""
+    if not isinstance(raw, list):
+        raise SchemaError(field, "must be a list")
+    if not low <= len(raw) <= high:
+        raise SchemaError(field, f"needs {low} to {high} {field}, got {len(raw)}")
+    choices, seen_values, seen_keys = [], set(), set()
+    for i, entry in enumerate(raw):
+        where = f"{field}[{i}]"
+        if isinstance(entry, str):
+            entry = {"value": entry}
+        if not isinstance(entry, dict):
+            raise SchemaError(where, "must be a string or an object with a value")
+        value = entry.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise SchemaError(f"{where}.value", "must be a non-empty string")
+        value = value.strip()
+        if value in seen_values:
+            raise SchemaError(f"{where}.value", f"duplicates {value!r}")
+        hotkey = entry.get("hotkey") or (DEFAULT_HOTKEYS[i] if i < len(DEFAULT_HOTKEYS) else "")
+        if not isinstance(hotkey, str) or len(hotkey) > 1:
+            raise SchemaError(f"{where}.hotkey", "must be a single character")
+        if hotkey in reserved or hotkey.isspace():
+            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is a workbench key")
+        if hotkey and hotkey in seen_keys:
+            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is already used")
+        label = entry.get("label") or value
+        description = entry.get("description") or ""
+        if not isinstance(label, str):
+            raise SchemaError(f"{where}.label", "must be a string")
+        if not isinstance(description, str):
+            raise SchemaError(f"{where}.description", "must be a string")
+        seen_values.add(value)
+        if hotkey:
+            seen_keys.add(hotkey)
+        choices.append(Choice(value=value, label=label, hotkey=hotkey, description=description))
+    return choices
+
+
 def accept_list(answer: dict, probe) -> list:
     """A gold answer's `accept`: at least one answer, each one `probe` takes without error."""
     accept = answer.get("accept")

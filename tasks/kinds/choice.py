@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from .base import (
-    DEFAULT_HOTKEYS,
     MISSING,
     Choice,
     Column,
@@ -23,6 +22,7 @@ from .base import (
     form_int,
     form_rows,
     int_field,
+    options_validate,
 )
 
 MIN_CHOICES, MAX_CHOICES = 2, 50
@@ -32,41 +32,7 @@ CATEGORICAL = ("majority", "weighted", "dawid_skene", "one_coin", "mace", "glad"
 
 
 def choices_validate(raw: Any) -> list[Choice]:
-    if not isinstance(raw, list):
-        raise SchemaError("choices", "must be a list")
-    if not MIN_CHOICES <= len(raw) <= MAX_CHOICES:
-        raise SchemaError(
-            "choices", f"needs {MIN_CHOICES} to {MAX_CHOICES} choices, got {len(raw)}"
-        )
-    choices, seen_values, seen_keys = [], set(), set()
-    for i, entry in enumerate(raw):
-        where = f"choices[{i}]"
-        if isinstance(entry, str):
-            entry = {"value": entry}
-        if not isinstance(entry, dict):
-            raise SchemaError(where, "must be a string or an object with a value")
-        value = entry.get("value")
-        if not isinstance(value, str) or not value.strip():
-            raise SchemaError(f"{where}.value", "must be a non-empty string")
-        value = value.strip()
-        if value in seen_values:
-            raise SchemaError(f"{where}.value", f"duplicates {value!r}")
-        hotkey = entry.get("hotkey") or (DEFAULT_HOTKEYS[i] if i < len(DEFAULT_HOTKEYS) else "")
-        if not isinstance(hotkey, str) or len(hotkey) > 1:
-            raise SchemaError(f"{where}.hotkey", "must be a single character")
-        if hotkey and hotkey in seen_keys:
-            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is already used")
-        label = entry.get("label") or value
-        description = entry.get("description") or ""
-        if not isinstance(label, str):
-            raise SchemaError(f"{where}.label", "must be a string")
-        if not isinstance(description, str):
-            raise SchemaError(f"{where}.description", "must be a string")
-        seen_values.add(value)
-        if hotkey:
-            seen_keys.add(hotkey)
-        choices.append(Choice(value=value, label=label, hotkey=hotkey, description=description))
-    return choices
+    return options_validate(raw, "choices", MIN_CHOICES, MAX_CHOICES)
 
 
 def _choice_column(choices: list[str]) -> Column:

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from .base import (
-    DEFAULT_HOTKEYS,
     MISSING,
     Choice,
     Column,
@@ -38,13 +37,14 @@ from .base import (
     SchemaError,
     bool_field,
     form_rows,
+    options_validate,
     small_int,
 )
 
 MAX_LABELS = 30
 MAX_SPANS = 1000
 # Keys the workbench or this widget already use: they cannot tag.
-RESERVED_KEYS = set("gusx?")
+RESERVED_KEYS = frozenset("gusx?")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fbcfe8", "#ddd6fe", "#fed7aa", "#a5f3fc", "#e5e7eb"]
 # Words (with inner hyphens and apostrophes) and single punctuation marks; whitespace
@@ -58,49 +58,16 @@ def tokens(text: str) -> list[tuple[int, int]]:
 
 
 def _labels_validate(raw: Any) -> list[dict]:
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_LABELS:
-        raise SchemaError("labels", f"must list 1 to {MAX_LABELS} labels")
-    out, values, keys = [], set(), set()
-    for i, entry in enumerate(raw):
-        where = f"labels[{i}]"
-        if isinstance(entry, str):
-            entry = {"value": entry}
-        if not isinstance(entry, dict):
-            raise SchemaError(where, "must be a string or an object with a value")
-        value = entry.get("value")
-        if not isinstance(value, str) or not value.strip() or len(value.strip()) > 50:
-            raise SchemaError(f"{where}.value", "must be a name of 1 to 50 characters")
-        value = value.strip()
-        if value in values:
-            raise SchemaError(f"{where}.value", f"duplicates {value!r}")
-        hotkey = entry.get("hotkey") or (DEFAULT_HOTKEYS[i] if i < len(DEFAULT_HOTKEYS) else "")
-        if not isinstance(hotkey, str) or len(hotkey) > 1:
-            raise SchemaError(f"{where}.hotkey", "must be a single character")
-        if hotkey in RESERVED_KEYS or hotkey.isspace():
-            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is a workbench key")
-        if hotkey and hotkey in keys:
-            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is already used")
-        label = entry.get("label") or value
-        description = entry.get("description") or ""
-        color = entry.get("color") or PALETTE[i % len(PALETTE)]
-        if not isinstance(label, str):
-            raise SchemaError(f"{where}.label", "must be a string")
-        if not isinstance(description, str):
-            raise SchemaError(f"{where}.description", "must be a string")
+    """The span labels: options with keys, as choices are, each with a colour."""
+    options = options_validate(raw, "labels", 1, MAX_LABELS, reserved=RESERVED_KEYS)
+    out = []
+    for i, (entry, option) in enumerate(zip(raw, options, strict=True)):
+        color = (entry.get("color") if isinstance(entry, dict) else None) or PALETTE[
+            i % len(PALETTE)
+        ]
         if not isinstance(color, str) or not COLOR.match(color):
-            raise SchemaError(f"{where}.color", "must be a colour like #fde68a")
-        values.add(value)
-        if hotkey:
-            keys.add(hotkey)
-        out.append(
-            {
-                "value": value,
-                "label": label,
-                "hotkey": hotkey,
-                "description": description,
-                "color": color.lower(),
-            }
-        )
+            raise SchemaError(f"labels[{i}].color", "must be a colour like #fde68a")
+        out.append({**option.__dict__, "color": color.lower()})
     return out
 
 

@@ -45,6 +45,7 @@ def make_project(**extra):
     ("labels", "field"),
     [
         ([], "labels"),
+        ("PER", "labels"),
         (["PER", "PER"], "labels[1].value"),
         ([{"value": "PER", "hotkey": "u"}], "labels[0].hotkey"),
         ([{"value": "PER", "color": "red"}], "labels[0].color"),
