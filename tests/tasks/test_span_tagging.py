@@ -173,8 +173,9 @@ def test_with_overlap_allowed_each_label_is_aggregated_on_its_own(db):
     assert [(s["start"], s["end"], s["label"]) for s in got] == [(0, 12, "PER"), (0, 37, "LOC")]
 
 
-def test_the_dashboard_job_reports_rater_f1_and_unitizing_alpha(db):
+def test_the_dashboard_job_reports_rater_f1_and_unitizing_alpha(db, client, manager):
     project = make_project()
+    MembershipFactory(project=project, user=manager, role="manager")
     raters = make_raters(project, 2)
     items = ItemFactory.create_batch(2, project=project, data={"text": TEXT})
     agree = answer(span(ADA), span(LONDON, "LOC"))
@@ -188,6 +189,9 @@ def test_the_dashboard_job_reports_rater_f1_and_unitizing_alpha(db):
     assert figures["span_f1_overlap"] == pytest.approx((4 + 0.5) / 6, abs=1e-4)
     assert 0 < figures["unitizing_alpha"] < 1
     assert figures["unitizing_alpha:LOC"] == pytest.approx(1.0)
+    client.force_login(manager)
+    page = client.get(reverse("dashboards:project", args=[project.pk])).content.decode()
+    assert "Krippendorff&#x27;s unitizing α" in page and "0.667" in page
 
 
 @pytest.fixture
