@@ -12,10 +12,12 @@ from .demonstration import Demonstration
 from .likert import Likert
 from .pairwise import Pairwise
 from .ranking import Ranking
+from .rubric import Rubric
 
 _REGISTRY: dict[str, Kind] = {
     kind.name: kind
     for kind in (SingleChoice(), MultiChoice(), Likert(), Pairwise(), Ranking(), Demonstration())
+    + (Rubric(),)
 }
 KINDS = tuple(_REGISTRY)
 KIND_LABELS = {name: kind.label for name, kind in _REGISTRY.items()}
