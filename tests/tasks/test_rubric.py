@@ -562,3 +562,19 @@ def test_a_form_missing_a_required_rationale_saves_nothing_and_names_the_field(c
         "value.ratings[1].rationales.honesty": ["is required: say why you gave this rating"]
     }
     assert not Annotation.objects.exists()
+
+
+def test_an_undone_answer_comes_back_into_the_widget_with_its_rationales(client, workbench):
+    project, rater = workbench
+    client.force_login(rater)
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["entry"]["item"]
+    client.post(
+        reverse("annotation:label-submit", args=[project.pk]), form_post(served, second_why="ok")
+    )
+    html = client.post(
+        reverse("annotation:label-undo", args=[project.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert not Annotation.objects.exists()
+    assert 'name="value.0.helpfulness" value="5" checked' in html
+    assert 'name="value.1.honesty" value="4" checked' in html
+    assert ">it hedged</textarea>" in html
