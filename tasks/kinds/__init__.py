@@ -12,6 +12,7 @@ from .demonstration import Demonstration
 from .likert import Likert
 from .pairwise import Pairwise
 from .ranking import Ranking
+from .rubric import Rubric
 from .spans import SpanTagging
 
 _REGISTRY: dict[str, Kind] = {
@@ -24,6 +25,7 @@ _REGISTRY: dict[str, Kind] = {
         Ranking(),
         Demonstration(),
         SpanTagging(),
+        Rubric(),
     )
 }
 KINDS = tuple(_REGISTRY)

@@ -78,6 +78,33 @@ KINDS = {
         {"text": "  an old silent pond  "},
         {"text": "an old silent pond"},
     ),
+    "rubric": (
+        {
+            "target": "turns",
+            "scale": 5,
+            "criteria": ["helpfulness", {"name": "honesty", "rationale": "required"}],
+        },
+        {
+            "conversation": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello"},
+                {"role": "user", "content": "Bye"},
+                {"role": "assistant", "content": "Later"},
+            ]
+        },
+        {
+            "ratings": [
+                {"scores": {"helpfulness": "4", "honesty": 5}, "rationales": {"honesty": " fine "}},
+                {"scores": {"helpfulness": 2, "honesty": 3}, "rationales": {"honesty": "curt"}},
+            ]
+        },
+        {
+            "ratings": [
+                {"scores": {"helpfulness": 4, "honesty": 5}, "rationales": {"honesty": "fine"}},
+                {"scores": {"helpfulness": 2, "honesty": 3}, "rationales": {"honesty": "curt"}},
+            ]
+        },
+    ),
 }
 
 
