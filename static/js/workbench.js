@@ -95,6 +95,8 @@
     if (kind.beforeSubmit) kind.beforeSubmit(f);
     $('input[name="active_ms"]', f).value = String(activeMs);
     var data = new FormData(f);
+    var focused = document.activeElement;
+    var focusName = focused && f.contains(focused) && focused.name ? focused.name : null;
     var url = f.getAttribute("action");
     var shownId = null;
     var next = document.getElementById("wb-next");
@@ -125,6 +127,7 @@
             // on screen still; if the rater moved on meanwhile, ask for it.
             if (reply.current_html) replaceWorkbench(reply.current_html);
             else return reload();
+            if (!reply.ok) restoreAnswer(data, focusName);
             return;
           }
           if (reply.progress) {
@@ -135,6 +138,33 @@
           if (tpl && !tpl.content.querySelector(".wb-panel")) tpl.innerHTML = reply.next_html;
         });
     });
+  }
+
+  // A refused answer comes back as the server renders the item, empty: put back what the
+  // rater had typed and chosen, and the focus where it was, so no work is lost and the next
+  // keys do not fire shortcuts.
+  var OWN_FIELDS = ["csrfmiddlewaretoken", "item_id", "idempotency_key", "active_ms", "shown"];
+  function restoreAnswer(data, focusName) {
+    var f = form();
+    if (!f || String(panel().dataset.item) !== String(data.get("item_id"))) return;
+    var names = [];
+    data.forEach(function (_, name) { if (OWN_FIELDS.indexOf(name) < 0 && names.indexOf(name) < 0) names.push(name); });
+    $$("input[type=checkbox], input[type=radio]", f).forEach(function (el) {
+      if (names.indexOf(el.name) >= 0 || el.type === "checkbox") el.checked = data.getAll(el.name).indexOf(el.value) >= 0;
+    });
+    names.forEach(function (name) {
+      var values = data.getAll(name);
+      $$('[name="' + CSS.escape(name) + '"]', f).forEach(function (el, i) {
+        if (el.type !== "checkbox" && el.type !== "radio" && i < values.length) el.value = values[i];
+      });
+    });
+    var kind = window.VoxKinds.of(f);
+    if (kind.setup) kind.setup(f);
+    var el = focusName && $('[name="' + CSS.escape(focusName) + '"]', f);
+    if (el) {
+      el.focus();
+      if (el.tagName === "TEXTAREA") el.setSelectionRange(el.value.length, el.value.length);
+    }
   }
 
   function bump(id) { var el = document.getElementById(id); if (el) el.textContent = String(Number(el.textContent) + 1); }

@@ -17,6 +17,9 @@ MAX_TEXT = 100_000
 CHAT_ROLES = ("system", "user", "assistant")
 # The first nine choices get number keys by default; the tenth gets 0.
 DEFAULT_HOTKEYS = [*"123456789", "0"]
+# Keys the workbench and the kinds' widgets use for themselves (static/js/workbench.js: g ?
+# guidelines, u undo, s skip; r rationale, f flags, c confirm): an option cannot take them.
+RESERVED_KEYS = frozenset("gus?rfc")
 # An answer with nothing to say in a label column (aggregation.loading).
 MISSING = -1
 
@@ -428,7 +431,7 @@ def text_field(data: dict, field: str, *, required: bool = True) -> None:
 
 
 def options_validate(
-    raw: Any, field: str, low: int, high: int, reserved: frozenset = frozenset()
+    raw: Any, field: str, low: int, high: int, reserved: frozenset = RESERVED_KEYS
 ) -> list[Choice]:
     """A list of options raters pick with a key (choices, span labels): each a value or
     {value, label, hotkey, description}; the first ten get 1-9 and 0 unless they set a
@@ -454,7 +457,10 @@ def options_validate(
         if not isinstance(hotkey, str) or len(hotkey) > 1:
             raise SchemaError(f"{where}.hotkey", "must be a single character")
         if hotkey in reserved or hotkey.isspace():
-            raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is a workbench key")
+            raise SchemaError(
+                f"{where}.hotkey",
+                f"{hotkey!r} is a workbench shortcut; {' '.join(sorted(reserved))} are taken",
+            )
         if hotkey and hotkey in seen_keys:
             raise SchemaError(f"{where}.hotkey", f"{hotkey!r} is already used")
         label = entry.get("label") or value

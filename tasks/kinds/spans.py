@@ -31,6 +31,7 @@ import numpy as np
 
 from .base import (
     MISSING,
+    RESERVED_KEYS,
     Choice,
     Column,
     Kind,
@@ -43,8 +44,8 @@ from .base import (
 
 MAX_LABELS = 30
 MAX_SPANS = 1000
-# Keys the workbench or this widget already use: they cannot tag.
-RESERVED_KEYS = frozenset("gusx?")
+# Keys the workbench or this widget (x removes a span) already use: they cannot tag.
+SPAN_KEYS = RESERVED_KEYS | {"x"}
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fbcfe8", "#ddd6fe", "#fed7aa", "#a5f3fc", "#e5e7eb"]
 # Words (with inner hyphens and apostrophes) and single punctuation marks; whitespace
@@ -59,7 +60,7 @@ def tokens(text: str) -> list[tuple[int, int]]:
 
 def _labels_validate(raw: Any) -> list[dict]:
     """The span labels: options with keys, as choices are, each with a colour."""
-    options = options_validate(raw, "labels", 1, MAX_LABELS, reserved=RESERVED_KEYS)
+    options = options_validate(raw, "labels", 1, MAX_LABELS, reserved=SPAN_KEYS)
     out = []
     for i, (entry, option) in enumerate(zip(raw, options, strict=True)):
         color = (entry.get("color") if isinstance(entry, dict) else None) or PALETTE[

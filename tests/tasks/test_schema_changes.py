@@ -306,3 +306,25 @@ def test_settings_posted_with_an_unknown_kind_name_the_choice_and_change_nothing
     assert "kind: must be one of single_choice" in response.content.decode().lower()
     project.refresh_from_db()
     assert project.name != "renamed" and project.kind == "single_choice"
+
+
+def test_the_schema_editor_refuses_a_hotkey_the_workbench_uses(client, boss):
+    client.force_login(boss)
+    response = client.post(
+        reverse("tasks:project-new"),
+        {
+            "name": "keys",
+            "kind": "single_choice",
+            "overlap": "1",
+            "choice_value": ["spam", "ham"],
+            "choice_label": ["", ""],
+            "choice_hotkey": ["s", "h"],
+            "choice_description": ["", ""],
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "Choice 1, hotkey: &#x27;s&#x27; is a workbench shortcut; ? c f g r s u are taken" in html
+    )
+    assert not Project.objects.filter(name="keys").exists()

@@ -1,5 +1,7 @@
 // Ranking: a number picks a response, arrows move it, t ties it with the one above; the
-// cards can be dragged too. The order goes to the server as JSON tiers, best first.
+// cards can be dragged too. The order goes to the server as JSON tiers, best first. The
+// starting order is random, so it is sent only once the rater has moved a card or pressed c
+// to keep it as shown.
 (function () {
   "use strict";
   var $ = window.VoxKinds.$, $$ = window.VoxKinds.$$;
@@ -16,6 +18,13 @@
       else out.push([index]);
     });
     return out;
+  }
+
+  function touch(f, confirmed) {
+    var box = $(".ranking", f);
+    box.dataset.touched = "1";
+    var note = $(".rank-confirmed", f);
+    if (note) note.hidden = !confirmed;
   }
 
   function renumber(f) {
@@ -49,6 +58,7 @@
   document.addEventListener("dragend", function () {
     if (!dragged) return;
     dragged.classList.remove("dragging");
+    touch(dragged.closest(".wb-form"), false);
     renumber(dragged.closest(".wb-form"));
     dragged = null;
   });
@@ -60,8 +70,14 @@
 
   window.VoxKinds.register("ranking", {
     setup: renumber,
+    check: function (f) {
+      return $(".ranking", f).dataset.touched === "1"
+        ? ""
+        : "Order the responses first: move one (↑ ↓ or drag), or press c to keep the order as shown.";
+    },
     beforeSubmit: function (f) { $('input[name="ranking"]', f).value = JSON.stringify(tiers(f)); },
     key: function (f, e) {
+      if (e.key === "c") { touch(f, true); return true; }
       if (/^[1-9]$/.test(e.key)) {
         var card = $('.rank-card[data-number="' + e.key + '"]', f);
         if (!card) return false;
@@ -79,6 +95,7 @@
       } else if (e.key !== "ArrowUp" && e.key !== "ArrowDown") {
         return false;
       }
+      touch(f, false);
       renumber(f);
       selected.scrollIntoView({ block: "nearest" });
       return true;

@@ -1,0 +1,61 @@
+"""The workbench never loses work: a refused answer comes back as typed, with the focus where
+it was, and a random starting order is never sent as a ranking by accident."""
+
+import time
+
+import pytest
+
+from annotation.models import Annotation, Assignment
+from tasks import schema as schemas
+from tests.browser.test_workbench_kinds import open_workbench, setup_project, stored
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_refused_demonstration_keeps_its_text_and_focus_so_letters_stay_text(
+    live_server, page, screenshot
+):
+    project, rater = setup_project(
+        schemas.DEMONSTRATION,
+        {"min_length": 30},
+        [{"prompt": "Greet the user", "draft": ""}, {"prompt": "Say goodbye", "draft": ""}],
+    )
+    open_workbench(page, live_server.url, project, "work-kept", screenshot)
+    page.keyboard.press("e")
+    page.keyboard.type("Hello there")
+    page.keyboard.press("Control+Enter")
+    page.locator(".server-error", has_text="at least 30").wait_for()
+    box = page.locator("#wb-item-slot .demo-text")
+    assert box.input_value() == "Hello there"
+    assert box.evaluate("el => el === document.activeElement")
+    screenshot("workbench-refused-kept")
+    # u would undo and s would skip if the focus had left the box.
+    page.keyboard.type(", us and all of you, welcome")
+    assert box.input_value() == "Hello there, us and all of you, welcome"
+    assert not Annotation.objects.exists()
+    assert not Assignment.objects.filter(status=Assignment.Status.SKIPPED).exists()
+    page.keyboard.press("Control+Enter")
+    (row,) = stored(rater, 1)
+    assert row.value == {"text": "Hello there, us and all of you, welcome"}
+
+
+def test_a_ranking_is_sent_only_once_moved_or_confirmed_as_shown(live_server, page, screenshot):
+    project, rater = setup_project(
+        schemas.RANKING,
+        {},
+        [{"prompt": "Name a fruit", "responses": ["apple", "stone", "pear"]}],
+    )
+    open_workbench(page, live_server.url, project, "ranking-untouched", screenshot)
+    shown = [
+        int(i)
+        for i in page.locator(".rank-card").evaluate_all("cs => cs.map(c => c.dataset.index)")
+    ]
+    page.keyboard.press("Enter")
+    page.locator("#wb-item-slot .client-error", has_text="press c").wait_for()
+    time.sleep(0.3)
+    assert not Annotation.objects.exists()
+    page.keyboard.press("c")
+    page.locator("#wb-item-slot .rank-confirmed").wait_for()
+    page.keyboard.press("Enter")
+    (row,) = stored(rater, 1)
+    assert row.value == {"ranking": [[i] for i in shown]}
