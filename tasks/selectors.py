@@ -33,8 +33,13 @@ def project_list_with_roles(user) -> list[tuple[Project, str]]:
     """
     if user.is_superuser:
         return [(p, MANAGER) for p in Project.objects.all()]
-    role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
-    projects = Project.objects.filter(memberships__user=user).annotate(role=Subquery(role))
+    mine = Membership.objects.filter(project=OuterRef("pk"), user=user)
+    projects = Project.objects.filter(memberships__user=user).annotate(
+        role=Subquery(mine.values("role")[:1]),
+        # Reviewers are annotators the manager trusts to review (quality.dashboards); the
+        # project list links their review queue.
+        is_reviewer=Subquery(mine.values("is_reviewer")[:1]),
+    )
     return [(p, p.role) for p in projects]
 
 
