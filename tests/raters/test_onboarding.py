@@ -158,3 +158,12 @@ def test_a_failed_calibration_sends_the_rater_back_to_training(project, rater, p
     assert m.stage == Stage.TRAINING
     assert "calibration score 50%" in m.transitions.first().reason
     assert GoldSession.objects.filter(membership=m, kind="calibration").count() == 1
+
+
+def test_the_standing_page_gives_the_pass_mark_as_a_percentage(client, project, newcomer):
+    from django.urls import reverse
+
+    run_session(newcomer, "training", ["yes", "yes"])
+    client.force_login(newcomer.user)
+    page = client.get(reverse("raters:standing", args=[project.pk])).content.decode()
+    assert "5 questions, 80% needed to pass." in page
