@@ -140,13 +140,19 @@ def aggregation_annotations_count(project_id: int, n: int = 1) -> bool:
         AggregationSettings.objects.filter(project_id=project_id).update(
             pending_annotations=F("pending_annotations") + n
         )
-    if _annotation_run_too_soon(project_id):
+    last_run = _last_run_at(project_id)
+    if _too_soon(last_run):
         return False  # the count stands; a call after the gap fires it
-    fired = AggregationSettings.objects.filter(
-        project_id=project_id,
-        run_every_annotations__gt=0,
-        pending_annotations__gte=F("run_every_annotations"),
-    ).update(pending_annotations=0)
+    # A project's first run comes early, after VOX_AGGREGATION_FIRST_RUN labels, so that a
+    # fresh project's exports and dashboards show results long before the first threshold.
+    threshold = Q(pending_annotations__gte=F("run_every_annotations"))
+    if last_run is None and settings.VOX_AGGREGATION_FIRST_RUN:
+        threshold |= Q(pending_annotations__gte=settings.VOX_AGGREGATION_FIRST_RUN)
+    fired = (
+        AggregationSettings.objects.filter(project_id=project_id, run_every_annotations__gt=0)
+        .filter(threshold)
+        .update(pending_annotations=0)
+    )
     if not fired:
         return False
     project = Project.objects.get(pk=project_id)
@@ -156,18 +162,27 @@ def aggregation_annotations_count(project_id: int, n: int = 1) -> bool:
     return True
 
 
-def _annotation_run_too_soon(project_id: int) -> bool:
-    """Whether the project's last run was asked for less than VOX_AGGREGATION_MIN_GAP_S ago.
+def _last_run_at(project_id: int):
+    """When the project's last run was asked for, or None if it never had one (one query)."""
+    return (
+        AggregationRun.objects.filter(project_id=project_id)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _too_soon(last_run) -> bool:
+    """Whether the last run was asked for less than VOX_AGGREGATION_MIN_GAP_S ago.
 
     At hundreds of labels a second the count alone would start a run every few seconds,
     each one reading every label of the project again; a fresh result a minute apart is as
     useful, and the annotators' queue keeps the machine.
     """
     gap = settings.VOX_AGGREGATION_MIN_GAP_S
-    if not gap:
+    if not gap or last_run is None:
         return False
-    since = timezone.now() - timedelta(seconds=gap)
-    return AggregationRun.objects.filter(project_id=project_id, created_at__gt=since).exists()
+    return last_run > timezone.now() - timedelta(seconds=gap)
 
 
 def aggregation_schedule_due() -> int:

@@ -231,6 +231,8 @@ VOX_AGGREGATION_MAX_ATTEMPTS = env_int("VOX_AGGREGATION_MAX_ATTEMPTS", 3, minimu
 # Runs started by the count of new labels (run_every_annotations) come at most this often
 # per project; 0 starts one at every threshold.
 VOX_AGGREGATION_MIN_GAP_S = env_int("VOX_AGGREGATION_MIN_GAP_S", 60, minimum=0)
+# A project's first run starts after this many labels (0: wait for run_every_annotations).
+VOX_AGGREGATION_FIRST_RUN = env_int("VOX_AGGREGATION_FIRST_RUN", 20, minimum=0)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -298,6 +298,12 @@ def _import_run(job: ImportJob) -> None:
                 project=project, spool=spool, skip_ids=existing, raters=raters, job=job
             )
             _import_finish(job, n_records=checked.n_records, **result)
+    if result["labels"]:
+        # Imported labels count towards the next aggregation run as live ones do, so a
+        # project imported with its labels gets results without a manager's "Run now".
+        from aggregation.services import aggregation_annotations_count
+
+        aggregation_annotations_count(project.pk, result["labels"])
     if connection.vendor == "postgresql" and result["created"] >= ANALYZE_AFTER:
         # Fresh statistics, so the queue and exports plan with the new rows counted.
         with connection.cursor() as cur:

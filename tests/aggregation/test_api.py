@@ -132,8 +132,9 @@ def test_the_submit_hook_counts_only_after_the_submit_commits(
 
 
 def test_the_counter_is_kept_without_a_settings_row_and_zero_turns_it_off(
-    project, labelled, django_capture_on_commit_callbacks
+    project, labelled, settings, django_capture_on_commit_callbacks
 ):
+    settings.VOX_AGGREGATION_FIRST_RUN = 0
     aggregation_annotations_count(project.pk, n=499)
     assert project.aggregation_settings.pending_annotations == 499
     assert not AggregationRun.objects.exists()
@@ -141,6 +142,18 @@ def test_the_counter_is_kept_without_a_settings_row_and_zero_turns_it_off(
     with django_capture_on_commit_callbacks(execute=False):
         aggregation_annotations_count(project.pk, n=10_000)
     assert not AggregationRun.objects.exists()
+
+
+def test_a_fresh_project_runs_early_once_then_waits_for_the_threshold(
+    project, labelled, settings, django_capture_on_commit_callbacks
+):
+    settings.VOX_AGGREGATION_FIRST_RUN, settings.VOX_AGGREGATION_MIN_GAP_S = 20, 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not aggregation_annotations_count(project.pk, n=19)
+        assert aggregation_annotations_count(project.pk)  # the 20th label: the first run
+        assert not aggregation_annotations_count(project.pk, n=20)  # then run_every (500)
+    (run,) = AggregationRun.objects.all()
+    assert run.trigger == "annotations" and run.status == "done"
 
 
 def test_the_schedule_queues_only_projects_with_new_annotations(
