@@ -189,17 +189,21 @@ def votes_of(kind: str, schema: dict, values: list) -> dict:
 
 def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
     kind, schema, raters = project.kind, project.schema, _Raters()
+    label_kind = kinds.get(kind)
     dumps, loads = json.dumps, json.loads
     for rows in chunks:
         names = raters.json(rows)
         out = []
         for row in rows:
             values = [a[1] for a in row.annotations]
-            votes = votes_of(kind, schema, [loads(v) for v in values]) if values else {}
+            parsed = [loads(v) for v in values]
+            votes = votes_of(kind, schema, parsed) if values else {}
+            label, source = final_label(label_kind, schema, row, parsed)
             line = (
                 f'{{"item_id": {row.item_id}, "external_id": {dumps(row.external_id)}, '
                 f'"is_gold": {"true" if row.is_gold else "false"}, "data": {row.data}, '
-                f'"label": {dumps(row.label, ensure_ascii=False)}, '
+                f'"label": {dumps(label, ensure_ascii=False)}, '
+                f'"label_source": {dumps(source)}, '
                 f'"adjudicated": {"true" if row.adjudicated else "false"}, "votes": {dumps(votes)}, '
                 f'"n_annotations": {len(values)}'
             )
@@ -215,6 +219,15 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
         yield "".join(out)
 
 
+def final_label(label_kind, schema: dict, row: Row, values: list) -> tuple[object, str | None]:
+    """(label, where it comes from): a reviewer's decision, the current aggregation run, or,
+    before any run, the raters' vote, so an export never shows no label where votes exist."""
+    if row.label is not None:
+        return row.label, "adjudicated" if row.adjudicated else "aggregate"
+    label = label_kind.vote_label(schema, values) if values else None
+    return label, None if label is None else "vote"
+
+
 def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
     """(CSV header, path into votes) per column of the soft distribution."""
     return kinds.get(kind).vote_columns(schema)
@@ -223,7 +236,8 @@ def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
 def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
     kind, schema, raters = project.kind, project.schema, _Raters()
     vote_columns = _vote_columns(kind, schema)
-    label_columns = kinds.get(kind).label_csv_columns(schema)
+    label_kind = kinds.get(kind)
+    label_columns = label_kind.label_csv_columns(schema)
     buf = io.StringIO()
     writer = csv.writer(buf)
     data_fields: list[str] | None = None
@@ -234,7 +248,7 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             data_fields = list(json.loads(rows[0].data))
             header = ["item_id", "external_id", "is_gold", *data_fields, "data_other"]
             header += [name for name, _ in label_columns] or ["label"]
-            header.append("adjudicated")
+            header += ["label_source", "adjudicated"]
             header += [name for name, _ in vote_columns] or ["votes"]
             header += ["n_annotations"] + (["annotations"] if options.annotations else [])
             # Field names come from the imported items, as untrusted as their values.
@@ -250,11 +264,12 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             ]
             cells += [_cell(data.pop(f, "")) for f in data_fields]
             cells.append(_cell(data) if data else "")
+            label, source = final_label(label_kind, schema, row, values)
             if label_columns:
-                cells += [_part(row.label, path) for _, path in label_columns]
+                cells += [_part(label, path) for _, path in label_columns]
             else:
-                cells.append("" if row.label is None else _cell(row.label))
-            cells.append("true" if row.adjudicated else "false")
+                cells.append("" if label is None else _cell(label))
+            cells += [source or "", "true" if row.adjudicated else "false"]
             if vote_columns:
                 cells += [_dig(votes, path) for _, path in vote_columns]
             else:
@@ -334,8 +349,8 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
 
 
 def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
-    lines_of = kinds.get(project.kind).export_lines
-    schema = project.schema
+    label_kind = kinds.get(project.kind)
+    lines_of, schema = label_kind.export_lines, project.schema
     for rows in chunks:
         out = []
         for row in rows:
@@ -346,5 +361,6 @@ def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str
                 "data": json.loads(row.data),
             }
             values = [json.loads(a[1]) for a in row.annotations]
-            out.append(lines_of(options.format, schema, item, values, row.label))
+            label, _ = final_label(label_kind, schema, row, values)
+            out.append(lines_of(options.format, schema, item, values, label))
         yield "".join(out)

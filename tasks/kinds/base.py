@@ -262,6 +262,17 @@ class Kind:
     # Whether answers rank responses, so that a preference file (chosen/rejected) can be made.
     makes_preferences: ClassVar[bool] = False
 
+    def vote_label(self, schema: dict, values: list) -> Any:
+        """The label an export shows before any aggregation run: the answer most raters gave
+        (the earliest of those tied), or None for kinds without aggregation."""
+        if not self.aggregation_methods or not values:
+            return None
+        keys = [json.dumps(v, sort_keys=True) for v in values]
+        counts: dict[str, int] = {}
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+        return values[keys.index(max(counts, key=counts.get))]
+
     def votes(self, schema: dict, values: list) -> dict:
         """How many raters gave each answer, from canonical values: the soft distribution."""
         return {}

@@ -232,6 +232,13 @@ class MultiChoice(SingleChoice):
 
         return fit_multi(schema, labels, method, params, raters, subjective)
 
+    def vote_label(self, schema: dict, values: list) -> Any:
+        """The choices more than half of the raters picked, as the majority method gives."""
+        if not values:
+            return None
+        n = Counter(c for v in values for c in v)
+        return [c["value"] for c in schema["choices"] if n[c["value"]] * 2 > len(values)]
+
     def votes(self, schema: dict, values: list) -> dict:
         """Per choice, how many raters ticked it."""
         return dict(Counter(v for value in values for v in value))

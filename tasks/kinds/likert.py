@@ -167,6 +167,15 @@ class Likert(Kind):
 
         return fit_likert(schema, labels, method, params)
 
+    def vote_label(self, schema: dict, values: list) -> Any:
+        """The mean rating per dimension, as the `mean` method gives it."""
+        if not values:
+            return None
+        return {
+            d["name"]: round(sum(v[d["name"]] for v in values) / len(values), 4)
+            for d in schema["dimensions"]
+        }
+
     def votes(self, schema: dict, values: list) -> dict:
         """{dimension: {"1": n, ...}}."""
         out: dict = {}

@@ -329,6 +329,10 @@ class Pairwise(Kind):
     def gold_from_value(self, value: Any) -> Any:
         return {"accept": [value.get("choice") if isinstance(value, dict) else value]}
 
+    def vote_label(self, schema: dict, values: list) -> Any:
+        """The side most raters chose (the earliest of those tied), as the aggregate names it."""
+        return super().vote_label(schema, [v["choice"] for v in values])
+
     def votes(self, schema: dict, values: list) -> dict:
         return dict(Counter(v["choice"] for v in values))
 

@@ -191,6 +191,17 @@ class Ranking(Kind):
             return str(value)
         return " > ".join("=".join(str(i) for i in tier) for tier in value.get("ranking", []))
 
+    def vote_label(self, schema: dict, values: list) -> Any:
+        """Response indexes by their mean tier, best first (Borda), as the aggregate orders."""
+        if not values:
+            return None
+        tier: dict[int, float] = {}
+        for value in values:
+            for place, members in enumerate(value["ranking"]):
+                for i in members:
+                    tier[i] = tier.get(i, 0.0) + place / len(values)
+        return sorted(tier, key=lambda i: (tier[i], i))
+
     def votes(self, schema: dict, values: list) -> dict:
         """{"best": {response index: n raters who placed it first}}."""
         return {"best": dict(Counter(str(i) for v in values for i in v["ranking"][0]))}

@@ -395,12 +395,12 @@ class SpanTagging(Kind):
 
     def export_lines(self, fmt: str, schema: dict, item: dict, values: list, label) -> str:
         """One item as CoNLL: a `# item_id` comment, then `token<TAB>tag` per token and a
-        blank line. Tags come from the final label, else from the one answer if there is
-        just one; items with neither are left out. With overlapping spans allowed, each
-        label gets its own tag column, in the schema's order."""
+        blank line. Tags come from the final label (before any run, the raters' vote);
+        items without answers are left out. With overlapping spans allowed, each label gets
+        its own tag column, in the schema's order."""
         if fmt != "conll_bio":
             return super().export_lines(fmt, schema, item, values, label)
-        final = label if isinstance(label, dict) else (values[0] if len(values) == 1 else None)
+        final = label if isinstance(label, dict) else None
         text = item["data"].get("text")
         if final is None or not isinstance(text, str):
             return ""

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from annotation.selectors import project_counts
 from raters.models import Membership
+from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Project
 from tests.factories import MembershipFactory, UserFactory
@@ -186,7 +187,12 @@ def test_every_kind_goes_from_schema_to_export(people, kind, django_capture_on_c
     ).decode()
     row = json.loads(lines)
     assert row["data"] == data and row["external_id"] == f"{kind}-1"
-    assert row["n_annotations"] == 1 and row["is_gold"] is False and row["label"] is None
+    assert row["n_annotations"] == 1 and row["is_gold"] is False
+    # Before any aggregation run the label is the raters' vote, and says so.
+    if kinds.get(kind).aggregation_methods:
+        assert row["label_source"] == "vote" and row["label"] is not None
+    else:
+        assert (row["label"], row["label_source"]) == (None, None)
     assert row["annotations"][0]["value"] == canonical
     assert row["annotations"][0]["rater"] == "worker"
     if kind == "single_choice":

@@ -246,3 +246,68 @@ def test_csv_header_cells_named_by_imported_fields_are_neutralised(manager):
     header = next(csv.reader(io.StringIO(text(project, format="items_csv"))))
     assert '\'=HYPERLINK("http://x")' in header
     assert not any(h.startswith(("=", "+", "-", "@")) for h in header)
+
+
+@pytest.mark.parametrize(
+    ("kind", "schema", "data", "answers", "label"),
+    [
+        (
+            "multi_choice",
+            {"choices": ["spam", "rude", "ok"]},
+            {"text": "t"},
+            [["spam", "rude"], ["spam"], ["rude", "spam"]],
+            ["spam", "rude"],
+        ),
+        (
+            "pairwise",
+            {"allow_tie": True},
+            {"prompt": "p", "response_a": "a", "response_b": "b"},
+            [{"choice": "B"}, {"choice": "tie"}, {"choice": "B"}],
+            "B",
+        ),
+        (
+            "ranking",
+            {},
+            {"prompt": "p", "responses": ["x", "y", "z"]},
+            [
+                {"ranking": [[2], [0], [1]]},
+                {"ranking": [[2], [1], [0]]},
+                {"ranking": [[0], [2], [1]]},
+            ],
+            [2, 0, 1],
+        ),
+        (
+            "likert",
+            {"dimensions": ["helpful"]},
+            {"text": "t"},
+            [{"helpful": 4}, {"helpful": 5}, {"helpful": 5}],
+            {"helpful": 4.6667},
+        ),
+    ],
+)
+def test_before_any_run_the_label_is_the_raters_vote_and_says_so(
+    manager, kind, schema, data, answers, label
+):
+    labels = [{"rater": f"r{i}", "value": a} for i, a in enumerate(answers)]
+    project = labelled(manager, kind, schema, [{**data, "labels": labels}])
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert (row["label"], row["label_source"]) == (label, "vote")
+    (csv_row,) = list(csv.DictReader(io.StringIO(text(project, format="items_csv"))))
+    shown = label if isinstance(label, str) else json.dumps(label)
+    assert (csv_row["label"], csv_row["label_source"]) == (shown, "vote")
+
+
+def test_after_a_run_the_label_is_the_aggregate_and_a_decision_overrides_it(manager):
+    from aggregation.services import aggregation_run_execute, aggregation_run_request
+    from quality.dashboard_services import adjudication_set
+
+    labels = [{"rater": f"r{i}", "value": v} for i, v in enumerate(["yes", "yes", "no"])]
+    project = labelled(
+        manager, "single_choice", {"choices": ["yes", "no"]}, [{"text": "t", "labels": labels}]
+    )
+    aggregation_run_execute(run_id=aggregation_run_request(project=project).pk)
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert (row["label"], row["label_source"]) == ("yes", "aggregate")
+    adjudication_set(item=project.items.get(), label="no", user=manager)
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert (row["label"], row["label_source"], row["adjudicated"]) == ("no", "adjudicated", True)
