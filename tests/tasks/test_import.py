@@ -117,3 +117,21 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_stored(project, mana
 def test_an_unknown_file_type_is_refused(project, manager):
     with pytest.raises(ImportRejected, match="unsupported file type"):
         import_create(project=project, user=manager, upload=upload("items.xlsx", b"x"))
+
+
+def test_an_import_with_enough_labels_starts_the_first_aggregation_run(
+    project, manager, run_on_commit, settings
+):
+    from aggregation.models import AggregationRun
+
+    settings.VOX_AGGREGATION_FIRST_RUN = 20
+    votes = [{"rater": f"c{r}", "value": "yes"} for r in range(3)]
+    job = run_on_commit(
+        project,
+        manager,
+        "items.jsonl",
+        jsonl(*({"text": f"t{i}", "labels": votes} for i in range(7))),
+    )
+    assert (job.status, job.n_labels) == ("done", 21)
+    (run,) = AggregationRun.objects.filter(project=project)
+    assert (run.trigger, run.status) == ("annotations", "done")
