@@ -25,6 +25,8 @@ from raters.models import LIVE_STAGES, Stage
 from raters.services import notices_mark_read
 from tasks import kinds
 from tasks import schema as schemas
+from tasks.kinds.base import item_fields
+from tasks.markdown import render_markdown
 from tasks.selectors import project_for_annotator
 
 
@@ -134,6 +136,8 @@ def practice(request, project_id, kind):
         "error": error,
         "answered": session.responses.count(),
         "practice_template": kinds.get(project.kind).practice_template,
+        # The same renderer as the workbench: markdown, chat turns, right-to-left text.
+        "fields": item_fields(gold.item.data, render_markdown) if gold else [],
         **kinds.get(project.kind).widget_context(project.schema),
     }
     if feedback and feedback.finished:

@@ -139,9 +139,7 @@ class Kind:
         """What the widget shows of one item, as displayed (`displayed_data`), beyond the item
         and the value. Item text is untrusted: plain strings are escaped by the template, and
         `render` turns markdown into sanitised HTML."""
-        return {
-            "fields": [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()]
-        }
+        return {"fields": item_fields(data, render)}
 
     # --- Answers ---
 
@@ -430,6 +428,29 @@ def prompt_turns(data: dict, render) -> list[dict]:
         {"role": t["role"], "html": render(t["content"])}
         for t in chat_turns(data.get("prompt") or "")
     ]
+
+
+def is_chat(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(t, dict) and t.get("role") in CHAT_ROLES for t in value)
+    )
+
+
+def item_fields(data: dict, render) -> list[dict]:
+    """An item's fields as every screen shows them (the workbench and training alike):
+    text as sanitised markdown, a chat transcript as its turns, anything else as JSON."""
+    out = []
+    for name, value in data.items():
+        if isinstance(value, str):
+            out.append({"name": name, "html": render(value)})
+        elif is_chat(value):
+            turns = [{"role": t["role"], "html": render(t["content"])} for t in chat_turns(value)]
+            out.append({"name": name, "turns": turns})
+        else:
+            out.append({"name": name, "json": json.dumps(value, ensure_ascii=False, indent=2)})
+    return out
 
 
 def text_field(data: dict, field: str, *, required: bool = True) -> None:

@@ -95,3 +95,37 @@ def test_the_manager_sees_progress_and_exports_every_annotation(
     assert row["item_id"] == served.pk
     assert row["annotations"][0]["rater"] == "rita" and row["annotations"][0]["value"] == "yes"
     assert row["annotations"][0]["created_at"]
+
+
+def test_item_fields_render_chats_as_turns_and_text_as_markdown_in_its_own_direction(client, db):
+    from tasks import schema as schemas
+    from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
+
+    project = ProjectFactory(
+        kind="likert",
+        schema=schemas.schema_validate("likert", {}),
+        instructions="Rate **helpfulness** only.",
+    )
+    ItemFactory(
+        project=project,
+        data={
+            "chat": [
+                {"role": "user", "content": "Hi **there**"},
+                {"role": "assistant", "content": "مرحبا"},
+            ],
+            "answer": "Use:\n\n```\nfor i in x:\n    pass\n```\n\n<script>x()</script>",
+            "scores": {"a": 1},
+        },
+    )
+    rater = UserFactory(username="lena")
+    MembershipFactory(project=project, user=rater)
+    client.force_login(rater)
+    html = client.get(reverse("annotation:label", args=[project.pk])).content.decode()
+    assert (
+        '<div class="turn turn-assistant"><div class="turn-role">assistant</div><div class="markdown" dir="auto"><p>مرحبا</p>'
+        in html
+    )
+    assert "Hi <strong>there</strong>" in html and '"role"' not in html
+    assert "for i in x:\n    pass" in html and "<script>x()" not in html
+    assert '<pre class="field-json" dir="auto">{\n  &quot;a&quot;: 1\n}</pre>' in html
+    assert "Rate <strong>helpfulness</strong> only." in html
