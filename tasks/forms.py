@@ -43,6 +43,28 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.ANNOTATOR)
 
 
+class MembersAddForm(forms.Form):
+    usernames = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "alice\nbob,manager"}),
+        required=False,
+        help_text="One username a line; add ,manager or ,annotator to give a line its own role.",
+    )
+    file = forms.FileField(required=False, help_text="or a .txt or .csv file of the same lines")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.ANNOTATOR)
+
+    def text(self) -> str:
+        upload = self.cleaned_data.get("file")
+        if upload is None:
+            return self.cleaned_data.get("usernames") or ""
+        raw = upload.read(1_000_000 + 1)
+        if len(raw) > 1_000_000:
+            raise forms.ValidationError("The file is over 1 MB.")
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text.") from None
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         help_text="JSONL (one JSON object per line), a JSON array of objects, or CSV with a "

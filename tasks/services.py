@@ -136,6 +136,43 @@ def membership_add(*, project: Project, username: str, role: str) -> Membership:
     return membership
 
 
+MAX_MEMBER_LINES = 5_000
+
+
+def members_add(*, project: Project, text: str, role: str) -> list[Membership]:
+    """Add many members at once: one username a line, optionally `username,role`.
+
+    Every line is checked first, so a bad line (an unknown user, a role that does not exist)
+    is named and nothing is saved. Blank lines and repeated names are skipped.
+    """
+    lines = [line.strip() for line in (text or "").splitlines()]
+    if len(lines) > MAX_MEMBER_LINES:
+        raise schemas.SchemaError("usernames", f"at most {MAX_MEMBER_LINES:,} lines at once")
+    wanted: dict[str, str] = {}
+    for n, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        name, _, line_role = (part.strip() for part in line.replace("\t", ",").partition(","))
+        line_role = line_role or role
+        if line_role not in Membership.Role.values:
+            raise schemas.SchemaError(
+                f"line {n}", f"role must be one of {', '.join(Membership.Role.values)}"
+            )
+        wanted.setdefault(name, line_role)
+    if not wanted:
+        raise schemas.SchemaError("usernames", "give at least one username")
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=list(wanted))}
+    for n, line in enumerate(lines, start=1):
+        name = line.replace("\t", ",").partition(",")[0].strip()
+        if name and name not in users:
+            raise schemas.SchemaError(f"line {n}", f"no user named {name!r}")
+    with transaction.atomic():
+        return [
+            membership_add(project=project, username=name, role=line_role)
+            for name, line_role in wanted.items()
+        ]
+
+
 def guideline_publish(
     *, project: Project, user, body: str, examples: dict | None = None
 ) -> Guideline:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<id:project_id>/settings/", views.project_settings, name="project-settings"),
     path("projects/<id:project_id>/by-rater/", views.project_by_rater, name="project-by-rater"),
     path("projects/<id:project_id>/members/", views.member_add, name="member-add"),
+    path("projects/<id:project_id>/members/many/", views.members_add_many, name="members-add"),
     path("projects/<id:project_id>/imports/", views.import_new, name="import-new"),
     path("projects/<id:project_id>/export.jsonl", views.project_export, name="project-export"),
     path("projects/<id:project_id>/exports/", views.export_new, name="export-new"),

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from tasks.forms import (
     GuidelineForm,
     ImportForm,
     MemberAddForm,
+    MembersAddForm,
     ProjectForm,
     field_label,
     schema_from_post,
@@ -43,6 +45,7 @@ from tasks.services import (
     import_commit,
     import_create,
     import_preview,
+    members_add,
     membership_add,
     project_create,
     project_update,
@@ -208,6 +211,7 @@ def project_detail(request, project_id):
             "imports": project.imports.exclude(status="cancelled")[:10],
             "exports": project.exports.all()[:5],
             "member_form": MemberAddForm(),
+            "members_form": MembersAddForm(prefix="members"),
             "import_form": ImportForm(),
             "export_form": ExportForm(),
             "preference_ok": kinds.get(project.kind).makes_preferences,
@@ -249,6 +253,28 @@ def member_add(request, project_id):
             messages.success(
                 request, f"{form.cleaned_data['username']} added as {form.cleaned_data['role']}."
             )
+    return redirect("tasks:project-detail", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def members_add_many(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    form = MembersAddForm(request.POST, request.FILES, prefix="members")
+    if not form.is_valid():
+        messages.error(request, "Choose a role.")
+        return redirect("tasks:project-detail", project_id=project.pk)
+    try:
+        added = members_add(project=project, text=form.text(), role=form.cleaned_data["role"])
+    except (schemas.SchemaError, forms.ValidationError) as exc:
+        problem = (
+            f"{exc.field}: {exc.message}"
+            if isinstance(exc, schemas.SchemaError)
+            else exc.messages[0]
+        )
+        messages.error(request, f"Nobody was added. {problem}")
+    else:
+        messages.success(request, f"{len(added)} member{'s' if len(added) != 1 else ''} added.")
     return redirect("tasks:project-detail", project_id=project.pk)
 
 
