@@ -108,3 +108,56 @@ def rater_action(*, membership: Membership, action: str, reason: str, actor) -> 
         from quality.services import calibration_request
 
         calibration_request(membership=membership, actor=actor, reason=reason)
+
+
+# --- People: accounts made by an admin --------------------------------------------------------
+
+
+def user_create(*, username: str, email: str = "", password: str = "") -> tuple[object, str]:
+    """A new account, with the password an admin chose or, without one, an invitation.
+
+    Returns (user, invite path): the path is Django's set-a-password link
+    (accounts/reset/<uid>/<token>/), good until the account's password changes or
+    PASSWORD_RESET_TIMEOUT passes; "" when a password was set. Raises ValidationError naming
+    the field, and saves nothing then.
+    """
+    from django.contrib.auth import get_user_model, password_validation
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    User = get_user_model()
+    username = (username or "").strip()
+    email = (email or "").strip()
+    field = User._meta.get_field("username")
+    try:
+        field.run_validators(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.messages}) from None
+    if not username:
+        raise ValidationError({"username": ["is required"]})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": [f"{username!r} is taken"]})
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": ["is not an email address"]}) from None
+    user = User(username=username, email=email)
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    if password:
+        return user, ""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return user, reverse("password_reset_confirm", args=[uid, token])

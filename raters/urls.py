@@ -4,6 +4,7 @@ from raters import views
 
 app_name = "raters"
 urlpatterns = [
+    path("people/", views.people, name="people"),
     path("projects/<id:project_id>/me/", views.standing, name="standing"),
     path(
         "projects/<id:project_id>/practice/<str:kind>/start/",

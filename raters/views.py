@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -143,3 +144,42 @@ def practice(request, project_id, kind):
     if feedback and feedback.finished:
         context["finished"] = feedback.finished
     return render(request, "raters/practice.html", context)
+
+
+@login_required
+def people(request):
+    """Accounts, for admins: make one with a password, or with an invitation link to send."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    from raters.services import user_create
+
+    if not request.user.is_superuser:
+        raise Http404
+    invite = error = None
+    if request.method == "POST":
+        try:
+            user, path = user_create(
+                username=request.POST.get("username", ""),
+                email=request.POST.get("email", ""),
+                password=request.POST.get("password", ""),
+            )
+        except ValidationError as exc:
+            error = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            )
+        else:
+            if path:
+                days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+                invite = {
+                    "username": user.username,
+                    "url": request.build_absolute_uri(path),
+                    "days": days,
+                }
+            else:
+                messages.success(
+                    request, f"{user.username} can log in now with the password you set."
+                )
+                return redirect("raters:people")
+    users = get_user_model().objects.order_by("-date_joined")[:200]
+    return render(request, "raters/people.html", {"users": users, "invite": invite, "error": error})
