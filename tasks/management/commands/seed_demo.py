@@ -4,6 +4,7 @@ Safe to run again: users and projects are found by name, items by external id.
 """
 
 import json
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +35,10 @@ PAIRWISE_NAME = "PandaLM: which response follows the instruction better?"
 SPANS_NAME = "RTE premises: tag the people, organisations, places and dates"
 # The premises of the first live RTE pairs, each once, for the span tagging demo.
 SPAN_ITEMS = 150
+# The first live RTE pairs come with their real crowd labels (10 workers each, Snow et al.
+# 2008), as imported raters, so the dashboards have a crowd to show; the rest are left for
+# the demo's own annotators.
+CROWD_ITEMS = 300
 # Demo logins, printed by `make run`. Change or remove them before exposing Vox.
 DEMO_USERS = [
     ("admin", "vox-admin", "superuser"),
@@ -74,7 +79,13 @@ class Command(BaseCommand):
             # The first pairs become gold (a few training items with explanations, the rest
             # silent checks); they are left out of the live items so nobody meets a check
             # question they have already labelled in the open.
-            self._fill(rte, rte_rows[GOLD_PAIRS:])
+            live = rte_rows[GOLD_PAIRS:]
+            for row in live[:CROWD_ITEMS]:
+                row["labels"] = [
+                    {"rater": a["annotator"], "value": a["label"]}
+                    for a in row["meta"]["crowd_labels"]
+                ]
+            self._fill(rte, live)
             self._gold(rte, rte_rows[:GOLD_PAIRS], users["manager"])
             pairwise = self._project(
                 users["manager"],
@@ -105,7 +116,9 @@ class Command(BaseCommand):
             for project in (rte, pairwise, spans):
                 for name in ("alice", "bob"):
                     membership_add(project=project, username=name, role=Membership.Role.ANNOTATOR)
-        self.stdout.write("Demo ready. Log in at http://127.0.0.1:8000/ as:")
+        self._figures(rte)
+        port = os.environ.get("PORT") or "8000"
+        self.stdout.write(f"Demo ready. Log in at http://127.0.0.1:{port}/ as:")
         for name, password, role in DEMO_USERS:
             self.stdout.write(f"  {role:<10} {name:<8} password: {password}")
 
@@ -155,6 +168,22 @@ class Command(BaseCommand):
         policy_update(project=project, gold_rate=0.1, adaptive_gold=True)
         guideline_publish(project=project, user=manager, body=RTE_GUIDELINES)
         self.stdout.write(f"{project.name}: {len(rows)} gold items, guidelines v1")
+
+    def _figures(self, project):
+        """Aggregate the crowd's labels, score the raters and draw the dashboards once, here
+        and now: a job queued by a command that is about to exit could be lost."""
+        from aggregation.models import AggregationRun
+        from aggregation.scoring import rater_scores_compute
+        from aggregation.services import aggregation_run_execute, aggregation_run_request
+        from quality.dashboard_services import dashboard_snapshot_compute
+
+        if AggregationRun.objects.filter(project=project, status="done").exists():
+            return
+        run = aggregation_run_request(project=project)
+        aggregation_run_execute(run_id=run.pk, then_score=False)
+        rater_scores_compute(project_id=project.pk)
+        dashboard_snapshot_compute(project_id=project.pk)
+        self.stdout.write(f"{project.name}: aggregated ({run.method}), raters scored")
 
     def _fill(self, project, records):
         existing = set(
