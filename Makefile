@@ -23,7 +23,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py seed_demo
 
 # Embedded with no environment (SQLite, jobs on a thread in the server);
 # with DATABASE_URL and REDIS_URL set, a Celery worker runs beside the server.
