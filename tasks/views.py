@@ -339,7 +339,9 @@ def _preview_cell(record, field: str) -> str:
 @login_required
 def import_status(request, import_id):
     job = import_for_manager(request.user, import_id)
-    return render(request, "tasks/project-detail.html#import-row", {"job": job})
+    # A finished import also updates the page's counters, which were drawn before it.
+    context = {"job": job, "oob_counts": job.is_finished}
+    return render(request, "tasks/project-detail.html#import-row", context)
 
 
 # --- Export ---------------------------------------------------------------------------------

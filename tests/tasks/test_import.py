@@ -135,3 +135,15 @@ def test_an_import_with_enough_labels_starts_the_first_aggregation_run(
     assert (job.status, job.n_labels) == ("done", 21)
     (run,) = AggregationRun.objects.filter(project=project)
     assert (run.trigger, run.status) == ("annotations", "done")
+
+
+def test_a_finished_import_row_also_redraws_the_projects_counters(
+    client, project, manager, run_on_commit
+):
+    from django.urls import reverse
+
+    job = run_on_commit(project, manager, "items.jsonl", jsonl({"text": "a"}, {"text": "b"}))
+    client.force_login(manager)
+    html = client.get(reverse("tasks:import-status", args=[job.pk])).content.decode()
+    assert '<span class="stat-value" id="stat-complete" hx-swap-oob="true">0 / 2</span>' in html
+    assert "<template>" in html  # a <tr> reply can carry them only inside a template
