@@ -26,7 +26,6 @@ from raters.models import LIVE_STAGES, Stage
 from raters.services import notices_mark_read
 from tasks import kinds
 from tasks import schema as schemas
-from tasks.kinds.base import item_fields
 from tasks.markdown import render_markdown
 from tasks.selectors import project_for_annotator
 
@@ -88,6 +87,27 @@ def practice_start(request, project_id, kind):
     return redirect("raters:practice", project_id=project.pk, kind=kind)
 
 
+def _practice_widget(project, gold) -> dict:
+    """The live workbench's widget for a gold question, as the item's own order shows it
+    (no swap, no shuffle: a practice answer maps back to itself)."""
+    label_kind = kinds.get(project.kind)
+    entry = None
+    if gold is not None:
+        widget = label_kind.widget(project.schema, gold.item.data, {}, None, render_markdown)
+        entry = {"item": gold.item, "value": None, **widget}
+    return {
+        "entry": entry,
+        "kind_name": project.kind,
+        "schema": project.schema,
+        "choices": project.choices,
+        "widget_template": label_kind.widget_template,
+        "keys_template": label_kind.keys_template,
+        "kind_script": label_kind.script,
+        "submit_key": label_kind.submit_key,
+        **label_kind.widget_context(project.schema),
+    }
+
+
 @login_required
 def practice(request, project_id, kind):
     """One gold item of the rater's open session; training and calibration give feedback."""
@@ -136,10 +156,7 @@ def practice(request, project_id, kind):
         "feedback": feedback,
         "error": error,
         "answered": session.responses.count(),
-        "practice_template": kinds.get(project.kind).practice_template,
-        # The same renderer as the workbench: markdown, chat turns, right-to-left text.
-        "fields": item_fields(gold.item.data, render_markdown) if gold else [],
-        **kinds.get(project.kind).widget_context(project.schema),
+        **_practice_widget(project, gold),
     }
     if feedback and feedback.finished:
         context["finished"] = feedback.finished

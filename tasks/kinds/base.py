@@ -121,11 +121,6 @@ class Kind:
         return f"js/kinds/{self.name}.js"
 
     @property
-    def practice_template(self) -> str:
-        """The plain answer inputs of a training or qualification question."""
-        return f"raters/kinds/{self.name}.html"
-
-    @property
     def keys_template(self) -> str:
         """The kind's keys, for the workbench's shortcut panel (static/js/kinds/<kind>.js binds
         them)."""

@@ -59,3 +59,42 @@ def test_a_ranking_is_sent_only_once_moved_or_confirmed_as_shown(live_server, pa
     page.keyboard.press("Enter")
     (row,) = stored(rater, 1)
     assert row.value == {"ranking": [[i] for i in shown]}
+
+
+def test_training_answers_a_pairwise_question_with_the_live_widget_and_its_keys(
+    live_server, page, screenshot
+):
+    from quality.models import GoldResponse
+    from quality.services import gold_create, policy_update
+    from tasks.services import membership_add
+    from tests.browser.conftest import log_in
+    from tests.factories import ProjectFactory, UserFactory
+
+    project = ProjectFactory(
+        kind="pairwise", schema=schemas.schema_validate("pairwise", {"strength": "labels"})
+    )
+    gold_create(
+        project=project,
+        data={"prompt": "Say hi", "response_a": "Hello **there**", "response_b": "k"},
+        pool="training",
+        answer={"accept": ["A"]},
+        explanation="A greets.",
+    )
+    policy_update(project=project, requires_qualification=True, training_items_required=1)
+    UserFactory(username="tom")
+    membership_add(project=project, username="tom", role="annotator")
+    log_in(page, live_server.url, "tom")
+    page.goto(f"{live_server.url}/projects/{project.pk}/me/")
+    page.get_by_role("button", name="Start training").click()
+    page.locator(".practice-form .response").first.wait_for()
+    page.wait_for_load_state()
+    assert page.locator(".response strong", has_text="there").count() == 1  # markdown, as live
+    page.keyboard.press("Enter")  # nothing chosen yet: the kind's check holds it back
+    page.locator(".practice-form .client-error", has_text="Pick A, B").wait_for()
+    page.keyboard.press("1")  # A, then the strength step takes number keys as it does live
+    page.keyboard.press("3")
+    screenshot("training-pairwise")
+    page.keyboard.press("Enter")
+    page.get_by_text("Session complete").wait_for()
+    (response,) = GoldResponse.objects.all()
+    assert response.value["choice"] == "A" and response.value["strength"] == 3

@@ -20,13 +20,12 @@ def test_an_unknown_kind_is_refused_naming_the_kind_field():
 
 
 @pytest.mark.parametrize("name", kinds.KINDS)
-def test_every_kind_has_its_widget_keys_editor_practice_templates_and_script(name):
+def test_every_kind_has_its_widget_keys_editor_templates_and_script(name):
     kind = kinds.get(name)
     for template in (
         kind.widget_template,
         kind.keys_template,
         kind.schema_template,
-        kind.practice_template,
     ):
         get_template(template)
     for row in kind.schema_rows.values():
@@ -72,18 +71,3 @@ def test_no_code_outside_the_kinds_package_branches_on_a_kinds_name():
     )
     assert found.returncode in (0, 1), found.stderr
     assert found.stdout == ""
-
-
-def test_a_pairwise_practice_question_offers_the_choices_then_the_strength():
-    from types import SimpleNamespace
-
-    from django.template.loader import render_to_string
-
-    pairwise = kinds.get("pairwise")
-    schema = pairwise.schema_validate({"strength": "labels"})
-    project = SimpleNamespace(schema=schema, choices=pairwise.choices(schema))
-    html = render_to_string(
-        pairwise.practice_template, {"project": project, **pairwise.widget_context(schema)}
-    )
-    assert html.count('name="value"') == 4 and 'value="both_bad"' in html
-    assert html.count('name="strength"') == 3

@@ -3,12 +3,10 @@ exports, the schema editor, practice inputs and the workbench form."""
 
 import csv
 import io
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.http import QueryDict
-from django.template.loader import render_to_string
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -453,30 +451,6 @@ def test_the_schema_editor_names_a_bad_criterion_and_adds_blank_rows(client, bos
     assert "must be a short identifier" in response.content.decode()
     row = client.get(reverse("tasks:schema-row"), {"row": "criterion"}).content.decode()
     assert row.count("<tr>") == 1 and 'name="criterion_name" value=""' in row
-
-
-# --- Practice inputs --------------------------------------------------------------------------
-
-
-def test_practice_inputs_post_fields_the_kind_reads_back_one_rating_per_assistant_turn():
-    data = chat(2)
-    project = SimpleNamespace(schema=TURNS)
-    html = render_to_string(
-        rubric.practice_template,
-        {"project": project, "item": SimpleNamespace(data=data), **rubric.widget_context(TURNS)},
-    )
-    # The assistant turns sit at conversation positions 1 and 3.
-    assert 'name="rubric_target" value="1"' in html and 'name="rubric_target" value="3"' in html
-    assert 'name="value.3.honesty"' in html and 'name="rationale.3.honesty"' in html
-    assert 'name="rationale.1.helpfulness"' not in html  # helpfulness takes no rationale
-    post = QueryDict(mutable=True)
-    post.setlist("rubric_target", ["1", "3"])
-    post.update({"value.1.helpfulness": "2", "value.1.honesty": "3", "rationale.1.honesty": "x"})
-    post.update({"value.3.helpfulness": "4", "value.3.honesty": "5", "rationale.3.honesty": "y"})
-    value = rubric.value_validate(TURNS, rubric.value_from_form(TURNS, post), data)
-    assert value == {
-        "ratings": [rate((2, 3), why="x")["ratings"][0], rate((4, 5), why="y")["ratings"][0]]
-    }
 
 
 # --- The workbench form -----------------------------------------------------------------------

@@ -336,7 +336,9 @@ def test_training_takes_spans_as_quoted_lines_and_gives_partial_credit(client, d
     client.force_login(membership.user)
     url = reverse("raters:practice", args=[project.pk, "training"])
     page = client.get(url).content.decode()
-    assert 'name="spans"' in page and "<code>LOC</code>" in page
+    # The live widget: the text as tokens, the label keys, the hidden spans field.
+    assert 'class="tok" data-s="41" data-e="47">London</span>' in page
+    assert 'data-hotkey="2"' in page and 'name="spans"' in page
     bad = client.post(url, {"gold_id": gold.pk, "spans": "ORG Ada"}).content.decode()
     assert "must read label: text" in bad
     response = client.post(url, {"gold_id": gold.pk, "spans": "PER: Ada\nLOC: London\n"})
