@@ -129,3 +129,17 @@ def test_item_fields_render_chats_as_turns_and_text_as_markdown_in_its_own_direc
     assert "for i in x:\n    pass" in html and "<script>x()" not in html
     assert '<pre class="field-json" dir="auto">{\n  &quot;a&quot;: 1\n}</pre>' in html
     assert "Rate <strong>helpfulness</strong> only." in html
+
+
+def test_every_kinds_widget_marks_its_text_blocks_for_their_own_direction():
+    # Arabic or Hebrew items read right to left: every block of item text, and every box a
+    # rater writes in, lets the browser pick the direction from the text.
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates" / "annotation"
+    text_block = re.compile(r"<(?:textarea|div|pre)\b[^>]*(?:markdown|span-text|field-json)?[^>]*>")
+    for path in [*root.glob("kinds/*.html"), root / "_fields.html", root / "_shown.html"]:
+        for tag in text_block.findall(path.read_text()):
+            if tag.startswith("<textarea") or re.search(r"markdown|span-text|field-json", tag):
+                assert 'dir="auto"' in tag, (path.name, tag)
