@@ -503,6 +503,35 @@ def options_validate(
     return choices
 
 
+def named_entries(
+    raw: Any, field: str, maximum: int, noun: str
+) -> list[tuple[str, dict, str, str]]:
+    """A schema's list of named parts (Likert dimensions, rubric criteria): each a name or an
+    object with a short identifier `name` and a `label` (default: the name, capitalised).
+    Returns (where, entry, name, label) per part, for the kind to read its own keys from."""
+    if not isinstance(raw, list) or len(raw) > maximum:
+        raise SchemaError(field, f"must be a list of at most {maximum} {noun}")
+    out, seen = [], set()
+    for i, entry in enumerate(raw):
+        where = f"{field}[{i}]"
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict):
+            raise SchemaError(where, "must be a name or an object with a name")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip().isidentifier():
+            raise SchemaError(f"{where}.name", "must be a short identifier, e.g. helpfulness")
+        name = name.strip()
+        if name in seen:
+            raise SchemaError(f"{where}.name", f"duplicates {name!r}")
+        seen.add(name)
+        label = entry.get("label") or name.replace("_", " ").capitalize()
+        if not isinstance(label, str):
+            raise SchemaError(f"{where}.label", "must be a string")
+        out.append((where, entry, name, label))
+    return out
+
+
 def accept_list(answer: dict, probe) -> list:
     """A gold answer's `accept`: at least one answer, each one `probe` takes without error."""
     accept = answer.get("accept")

@@ -19,6 +19,7 @@ from .base import (
     form_int,
     form_rows,
     int_field,
+    named_entries,
     small_int,
     str_field,
 )
@@ -52,28 +53,10 @@ class Likert(Kind):
         low = str_field(schema, "low_label", "Poor")
         high = str_field(schema, "high_label", "Excellent")
         raw = schema.get("dimensions") or DEFAULT_DIMENSIONS
-        if not isinstance(raw, list) or len(raw) > MAX_DIMENSIONS:
-            raise SchemaError(
-                "dimensions", f"must be a list of at most {MAX_DIMENSIONS} dimensions"
-            )
-        dimensions, seen = [], set()
-        for i, entry in enumerate(raw):
-            where = f"dimensions[{i}]"
-            if isinstance(entry, str):
-                entry = {"name": entry}
-            if not isinstance(entry, dict):
-                raise SchemaError(where, "must be a name or an object with a name")
-            name = entry.get("name")
-            if not isinstance(name, str) or not name.strip().isidentifier():
-                raise SchemaError(f"{where}.name", "must be a short identifier, e.g. helpfulness")
-            name = name.strip()
-            if name in seen:
-                raise SchemaError(f"{where}.name", f"duplicates {name!r}")
-            seen.add(name)
-            label = entry.get("label") or name.replace("_", " ").capitalize()
-            if not isinstance(label, str):
-                raise SchemaError(f"{where}.label", "must be a string")
-            dimensions.append({"name": name, "label": label})
+        dimensions = [
+            {"name": name, "label": label}
+            for _, _, name, label in named_entries(raw, "dimensions", MAX_DIMENSIONS, "dimensions")
+        ]
         return {"scale": scale, "low_label": low, "high_label": high, "dimensions": dimensions}
 
     schema_rows = {"dimension": "tasks/kinds/likert-schema.html#dimension-row"}

@@ -25,6 +25,7 @@ from .base import (
     form_int,
     form_rows,
     int_field,
+    named_entries,
     prompt_turns,
     prompt_validate,
     small_int,
@@ -109,27 +110,11 @@ class Rubric(Kind):
         if target not in TARGETS:
             raise SchemaError("target", f"must be one of {', '.join(TARGETS)}")
         raw = schema.get("criteria") or DEFAULT_CRITERIA
-        if not isinstance(raw, list) or len(raw) > MAX_CRITERIA:
-            raise SchemaError("criteria", f"must be a list of 1 to {MAX_CRITERIA} criteria")
-        criteria, seen = [], set()
-        for i, entry in enumerate(raw):
-            where = f"criteria[{i}]"
-            if isinstance(entry, str):
-                entry = {"name": entry}
-            if not isinstance(entry, dict):
-                raise SchemaError(where, "must be a name or an object with a name")
-            name = entry.get("name")
-            if not isinstance(name, str) or not name.strip().isidentifier():
-                raise SchemaError(f"{where}.name", "must be a short identifier, e.g. helpfulness")
-            name = name.strip()
-            if name in seen:
-                raise SchemaError(f"{where}.name", f"duplicates {name!r}")
-            seen.add(name)
-            label = entry.get("label") or name.replace("_", " ").capitalize()
+        criteria = []
+        for where, entry, name, label in named_entries(raw, "criteria", MAX_CRITERIA, "criteria"):
             description = entry.get("description") or ""
-            for key, text in (("label", label), ("description", description)):
-                if not isinstance(text, str):
-                    raise SchemaError(f"{where}.{key}", "must be a string")
+            if not isinstance(description, str):
+                raise SchemaError(f"{where}.description", "must be a string")
             rationale = entry.get("rationale", "off")
             if rationale not in RATIONALE:
                 raise SchemaError(f"{where}.rationale", f"must be one of {', '.join(RATIONALE)}")
