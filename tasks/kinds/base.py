@@ -532,6 +532,25 @@ def named_entries(
     return out
 
 
+def names_change_problem(old: list[dict], new: list[dict], field: str) -> SchemaError | None:
+    """Why renaming a schema's named parts would break stored ratings: a part with ratings
+    cannot go, and a new one would leave every earlier answer without a rating for it."""
+    old_names, new_names = [p["name"] for p in old], [p["name"] for p in new]
+    for i, name in enumerate(old_names):
+        if name not in new_names:
+            return SchemaError(
+                f"{field}[{i}].name", f"{name!r} has ratings already; it cannot be removed"
+            )
+    for i, name in enumerate(new_names):
+        if name not in old_names:
+            return SchemaError(
+                f"{field}[{i}].name",
+                f"{name!r} cannot be added once labeling has started: "
+                "earlier answers have no rating for it",
+            )
+    return None
+
+
 def accept_list(answer: dict, probe) -> list:
     """A gold answer's `accept`: at least one answer, each one `probe` takes without error."""
     accept = answer.get("accept")

@@ -20,6 +20,7 @@ from .base import (
     form_rows,
     int_field,
     named_entries,
+    names_change_problem,
     small_int,
     str_field,
 )
@@ -82,21 +83,7 @@ class Likert(Kind):
                 f"cannot change from 1..{old['scale']} once labeling has started: "
                 "existing ratings would change meaning",
             )
-        old_names = [d["name"] for d in old["dimensions"]]
-        new_names = [d["name"] for d in new["dimensions"]]
-        for i, name in enumerate(old_names):
-            if name not in new_names:
-                return SchemaError(
-                    f"dimensions[{i}].name", f"{name!r} has ratings already; it cannot be removed"
-                )
-        for i, name in enumerate(new_names):
-            if name not in old_names:
-                return SchemaError(
-                    f"dimensions[{i}].name",
-                    f"{name!r} cannot be added once labeling has started: "
-                    "earlier answers have no rating for it",
-                )
-        return None
+        return names_change_problem(old["dimensions"], new["dimensions"], "dimensions")
 
     def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
         names = [d["name"] for d in schema["dimensions"]]

@@ -26,6 +26,7 @@ from .base import (
     form_rows,
     int_field,
     named_entries,
+    names_change_problem,
     prompt_turns,
     prompt_validate,
     small_int,
@@ -138,20 +139,9 @@ class Rubric(Kind):
             )
         if new["target"] != old["target"]:
             return SchemaError("target", "cannot change once labeling has started")
-        old_names = [c["name"] for c in old["criteria"]]
-        new_names = [c["name"] for c in new["criteria"]]
-        for i, name in enumerate(old_names):
-            if name not in new_names:
-                return SchemaError(
-                    f"criteria[{i}].name", f"{name!r} has ratings already; it cannot be removed"
-                )
-        for i, name in enumerate(new_names):
-            if name not in old_names:
-                return SchemaError(
-                    f"criteria[{i}].name",
-                    f"{name!r} cannot be added once labeling has started: "
-                    "earlier answers have no rating for it",
-                )
+        problem = names_change_problem(old["criteria"], new["criteria"], "criteria")
+        if problem:
+            return problem
         # A rationale turned on or made required leaves earlier answers without one, which
         # is allowed: rationales are never scored or aggregated.
         return None
