@@ -396,6 +396,29 @@ def items_browse(
     return BrowsePage(rows=rows, next_after=next_after, run=run)
 
 
+def item_change_refusal(item: Item) -> str | None:
+    """Why the item's content may no longer change (answered, leased, gold), or None.
+
+    The rows are checked as well as the counters: an answer leaves an Annotation even
+    where a counter lags.
+    """
+    from annotation.models import Annotation, Assignment
+
+    if item.is_gold:
+        return "Gold items are edited on the quality page."
+    open_lease = Assignment.objects.filter(
+        item_id=item.pk, status__in=(Assignment.Status.ACTIVE, Assignment.Status.QUEUED)
+    ).exists()
+    if (
+        item.n_done
+        or item.n_open
+        or open_lease
+        or Annotation.objects.filter(item_id=item.pk).exists()
+    ):
+        return f"Item {item.pk} has answers or an open lease; it cannot change."
+    return None
+
+
 def item_for_manager(project: Project, item_id) -> Item:
     """An item of a project the caller already got through project_for_manager; else 404."""
     try:

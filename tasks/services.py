@@ -780,25 +780,15 @@ class ItemHasAnswers(ValueError):
 def _item_locked_unanswered(item: Item) -> Item:
     """The item's row, locked, if nobody answered it or holds a lease on it; else raise.
 
-    Call inside a transaction. The counters are read under the lock and the rows are
-    checked too: a rater who submits meanwhile waits for this transaction, and one who
-    submitted before has left an Annotation even where a counter lags.
+    Call inside a transaction. The check runs under the lock: a rater who submits
+    meanwhile waits for this transaction.
     """
-    from annotation.models import Assignment
+    from tasks.selectors import item_change_refusal
 
     locked = Item.objects.select_for_update().get(pk=item.pk)
-    if locked.is_gold:
-        raise ItemHasAnswers("Gold items are edited on the quality page.")
-    open_lease = Assignment.objects.filter(
-        item_id=locked.pk, status__in=(Assignment.Status.ACTIVE, Assignment.Status.QUEUED)
-    ).exists()
-    if (
-        locked.n_done
-        or locked.n_open
-        or open_lease
-        or Annotation.objects.filter(item_id=locked.pk).exists()
-    ):
-        raise ItemHasAnswers(f"Item {locked.pk} has answers or an open lease; it cannot change.")
+    refusal = item_change_refusal(locked)
+    if refusal:
+        raise ItemHasAnswers(refusal)
     return locked
 
 

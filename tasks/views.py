@@ -35,6 +35,7 @@ from tasks.selectors import (
     guideline_current,
     guideline_pending_for,
     import_for_manager,
+    item_change_refusal,
     item_filters_parse,
     item_for_manager,
     items_browse,
@@ -577,6 +578,9 @@ def _back_to_browser(request, project):
 def item_edit(request, project_id, item_id):
     project = project_for_manager(request.user, project_id)
     item = item_for_manager(project, item_id)
+    if request.method == "GET" and (refusal := item_change_refusal(item)):
+        messages.error(request, refusal)
+        return _back_to_browser(request, project)
     text = json.dumps(item.data, ensure_ascii=False, indent=2)
     error = None
     if request.method == "POST":

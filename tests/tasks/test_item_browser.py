@@ -231,6 +231,9 @@ def test_an_edit_is_refused_once_the_item_has_an_answer(mona, project, items, ra
     assert items[0].data == before
     page = mona.get(response.url).content.decode()
     assert "has answers or an open lease" in page
+    opened = mona.get(reverse("tasks:item-edit", args=[project.pk, items[0].pk]), follow=True)
+    assert "has answers or an open lease" in opened.content.decode()
+    assert 'name="data"' not in opened.content.decode()
 
 
 def test_a_delete_keeps_the_project_item_count_right(mona, project, items, rater):
@@ -306,3 +309,13 @@ def test_bulk_ignores_items_of_another_project(mona, project, items):
     body = bulk(mona, project, [stranger], "delete")
     assert "0 items deleted." in body
     assert Item.objects.filter(pk=stranger.pk).exists()
+
+
+def test_an_item_a_rater_holds_a_lease_on_is_not_deleted(mona, project, items, rater):
+    from annotation.services import assignment_next
+
+    assignment_next(rater=rater, project=project)
+    leased = Assignment.objects.get(rater=rater, status=Assignment.Status.ACTIVE).item_id
+    body = bulk(mona, project, items, "delete")
+    assert "4 items deleted. 1 skipped" in body
+    assert list(Item.objects.filter(project=project).values_list("pk", flat=True)) == [leased]
