@@ -10,7 +10,8 @@
    gets a result for every live item, so the page reads labels as it would in use.
 2. Times `tasks.selectors.items_browse` (median of 5, in ms) for the first page, a deep
    page (the cursor 60 ids before the end), and filtered pages: gold, complete, and both
-   with the cursor half-way.
+   with the cursor half-way; a text search that matches many items, and one that matches
+   one item at the end of the project (the worst case: every item's data is read).
 3. Deletes the project and its rows, unless --keep.
 
 Prints one JSON object. Migrates the database first, so it runs unattended on an empty one.
@@ -179,6 +180,10 @@ def main(argv=None) -> dict:
             "complete_first_page_ms": _median_ms(lambda: page(complete)),
             "complete_middle_page_ms": _median_ms(lambda: page(complete, after=middle)),
             "text_first_page_ms": _median_ms(lambda: page(ItemFilters(text="sentence 1"))),
+            # The worst case: one match, at the end, so the whole project is read.
+            "text_one_match_ms": _median_ms(
+                lambda: page(ItemFilters(text=f'sentence {args.items}"'))
+            ),
         }
     finally:
         if not args.keep:
