@@ -4,7 +4,10 @@ These selectors are the access chokepoint: each raises Http404 (never 403) when 
 may not see the object, so nobody can even learn that another project's ids exist.
 """
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from raters.models import Membership
@@ -187,3 +190,240 @@ def guideline_ack_status(project: Project, guideline: Guideline | None) -> list[
         for m in members.annotate(acked_at=Subquery(acked))
     ]
     return sorted(rows, key=lambda r: (r["acked_at"] is not None, r["username"]))
+
+
+# --- The manager's item browser -------------------------------------------------------------
+
+BROWSE_PAGE = 50
+BROWSE_STATES = {
+    "untouched": "Untouched",
+    "in_progress": "In progress",
+    "complete": "Complete",
+}
+PREVIEW_CHARS = 120
+# Long enough for any username or skip reason (Assignment.skip_reason is 500 characters).
+FILTER_TEXT_MAX = 500
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """The browser's filters; the empty value of each means "any"."""
+
+    state: str = ""
+    gold: bool | None = None
+    confidence_below: float | None = None
+    rater: str = ""
+    skip_reason: str = ""
+    text: str = ""
+
+    def query(self) -> dict[str, str]:
+        """The filters as GET parameters again (for the Next link and the pushed URL)."""
+        out = {
+            "state": self.state,
+            "gold": "" if self.gold is None else ("yes" if self.gold else "no"),
+            "confidence_below": ""
+            if self.confidence_below is None
+            else f"{self.confidence_below:g}",
+            "rater": self.rater,
+            "skip_reason": self.skip_reason,
+            "text": self.text,
+        }
+        return {k: v for k, v in out.items() if v}
+
+
+def item_filters_parse(params) -> tuple[ItemFilters, list[str]]:
+    """ItemFilters from GET parameters, and a message for each value that makes no sense.
+
+    A bad value is dropped (that filter is off) and named, so a typo in a URL shows the
+    whole list with a note rather than an error page.
+    """
+    errors: list[str] = []
+
+    def text(name: str) -> str:
+        value = str(params.get(name, "")).strip()
+        if "\x00" in value:
+            # PostgreSQL refuses NUL in a text parameter: a 500, were it let through.
+            errors.append(f"{name}: must not contain a NUL character")
+            return ""
+        if len(value) > FILTER_TEXT_MAX:
+            errors.append(f"{name}: must be at most {FILTER_TEXT_MAX} characters")
+            return ""
+        return value
+
+    state = text("state")
+    if state and state not in BROWSE_STATES:
+        errors.append(f"state: must be one of {', '.join(BROWSE_STATES)}")
+        state = ""
+    gold_raw = text("gold").lower()
+    gold = {"yes": True, "no": False, "": None}.get(gold_raw, None)
+    if gold_raw not in ("yes", "no", ""):
+        errors.append("gold: must be yes or no")
+    confidence = None
+    raw = text("confidence_below")
+    if raw:
+        try:
+            confidence = float(raw)
+        except ValueError:
+            confidence = None
+        if confidence is None or not 0 <= confidence <= 1:  # also refuses nan and inf
+            errors.append("confidence_below: must be a number between 0 and 1")
+            confidence = None
+    filters = ItemFilters(
+        state=state,
+        gold=gold,
+        confidence_below=confidence,
+        rater=text("rater"),
+        skip_reason=text("skip_reason"),
+        text=text("text"),
+    )
+    return filters, errors
+
+
+def browse_cursor_parse(raw) -> tuple[int | None, str | None]:
+    """The `after` cursor (an item id), or None and a message when it is no id."""
+    from config.converters import id_or_none
+
+    if raw in (None, ""):
+        return None, None
+    after = id_or_none(raw)
+    if after is None:
+        return None, "after: must be a whole-number item id"
+    return after, None
+
+
+def item_state(item: Item, overlap: int) -> str:
+    if item.n_done >= overlap:
+        return "complete"
+    if item.n_done or item.n_open:
+        return "in_progress"
+    return "untouched"
+
+
+def _browse_queryset(project: Project, filters: ItemFilters, run) -> QuerySet[Item]:
+    from annotation.models import Annotation, Assignment
+
+    qs = Item.objects.filter(project=project)
+    if filters.state == "complete":
+        qs = qs.filter(n_done__gte=project.overlap)
+    elif filters.state == "in_progress":
+        qs = qs.filter(Q(n_done__gt=0) | Q(n_open__gt=0), n_done__lt=project.overlap)
+    elif filters.state == "untouched":
+        qs = qs.filter(n_done=0, n_open=0)
+    if filters.gold is not None:
+        qs = qs.filter(is_gold=filters.gold)
+    if filters.confidence_below is not None:
+        if run is None:
+            return qs.none()  # no run yet: no item has a confidence to be below anything
+        low = _results_of(run).filter(confidence__lt=filters.confidence_below)
+        qs = qs.filter(Exists(low.filter(item_id=OuterRef("pk"))))
+    if filters.rater:
+        answered = Annotation.objects.filter(item_id=OuterRef("pk"), rater__username=filters.rater)
+        qs = qs.filter(Exists(answered))
+    if filters.skip_reason:
+        skipped = Assignment.objects.filter(
+            item_id=OuterRef("pk"),
+            status=Assignment.Status.SKIPPED,
+            skip_reason__icontains=filters.skip_reason,
+        )
+        qs = qs.filter(Exists(skipped))
+    if filters.text:
+        # data::text ILIKE on PostgreSQL, and the same on SQLite; a sequential read of the
+        # project's items in id order, cut short by the page's LIMIT.
+        qs = qs.annotate(data_text=Cast("data", TextField())).filter(
+            data_text__icontains=filters.text
+        )
+    return qs
+
+
+def _results_of(run) -> QuerySet:
+    # Imported here: aggregation.selectors imports this module.
+    from aggregation.models import ItemResult
+
+    return ItemResult.objects.filter(run=run)
+
+
+@dataclass(frozen=True)
+class BrowsePage:
+    rows: list[dict]
+    next_after: int | None
+    run: object | None
+
+
+def items_browse(
+    project: Project, filters: ItemFilters, after: int | None = None, limit: int = BROWSE_PAGE
+) -> BrowsePage:
+    """One page of the project's items in id order, with the current aggregate of each.
+
+    Keyset pagination: the page starts after the item id `after`, so a deep page costs
+    what the first does (the item_project_id index), where OFFSET would read every row
+    before it. Three queries: the current run, the page of items (limit + 1, to know
+    whether there is a next page), and the page's results in that run.
+    """
+    from aggregation.selectors import aggregation_run_current
+
+    run = aggregation_run_current(project)
+    qs = _browse_queryset(project, filters, run)
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    page = list(qs.order_by("pk")[: limit + 1])
+    next_after = page[limit - 1].pk if len(page) > limit else None
+    page = page[:limit]
+    results = {}
+    if run is not None and page:
+        results = {
+            item_id: (label, confidence)
+            for item_id, label, confidence in _results_of(run)
+            .filter(item_id__in=[i.pk for i in page])
+            .values_list("item_id", "label", "confidence")
+        }
+    label_kind = kinds.get(project.kind)
+    rows = []
+    for item in page:
+        item.project = project  # item.is_complete and friends without a query each
+        summary = item.summary
+        result = results.get(item.pk)
+        rows.append(
+            {
+                "item": item,
+                "state": item_state(item, project.overlap),
+                "preview": summary[:PREVIEW_CHARS] + ("…" if len(summary) > PREVIEW_CHARS else ""),
+                "label": None
+                if result is None
+                else label_kind.short_text(label_kind.label_from_aggregate(result[0])),
+                "confidence": None if result is None else result[1],
+            }
+        )
+    return BrowsePage(rows=rows, next_after=next_after, run=run)
+
+
+def item_change_refusal(item: Item) -> str | None:
+    """Why the item's content may no longer change (answered, leased, gold), or None.
+
+    The rows are checked as well as the counters: an answer leaves an Annotation even
+    where a counter lags.
+    """
+    from annotation.models import Annotation, Assignment
+
+    if item.is_gold:
+        return "Gold items are edited on the quality page."
+    open_lease = Assignment.objects.filter(
+        item_id=item.pk, status__in=(Assignment.Status.ACTIVE, Assignment.Status.QUEUED)
+    ).exists()
+    if (
+        item.n_done
+        or item.n_open
+        or open_lease
+        or Annotation.objects.filter(item_id=item.pk).exists()
+    ):
+        return f"Item {item.pk} has answers or an open lease; it cannot change."
+    return None
+
+
+def item_for_manager(project: Project, item_id) -> Item:
+    """An item of a project the caller already got through project_for_manager; else 404."""
+    try:
+        item = Item.objects.get(pk=item_id, project=project)
+    except (Item.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    item.project = project
+    return item

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import tempfile
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -767,3 +768,147 @@ def jobs_fail_stale() -> dict:
             enqueue(job, pk)
         out[f"{model._meta.model_name}_requeued"] = len(requeued)
     return out
+
+
+# --- Items edited, deleted and acted on from the item browser -------------------------------
+
+
+class ItemHasAnswers(ValueError):
+    """The item was answered or is being answered: its content may no longer change."""
+
+
+def _item_locked_unanswered(item: Item) -> Item:
+    """The item's row, locked, if nobody answered it or holds a lease on it; else raise.
+
+    Call inside a transaction. The check runs under the lock: a rater who submits
+    meanwhile waits for this transaction.
+    """
+    from tasks.selectors import item_change_refusal
+
+    locked = Item.objects.select_for_update().get(pk=item.pk)
+    refusal = item_change_refusal(locked)
+    if refusal:
+        raise ItemHasAnswers(refusal)
+    return locked
+
+
+def item_update(*, item: Item, record) -> Item:
+    """Replace an unanswered item's data with `record`, validated as the importer does.
+
+    `external_id`, `priority` and `meta` in the record set those too. Raises SchemaError
+    naming the field, or ItemHasAnswers.
+    """
+    data, external_id, priority, meta = schemas.item_validate(
+        item.project.kind, record, item.project.schema
+    )
+    with transaction.atomic():
+        locked = _item_locked_unanswered(item)
+        locked.data = data
+        fields = ["data"]
+        if "external_id" in record:
+            if (
+                external_id is not None
+                and Item.objects.filter(project_id=locked.project_id, external_id=external_id)
+                .exclude(pk=locked.pk)
+                .exists()
+            ):
+                raise schemas.SchemaError("external_id", "is already used by another item")
+            locked.external_id = external_id
+            fields.append("external_id")
+        if "priority" in record:
+            locked.priority = priority
+            fields.append("priority")
+        if "meta" in record:
+            locked.meta = meta
+            fields.append("meta")
+        locked.save(update_fields=fields)
+    return locked
+
+
+def item_delete(*, item: Item) -> None:
+    """Delete an unanswered item and count it out of the project; or raise ItemHasAnswers."""
+    with transaction.atomic():
+        locked = _item_locked_unanswered(item)
+        locked.delete()
+        # Unanswered, so it was not complete: only n_items moves.
+        Project.objects.filter(pk=locked.project_id).update(n_items=F("n_items") - 1)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: int
+    skipped: int
+
+
+def _project_items(project: Project, item_ids) -> list[Item]:
+    # Ids of other projects are not this project's items: they are ignored, never acted on.
+    items = list(Item.objects.filter(project=project, pk__in=list(item_ids)).order_by("pk"))
+    for item in items:
+        item.project = project
+    return items
+
+
+def items_priority_set(*, project: Project, item_ids, priority: int) -> BulkResult:
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise schemas.SchemaError("priority", "must be an integer")
+    if not schemas.PRIORITY_MIN <= priority <= schemas.PRIORITY_MAX:
+        raise schemas.SchemaError(
+            "priority",
+            f"must be between {schemas.PRIORITY_MIN:,} and {schemas.PRIORITY_MAX:,}",
+        )
+    n = Item.objects.filter(project=project, pk__in=list(item_ids)).update(priority=priority)
+    return BulkResult(done=n, skipped=0)
+
+
+def items_relabel_request(*, project: Project, item_ids, user, extra_labels: int) -> BulkResult:
+    """Ask for more labels on each live item; gold items are skipped (they are not labelled
+    for the project)."""
+    from quality.dashboard_services import relabel_request
+
+    if not 1 <= extra_labels <= 20:
+        raise schemas.SchemaError("extra_labels", "must be between 1 and 20")
+    done = skipped = 0
+    with transaction.atomic():
+        for item in _project_items(project, item_ids):
+            if item.is_gold:
+                skipped += 1
+                continue
+            relabel_request(item=item, user=user, extra_labels=extra_labels)
+            done += 1
+    return BulkResult(done=done, skipped=skipped)
+
+
+def items_gold_promote(*, project: Project, item_ids, user) -> BulkResult:
+    """Make gold of each item from its current aggregate label; items without one (or
+    already gold) are skipped. All or nothing: a refused answer undoes the whole batch."""
+    from aggregation.selectors import aggregate_for_items
+    from quality.services import gold_promote
+
+    label_kind = kinds.get(project.kind)
+    items = _project_items(project, item_ids)
+    aggregates = aggregate_for_items(project, [i.pk for i in items])
+    done = skipped = 0
+    with transaction.atomic():
+        for item in items:
+            aggregate = aggregates.get(item.pk)
+            if item.is_gold or aggregate is None or aggregate["label"] is None:
+                skipped += 1
+                continue
+            answer = label_kind.gold_from_value(label_kind.label_from_aggregate(aggregate["label"]))
+            gold_promote(item=item, answer=answer, explanation="", user=user)
+            done += 1
+    return BulkResult(done=done, skipped=skipped)
+
+
+def items_delete(*, project: Project, item_ids) -> BulkResult:
+    """Delete the items that have no answers; the others are skipped and counted."""
+    done = skipped = 0
+    with transaction.atomic():
+        for item in _project_items(project, item_ids):
+            try:
+                item_delete(item=item)
+            except ItemHasAnswers:
+                skipped += 1
+            else:
+                done += 1
+    return BulkResult(done=done, skipped=skipped)

@@ -1,3 +1,4 @@
+import json
 from urllib.parse import urlencode
 
 from django import forms
@@ -9,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from config import jsonbody
+from config.converters import posted_ids
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.export import FORMATS, ExportOptions, ExportRefused, export_jsonl, export_stream
@@ -24,12 +27,18 @@ from tasks.forms import (
 )
 from tasks.markdown import render_markdown
 from tasks.selectors import (
+    BROWSE_STATES,
     annotations_by_rater,
+    browse_cursor_parse,
     export_for_manager,
     guideline_ack_status,
     guideline_current,
     guideline_pending_for,
     import_for_manager,
+    item_change_refusal,
+    item_filters_parse,
+    item_for_manager,
+    items_browse,
     project_for_manager,
     project_for_user,
     project_list_with_roles,
@@ -38,6 +47,7 @@ from tasks.selectors import (
 )
 from tasks.services import (
     ImportRejected,
+    ItemHasAnswers,
     export_create,
     guideline_ack,
     guideline_publish,
@@ -45,6 +55,12 @@ from tasks.services import (
     import_commit,
     import_create,
     import_preview,
+    item_delete,
+    item_update,
+    items_delete,
+    items_gold_promote,
+    items_priority_set,
+    items_relabel_request,
     members_add,
     membership_add,
     project_create,
@@ -507,3 +523,155 @@ def guideline_preview(request, project_id):
         (v for k, v in request.POST.items() if k.startswith("example_")), ""
     )
     return render(request, "tasks/guideline-edit.html#preview", {"preview": render_markdown(text)})
+
+
+# --- Item browser ---------------------------------------------------------------------------
+
+BULK_ACTIONS = {
+    "priority": "Set priority",
+    "relabel": "Send back for more labels",
+    "gold": "Promote to gold (from the aggregate)",
+    "delete": "Delete (items without answers)",
+}
+
+
+def _browser_context(request, project) -> dict:
+    filters, errors = item_filters_parse(request.GET)
+    after, cursor_error = browse_cursor_parse(request.GET.get("after"))
+    if cursor_error:
+        errors.append(cursor_error)
+    page = items_browse(project, filters, after=after)
+    query = filters.query()
+    return {
+        "project": project,
+        "filters": filters,
+        "filter_errors": errors,
+        "page": page,
+        "states": BROWSE_STATES.items(),
+        "actions": BULK_ACTIONS.items(),
+        "filter_query": urlencode(query),
+        "next_query": urlencode({**query, "after": page.next_after}) if page.next_after else "",
+        "is_first_page": after is None,
+    }
+
+
+@login_required
+def item_browser(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    context = _browser_context(request, project)
+    template = "tasks/item-browser.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#item-table"
+    return render(request, template, context)
+
+
+def _back_to_browser(request, project):
+    # Back to the page and filters the manager acted from, never to another site.
+    back = request.POST.get("back", "")
+    url = reverse("tasks:item-browser", args=[project.pk])
+    if back.startswith("?") and back.isprintable() and len(back) < 4000:
+        url += back
+    return redirect(url)
+
+
+@login_required
+def item_edit(request, project_id, item_id):
+    project = project_for_manager(request.user, project_id)
+    item = item_for_manager(project, item_id)
+    if request.method == "GET" and (refusal := item_change_refusal(item)):
+        messages.error(request, refusal)
+        return _back_to_browser(request, project)
+    text = json.dumps(item.data, ensure_ascii=False, indent=2)
+    error = None
+    if request.method == "POST":
+        text = request.POST.get("data", "")
+        try:
+            record = jsonbody.loads(text)
+            item_update(item=item, record=record)
+        except jsonbody.BadJson as exc:
+            error = f"data: {exc}"
+        except schemas.SchemaError as exc:
+            error = f"{field_label(exc.field)}: {exc.message}"
+        except ItemHasAnswers as exc:
+            messages.error(request, str(exc))
+            return _back_to_browser(request, project)
+        else:
+            messages.success(request, f"Item {item.pk} saved.")
+            return _back_to_browser(request, project)
+    return render(
+        request,
+        "tasks/item-edit.html",
+        {
+            "project": project,
+            "item": item,
+            "text": text,
+            "error": error,
+            "back": (request.POST.get("back") or request.GET.get("back", "")).lstrip("?"),
+        },
+        # An invalid edit is still a page to correct, and htmx swaps only 2xx.
+        status=200,
+    )
+
+
+@require_POST
+@login_required
+def item_delete_one(request, project_id, item_id):
+    project = project_for_manager(request.user, project_id)
+    item = item_for_manager(project, item_id)
+    try:
+        item_delete(item=item)
+    except ItemHasAnswers as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Item {item_id} deleted.")
+    return _back_to_browser(request, project)
+
+
+def _posted_int(request, name: str) -> int:
+    raw = request.POST.get(name, "").strip()
+    try:
+        return int(raw)
+    except ValueError:
+        raise schemas.SchemaError(name, "must be a whole number") from None
+
+
+@require_POST
+@login_required
+def items_bulk(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    item_ids = posted_ids(request.POST, "item_ids")
+    action = request.POST.get("action", "")
+    if not item_ids:
+        messages.error(request, "Check at least one item.")
+        return _back_to_browser(request, project)
+    try:
+        if action == "priority":
+            result = items_priority_set(
+                project=project, item_ids=item_ids, priority=_posted_int(request, "priority")
+            )
+            note = "priority set"
+            why = ""
+        elif action == "relabel":
+            result = items_relabel_request(
+                project=project,
+                item_ids=item_ids,
+                user=request.user,
+                extra_labels=_posted_int(request, "extra_labels"),
+            )
+            note, why = "sent back for more labels", "gold items are not relabelled"
+        elif action == "gold":
+            result = items_gold_promote(project=project, item_ids=item_ids, user=request.user)
+            note, why = "promoted to gold", "no aggregate label yet, or already gold"
+        elif action == "delete":
+            result = items_delete(project=project, item_ids=item_ids)
+            note, why = "deleted", "they have answers, an open lease, or are gold"
+        else:
+            raise schemas.SchemaError("action", f"choose one of {', '.join(BULK_ACTIONS)}")
+    except schemas.SchemaError as exc:
+        messages.error(request, f"Nothing was changed. {field_label(exc.field)}: {exc.message}")
+        return _back_to_browser(request, project)
+    text = f"{result.done} item{'s' if result.done != 1 else ''} {note}."
+    if result.skipped:
+        text += f" {result.skipped} skipped: {why}."
+    messages.success(request, text)
+    return _back_to_browser(request, project)
