@@ -144,10 +144,7 @@ class Kind:
 
     def label_from_form(self, raw: str) -> Any:
         """A label posted by a form field (a reviewer's final label) as a value to validate."""
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SchemaError("label", f"not valid JSON: {exc.msg}") from None
+        return form_json(raw, "label")
 
     def value_from_form(self, schema: dict, post) -> Any:
         """Gather a workbench form's fields (a QueryDict-like `post`) into a value for
@@ -375,6 +372,17 @@ def form_rows(post, *names: str) -> list[dict]:
         if any(row.values()):
             rows.append(row)
     return rows
+
+
+def form_json(raw: str, field: str) -> Any:
+    """A form field holding JSON, read with the limits of every JSON door (config.jsonbody:
+    no NUL, no nesting deep enough to exhaust the stack), or SchemaError naming the field."""
+    from config import jsonbody
+
+    try:
+        return jsonbody.loads(raw)
+    except jsonbody.BadJson as exc:
+        raise SchemaError(field, f"not valid JSON: {exc}") from None
 
 
 def form_int(post, name: str, default=None):

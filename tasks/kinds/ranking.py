@@ -6,7 +6,6 @@ Value: `{"ranking": [[2], [0, 1], [3]]}`: best tier first, response indexes. Gol
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import Counter
 from itertools import combinations
@@ -17,6 +16,7 @@ from .base import (
     SchemaError,
     bool_field,
     form_int,
+    form_json,
     int_field,
     prompt_turns,
     prompt_validate,
@@ -55,8 +55,8 @@ def _tiers_from_text(raw: str):
     raw = raw.strip()
     if raw.startswith("["):
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
+            return form_json(raw, "ranking")
+        except SchemaError:
             return None
     try:
         return [[int(n) - 1 for n in tier.split("=")] for tier in raw.split(">") if tier.strip()]

@@ -37,6 +37,7 @@ from .base import (
     Kind,
     SchemaError,
     bool_field,
+    form_json,
     form_rows,
     options_validate,
     small_int,
@@ -197,10 +198,7 @@ class SpanTagging(Kind):
         """`spans` as the widget's JSON list, or as lines of `label: quoted text` (practice)."""
         raw = (post.get("spans") or "").strip()
         if raw.startswith("["):
-            try:
-                return {"spans": json.loads(raw)}
-            except json.JSONDecodeError as exc:
-                raise SchemaError("spans", f"not valid JSON: {exc.msg}") from None
+            return {"spans": form_json(raw, "spans")}
         spans = []
         for n, line in enumerate(raw.splitlines(), start=1):
             if not line.strip():

@@ -346,3 +346,26 @@ def test_training_takes_spans_as_quoted_lines_and_gives_partial_credit(client, d
     # "Ada" earns 3/12 of "Ada Lovelace", "London" all of it: F1 = 2 * 1.25 / 4.
     assert "Partly right (62%)" in html or "Partly right (63%)" in html
     assert "PER: expected “Ada Lovelace”, you marked “Ada”." in html
+
+
+def test_deeply_nested_json_in_a_form_field_is_refused_by_name_not_a_500(client, db):
+    # json.loads recurses until it raises (a 500); form fields that hold JSON take the
+    # limits of every JSON door instead (config.jsonbody).
+    deep = "[" * 50_000 + "]" * 50_000
+    project = make_project()
+    rater = UserFactory(username="deep")
+    MembershipFactory(project=project, user=rater)
+    ItemFactory(project=project, data={"text": TEXT})
+    client.force_login(rater)
+    served = client.get(reverse("annotation:label", args=[project.pk])).context["entry"]["item"]
+    response = client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": served.public_id, "spans": deep, "idempotency_key": "d"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "not valid JSON" in response.content.decode()
+    assert not Annotation.objects.exists()
+    assert kinds.get("ranking").value_from_form({}, {"ranking": deep}) == {"ranking": None}
+    with pytest.raises(SchemaError) as exc:
+        kinds.get("likert").label_from_form(deep)
+    assert exc.value.field == "label"
