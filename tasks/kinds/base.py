@@ -7,6 +7,7 @@ A kind is one object behind the `Kind` interface; core code asks the registry
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -258,10 +259,8 @@ class Kind:
         if not self.aggregation_methods or not values:
             return None
         keys = [json.dumps(v, sort_keys=True) for v in values]
-        counts: dict[str, int] = {}
-        for k in keys:
-            counts[k] = counts.get(k, 0) + 1
-        return values[keys.index(max(counts, key=counts.get))]
+        # most_common keeps first-seen order among equal counts: the earliest answer wins.
+        return values[keys.index(Counter(keys).most_common(1)[0][0])]
 
     def votes(self, schema: dict, values: list) -> dict:
         """How many raters gave each answer, from canonical values: the soft distribution."""

@@ -32,6 +32,33 @@ DEFAULT_DIMENSIONS = [{"name": "rating", "label": "Rating"}]
 KEYS = [*"123456789", "0", "-"]
 
 
+def scale_fields(schema: dict, default: int) -> dict:
+    """A rating scale's points and the names of its two ends (Likert, rubric criteria)."""
+    return {
+        "scale": int_field(schema, "scale", default, MIN_SCALE, MAX_SCALE),
+        "low_label": str_field(schema, "low_label", "Poor"),
+        "high_label": str_field(schema, "high_label", "Excellent"),
+    }
+
+
+def scale_from_form(post, default: int) -> dict:
+    return {
+        "scale": form_int(post, "scale", default),
+        "low_label": post.get("low_label", "").strip() or "Poor",
+        "high_label": post.get("high_label", "").strip() or "Excellent",
+    }
+
+
+def scale_change_problem(old: dict, new: dict) -> SchemaError | None:
+    if new["scale"] != old["scale"]:
+        return SchemaError(
+            "scale",
+            f"cannot change from 1..{old['scale']} once labeling has started: "
+            "existing ratings would change meaning",
+        )
+    return None
+
+
 def _likert_column(name: str) -> Column:
     def py(v, p, name=name):
         x = v.get(name) if isinstance(v, dict) else None
@@ -50,23 +77,18 @@ class Likert(Kind):
     label = "Likert rating"
 
     def schema_validate(self, schema: dict) -> dict:
-        scale = int_field(schema, "scale", 5, MIN_SCALE, MAX_SCALE)
-        low = str_field(schema, "low_label", "Poor")
-        high = str_field(schema, "high_label", "Excellent")
         raw = schema.get("dimensions") or DEFAULT_DIMENSIONS
         dimensions = [
             {"name": name, "label": label}
             for _, _, name, label in named_entries(raw, "dimensions", MAX_DIMENSIONS, "dimensions")
         ]
-        return {"scale": scale, "low_label": low, "high_label": high, "dimensions": dimensions}
+        return {**scale_fields(schema, 5), "dimensions": dimensions}
 
     schema_rows = {"dimension": "tasks/kinds/likert-schema.html#dimension-row"}
 
     def schema_from_form(self, post) -> dict:
         return {
-            "scale": form_int(post, "scale", 5),
-            "low_label": post.get("low_label", "").strip() or "Poor",
-            "high_label": post.get("high_label", "").strip() or "Excellent",
+            **scale_from_form(post, 5),
             "dimensions": [
                 {"name": r["dimension_name"], "label": r["dimension_label"]}
                 for r in form_rows(post, "dimension_name", "dimension_label")
@@ -77,13 +99,9 @@ class Likert(Kind):
         return {"dimensions": list(schema.get("dimensions") or DEFAULT_DIMENSIONS)}
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
-        if new["scale"] != old["scale"]:
-            return SchemaError(
-                "scale",
-                f"cannot change from 1..{old['scale']} once labeling has started: "
-                "existing ratings would change meaning",
-            )
-        return names_change_problem(old["dimensions"], new["dimensions"], "dimensions")
+        return scale_change_problem(old, new) or names_change_problem(
+            old["dimensions"], new["dimensions"], "dimensions"
+        )
 
     def value_validate(self, schema: dict, value: Any, item_data: dict) -> dict:
         names = [d["name"] for d in schema["dimensions"]]

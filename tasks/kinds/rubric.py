@@ -22,19 +22,18 @@ from .base import (
     Kind,
     SchemaError,
     chat_turns,
-    form_int,
     form_rows,
-    int_field,
     named_entries,
     names_change_problem,
     prompt_turns,
     prompt_validate,
     small_int,
-    str_field,
     text_field,
 )
 
-MIN_SCALE, MAX_SCALE = 2, 11
+# A rubric criterion is rated on a Likert scale, with the same keys (1-9, 0 for 10, - for 11).
+from .likert import KEYS, scale_change_problem, scale_fields, scale_from_form
+
 MAX_CRITERIA = 10
 # Label columns are fixed per schema (aggregation.loading), so a conversation has at most
 # this many assistant turns to rate; the importer refuses longer ones.
@@ -43,8 +42,6 @@ MAX_RATIONALE = 2_000
 RATIONALE = ("off", "optional", "required")
 TARGETS = ("response", "turns")
 DEFAULT_CRITERIA = ["helpfulness", "harmlessness", "honesty"]
-# Number keys rate 1-9; 0 is 10 and - is 11 on the longest scales (as for Likert).
-KEYS = [*"123456789", "0", "-"]
 
 
 def _n_targets(schema: dict) -> int:
@@ -104,9 +101,6 @@ class Rubric(Kind):
     # --- Schema ---
 
     def schema_validate(self, schema: dict) -> dict:
-        scale = int_field(schema, "scale", 7, MIN_SCALE, MAX_SCALE)
-        low = str_field(schema, "low_label", "Poor")
-        high = str_field(schema, "high_label", "Excellent")
         target = schema.get("target", "response")
         if target not in TARGETS:
             raise SchemaError("target", f"must be one of {', '.join(TARGETS)}")
@@ -124,19 +118,14 @@ class Rubric(Kind):
             )
         return {
             "criteria": criteria,
-            "scale": scale,
-            "low_label": low,
-            "high_label": high,
+            **scale_fields(schema, 7),
             "target": target,
         }
 
     def schema_change_problem(self, old: dict, new: dict) -> SchemaError | None:
-        if new["scale"] != old["scale"]:
-            return SchemaError(
-                "scale",
-                f"cannot change from 1..{old['scale']} once labeling has started: "
-                "existing ratings would change meaning",
-            )
+        problem = scale_change_problem(old, new)
+        if problem:
+            return problem
         if new["target"] != old["target"]:
             return SchemaError("target", "cannot change once labeling has started")
         problem = names_change_problem(old["criteria"], new["criteria"], "criteria")
@@ -161,9 +150,7 @@ class Rubric(Kind):
 
     def schema_from_form(self, post) -> dict:
         return {
-            "scale": form_int(post, "scale", 7),
-            "low_label": post.get("low_label", "").strip() or "Poor",
-            "high_label": post.get("high_label", "").strip() or "Excellent",
+            **scale_from_form(post, 7),
             "target": post.get("target") or "response",
             "criteria": [
                 {

@@ -378,9 +378,6 @@ class SpanTagging(Kind):
             return "no spans"
         return "; ".join(f"{s['label']} “{s.get('text', '')}”" for s in spans)
 
-    def label_from_aggregate(self, label: Any) -> Any:
-        return label
-
     # --- Export ---
 
     def votes(self, schema: dict, values: list) -> dict:
@@ -658,9 +655,9 @@ def fit_tokens(schema, rows, method, params, items):
             stats.setdefault("n_iter", {})[",".join(group)] = int(res.n_iter)
         post = res.posterior
         chosen = post[np.arange(n_tokens), res.label] if n_tokens else np.zeros(0)
-        token_p = np.minimum(token_p, chosen) if n_tokens else token_p
+        token_p = np.minimum(token_p, chosen)
         for i in item_ids:
-            base, text = offset[i], items[i].get("text") or ""
+            base = offset[i]
             current = None
             for k, (s, e) in enumerate(toks[i]):
                 c = int(res.label[base + k])
