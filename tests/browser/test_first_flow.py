@@ -45,7 +45,8 @@ def test_a_manager_sets_up_a_project_and_an_annotator_labels_three_items_by_keyb
     screenshot("import-preview")
     page.get_by_role("button", name="Start import").click()
     page.get_by_text("5 items added").wait_for()
-    # The counters drawn before the import ran follow it.
+    # The counters show the import (here it ran before the page was drawn; the redraw of a
+    # background import's counters is tests/tasks/test_import.py's).
     page.wait_for_function("document.getElementById('stat-complete').textContent.trim() == '0 / 5'")
     page.locator("#id_username").fill("rita")
     page.get_by_role("button", name="Add", exact=True).click()
