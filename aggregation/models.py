@@ -124,6 +124,10 @@ class ItemResult(models.Model):
     confidence = models.FloatField(null=True)
     distribution = models.JSONField(default=dict)
     n_votes = models.FloatField(default=0.0)
+    # Share of the raw votes on the most common answer (quality.dashboard_services.
+    # item_agreement), written by the dashboard job that follows the run; None until then,
+    # and for kinds whose answers can't agree exactly (free text, spans).
+    agreement = models.FloatField(null=True, blank=True)
     # Method-specific extras: margin for pairwise, per-dimension median for Likert, ...
     extra = models.JSONField(default=dict)
 

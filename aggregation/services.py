@@ -429,6 +429,32 @@ def item_fields(project: Project, fields: tuple[str, ...]) -> dict:
     }
 
 
+def item_results_agreement_set(run_id: int, agreement: dict[int, float]) -> None:
+    """Write each item's raw agreement into its result of the run (see ItemResult.agreement).
+
+    One statement on PostgreSQL (the pairs travel as two arrays), so 10⁶ items cost one
+    round trip; batches of updates elsewhere. Items the run has no result for are left out.
+    """
+    if not agreement:
+        return
+    item_ids = list(agreement)
+    values = [agreement[i] for i in item_ids]
+    table = ItemResult._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS r SET agreement = v.a "
+                "FROM unnest(%s::bigint[], %s::float8[]) AS v(item_id, a) "
+                "WHERE r.run_id = %s AND r.item_id = v.item_id",
+                [item_ids, values, run_id],
+            )
+            return
+        cursor.executemany(
+            f"UPDATE {table} SET agreement = %s WHERE run_id = %s AND item_id = %s",
+            [(a, run_id, i) for i, a in zip(item_ids, values, strict=True)],
+        )
+
+
 def _write_results(run_id: int, fit: methods.Fit) -> None:
     n = len(fit.item_ids)
     extra = fit.extra or [{}] * n

@@ -11,7 +11,10 @@
 2. Times `tasks.selectors.items_browse` (median of 5, in ms) for the first page, a deep
    page (the cursor 60 ids before the end), and filtered pages: gold, complete, and both
    with the cursor half-way; a text search that matches many items, and one that matches
-   one item at the end of the project (the worst case: every item's data is read).
+   one item at the end of the project (the worst case: every item's data is read); the
+   confidence filter half-way; the agreement filter (a third of the results below 0.5),
+   first and half-way; a tag a tenth
+   of the items carry, and one only the last item carries.
 3. Deletes the project and its rows, unless --keep.
 
 Prints one JSON object. Migrates the database first, so it runs unattended on an empty one.
@@ -60,19 +63,22 @@ def _fill(project, n: int) -> None:
                 INSERT INTO {items} (project_id, external_id, data, meta, priority, is_gold,
                                      n_done, n_open, created_at)
                 SELECT %s, 'bench-' || g, jsonb_build_object('text', 'Benchmark sentence ' || g),
-                       '{{}}'::jsonb, 0, g %% {GOLD_EVERY} = 0,
+                       jsonb_build_object('tags', CASE WHEN g = %s
+                           THEN jsonb_build_array('batch-' || g %% 10, 'rare')
+                           ELSE jsonb_build_array('batch-' || g %% 10) END),
+                       0, g %% {GOLD_EVERY} = 0,
                        CASE WHEN g %% {GOLD_EVERY} = 0 THEN 0 ELSE g %% {OVERLAP + 1} END,
                        0, now()
                 FROM generate_series(1, %s) AS g
                 """,  # noqa: S608
-                [project.pk, n],
+                [project.pk, n, n],
             )
             cur.execute(
                 f"""
-                INSERT INTO {results} (run_id, item_id, label, confidence, distribution,
-                                       n_votes, extra)
-                SELECT %s, id, '"yes"'::jsonb, (id %% 100) / 100.0, '{{}}'::jsonb, n_done,
-                       '{{}}'::jsonb
+                INSERT INTO {results} (run_id, item_id, label, confidence, agreement,
+                                       distribution, n_votes, extra)
+                SELECT %s, id, '"yes"'::jsonb, (id %% 100) / 100.0, (id %% 3 + 1) / 3.0,
+                       '{{}}'::jsonb, n_done, '{{}}'::jsonb
                 FROM {items} WHERE project_id = %s AND NOT is_gold AND n_done > 0
                 """,  # noqa: S608
                 [run.pk, project.pk],
@@ -88,6 +94,7 @@ def _fill(project, n: int) -> None:
                     project=project,
                     external_id=f"bench-{g}",
                     data={"text": f"Benchmark sentence {g}"},
+                    meta={"tags": [f"batch-{g % 10}", *(["rare"] if g == n else [])]},
                     is_gold=gold,
                     n_done=0 if gold else g % (OVERLAP + 1),
                 )
@@ -97,7 +104,13 @@ def _fill(project, n: int) -> None:
                 batch = []
         Item.objects.bulk_create(batch)
         ItemResult.objects.bulk_create(
-            ItemResult(run=run, item_id=pk, label="yes", confidence=(pk % 100) / 100)
+            ItemResult(
+                run=run,
+                item_id=pk,
+                label="yes",
+                confidence=(pk % 100) / 100,
+                agreement=(pk % 3 + 1) / 3,
+            )
             for pk in Item.objects.filter(project=project, is_gold=False, n_done__gt=0)
             .values_list("pk", flat=True)
             .iterator()
@@ -172,6 +185,7 @@ def main(argv=None) -> dict:
             return got
 
         gold, complete = ItemFilters(gold=True), ItemFilters(state="complete")
+        split, unsure = ItemFilters(agreement_below=0.5), ItemFilters(confidence_below=0.3)
         timings = {
             "first_page_ms": _median_ms(lambda: page()),
             "deep_page_ms": _median_ms(lambda: page(after=deep)),
@@ -184,6 +198,12 @@ def main(argv=None) -> dict:
             "text_one_match_ms": _median_ms(
                 lambda: page(ItemFilters(text=f'sentence {args.items}"'))
             ),
+            "confidence_middle_page_ms": _median_ms(lambda: page(unsure, after=middle)),
+            "agreement_first_page_ms": _median_ms(lambda: page(split)),
+            "agreement_middle_page_ms": _median_ms(lambda: page(split, after=middle)),
+            # A tenth of the items carry each batch tag; one item, the last, is "rare".
+            "tag_first_page_ms": _median_ms(lambda: page(ItemFilters(tag="batch-3"))),
+            "tag_one_match_ms": _median_ms(lambda: page(ItemFilters(tag="rare"))),
         }
     finally:
         if not args.keep:

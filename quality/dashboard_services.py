@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from aggregation.models import ItemResult
 from aggregation.selectors import aggregation_run_current
-from aggregation.services import item_fields
+from aggregation.services import item_fields, item_results_agreement_set
 from annotation.models import Annotation
 from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
 from quality.numeric.agreement import cohen_kappa_matrix, krippendorff_alpha
@@ -119,6 +119,7 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     }
     if run is not None:
         data.update(_run_figures(run, vote_entropy(votes)))
+        item_results_agreement_set(run.pk, item_agreement(votes))
     return DashboardSnapshot.objects.create(
         project=project, computed_at=timezone.now(), run=run, data=data
     )
@@ -141,18 +142,40 @@ def _kappa_pairs(votes, rater_votes: Counter) -> dict:
     return {"raters": [names.get(r, str(r)) for r in top], "rater_ids": top, "matrix": matrix}
 
 
-def vote_entropy(votes) -> dict[int, float]:
-    """{item_id: entropy in bits of its raw votes}: 0 when the raters agree."""
-    if not votes:
-        return {}
+def _vote_counts(votes) -> tuple[np.ndarray, np.ndarray]:
+    """(item ids, count matrix): how many of each item's votes fall on each answer key."""
     item_ids, item_idx = np.unique(np.array([v[0] for v in votes]), return_inverse=True)
     _, key_idx = np.unique(np.array([str(v[2]) for v in votes]), return_inverse=True)
     k = int(key_idx.max()) + 1
     counts = np.bincount(item_idx * k + key_idx, minlength=item_ids.size * k).reshape(-1, k)
+    return item_ids, counts
+
+
+def vote_entropy(votes) -> dict[int, float]:
+    """{item_id: entropy in bits of its raw votes}: 0 when the raters agree."""
+    if not votes:
+        return {}
+    item_ids, counts = _vote_counts(votes)
     p = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=1)
     return dict(zip(item_ids.tolist(), np.round(h, 4).tolist(), strict=True))
+
+
+def item_agreement(votes) -> dict[int, float]:
+    """{item_id: share of its votes on its most common answer} for items with two or more.
+
+    The raw agreement the item browser filters on and exports carry: 1 when the raters
+    agree, 1/k when k raters all differ. Answers compare by the kind's agreement_key, as
+    the project's alpha does; an item with one vote has no agreement to speak of.
+    """
+    if not votes:
+        return {}
+    item_ids, counts = _vote_counts(votes)
+    n = counts.sum(axis=1)
+    share = counts.max(axis=1) / np.maximum(n, 1)
+    keep = n >= 2
+    return dict(zip(item_ids[keep].tolist(), np.round(share[keep], 4).tolist(), strict=True))
 
 
 def _run_figures(run, spread: dict[int, float]) -> dict:

@@ -29,6 +29,7 @@ from quality.selectors import (
     trust_from_counts,
 )
 from raters.models import Membership, Stage
+from raters.pseudonyms import rater_pseudonym
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item, Project
@@ -533,13 +534,13 @@ def review_item(project, item_id, *, user=None, is_manager: bool = True) -> Item
 
 
 def review_detail(project, item: Item, *, reveal: bool) -> dict:
-    """Every answer on the item (anonymised unless ``reveal``), the aggregate and any
+    """Every answer on the item (by pseudonym unless ``reveal``), the aggregate and any
     adjudication or open request for more labels."""
     answers = list(
         Annotation.objects.filter(item=item)
         .select_related("rater")
         .order_by("id")
-        .values_list("rater__username", "value", "duration_ms", "created_at")
+        .values_list("rater__username", "value", "duration_ms", "rater_id")
     )
     run = aggregation_run_current(project)
     result = ItemResult.objects.filter(run=run, item=item).first() if run else None
@@ -555,12 +556,14 @@ def review_detail(project, item: Item, *, reveal: bool) -> dict:
         "item": item,
         "answers": [
             {
-                "rater": name if reveal else f"Rater {i}",
+                # The same pseudonym as in the item browser and exports, so a reviewer can
+                # follow one rater across items without learning who it is.
+                "rater": name if reveal else rater_pseudonym(project.pk, rater_id),
                 "value": value,
                 "shown": schemas_key(project.kind, value),
                 "seconds": round(ms / 1000.0, 1),
             }
-            for i, (name, value, ms, _) in enumerate(answers, start=1)
+            for name, value, ms, rater_id in answers
         ],
         "tally": sorted(tally.items(), key=lambda kv: -kv[1]),
         "aggregate": result,

@@ -136,7 +136,35 @@ def item_validate(
     meta = record.get("meta", {})
     if not isinstance(meta, dict):
         raise SchemaError("meta", "must be an object")
+    if "tags" in meta:
+        meta = {**meta, "tags": tags_validate(meta["tags"], field="meta.tags")}
     return data, external_id, priority, meta
+
+
+MAX_TAGS, MAX_TAG_LENGTH = 20, 64
+
+
+def tags_validate(tags: Any, *, field: str = "tags") -> list[str]:
+    """An item's tags (`meta.tags`): distinct short strings, in the order given.
+
+    Managers filter the item browser by them and bulk-tag items; raters never see meta.
+    """
+    if not isinstance(tags, list):
+        raise SchemaError(field, "must be a list of strings")
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise SchemaError(field, "must hold non-empty strings only")
+        tag = tag.strip()
+        if len(tag) > MAX_TAG_LENGTH or not tag.isprintable():
+            raise SchemaError(
+                field, f"each tag must be printable and at most {MAX_TAG_LENGTH} characters"
+            )
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise SchemaError(field, f"must hold at most {MAX_TAGS} tags")
+    return out
 
 
 # --- Pre-existing labels ----------------------------------------------------------------------

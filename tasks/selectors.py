@@ -212,8 +212,10 @@ class ItemFilters:
     state: str = ""
     gold: bool | None = None
     confidence_below: float | None = None
+    agreement_below: float | None = None
     rater: str = ""
     skip_reason: str = ""
+    tag: str = ""
     text: str = ""
 
     def query(self) -> dict[str, str]:
@@ -224,8 +226,10 @@ class ItemFilters:
             "confidence_below": ""
             if self.confidence_below is None
             else f"{self.confidence_below:g}",
+            "agreement_below": "" if self.agreement_below is None else f"{self.agreement_below:g}",
             "rater": self.rater,
             "skip_reason": self.skip_reason,
+            "tag": self.tag,
             "text": self.text,
         }
         return {k: v for k, v in out.items() if v}
@@ -258,22 +262,28 @@ def item_filters_parse(params) -> tuple[ItemFilters, list[str]]:
     gold = {"yes": True, "no": False, "": None}.get(gold_raw, None)
     if gold_raw not in ("yes", "no", ""):
         errors.append("gold: must be yes or no")
-    confidence = None
-    raw = text("confidence_below")
-    if raw:
+
+    def share(name: str) -> float | None:
+        raw = text(name)
+        if not raw:
+            return None
         try:
-            confidence = float(raw)
+            value = float(raw)
         except ValueError:
-            confidence = None
-        if confidence is None or not 0 <= confidence <= 1:  # also refuses nan and inf
-            errors.append("confidence_below: must be a number between 0 and 1")
-            confidence = None
+            value = None
+        if value is None or not 0 <= value <= 1:  # also refuses nan and inf
+            errors.append(f"{name}: must be a number between 0 and 1")
+            return None
+        return value
+
     filters = ItemFilters(
         state=state,
         gold=gold,
-        confidence_below=confidence,
+        confidence_below=share("confidence_below"),
+        agreement_below=share("agreement_below"),
         rater=text("rater"),
         skip_reason=text("skip_reason"),
+        tag=text("tag"),
         text=text("text"),
     )
     return filters, errors
@@ -299,10 +309,19 @@ def item_state(item: Item, overlap: int) -> str:
     return "untouched"
 
 
-def _browse_queryset(project: Project, filters: ItemFilters, run) -> QuerySet[Item]:
+def _browse_queryset(
+    project: Project, filters: ItemFilters, run, after: int | None = None
+) -> QuerySet[Item]:
     from annotation.models import Annotation, Assignment
 
     qs = Item.objects.filter(project=project)
+    results = _results_of(run) if run is not None else None
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+        if results is not None:
+            # Said again on the results: PostgreSQL merge-joins them in item order and does
+            # not carry the cursor across, so a page half-way would read the first half.
+            results = results.filter(item_id__gt=after)
     if filters.state == "complete":
         qs = qs.filter(n_done__gte=project.overlap)
     elif filters.state == "in_progress":
@@ -314,11 +333,20 @@ def _browse_queryset(project: Project, filters: ItemFilters, run) -> QuerySet[It
     if filters.confidence_below is not None:
         if run is None:
             return qs.none()  # no run yet: no item has a confidence to be below anything
-        low = _results_of(run).filter(confidence__lt=filters.confidence_below)
+        low = results.filter(confidence__lt=filters.confidence_below)
         qs = qs.filter(Exists(low.filter(item_id=OuterRef("pk"))))
+    if filters.agreement_below is not None:
+        if run is None:
+            return qs.none()
+        split = results.filter(agreement__lt=filters.agreement_below)
+        qs = qs.filter(Exists(split.filter(item_id=OuterRef("pk"))))
     if filters.rater:
-        answered = Annotation.objects.filter(item_id=OuterRef("pk"), rater__username=filters.rater)
+        answered = Annotation.objects.filter(
+            item_id=OuterRef("pk"), rater_id__in=_raters_named(project, filters.rater)
+        )
         qs = qs.filter(Exists(answered))
+    if filters.tag:
+        qs = _tagged(qs, filters.tag)
     if filters.skip_reason:
         skipped = Assignment.objects.filter(
             item_id=OuterRef("pk"),
@@ -333,6 +361,61 @@ def _browse_queryset(project: Project, filters: ItemFilters, run) -> QuerySet[It
             data_text__icontains=filters.text
         )
     return qs
+
+
+def _page_answers(project: Project, item_ids: list[int]) -> dict[int, list[dict]]:
+    """{item id: [{"rater": pseudonym, "answer": short text}]} for one page (one query)."""
+    from annotation.models import Annotation
+    from raters.pseudonyms import rater_pseudonym
+
+    if not item_ids:
+        return {}
+    label_kind = kinds.get(project.kind)
+    out: dict[int, list[dict]] = {}
+    rows = (
+        Annotation.objects.filter(item_id__in=item_ids)
+        .order_by("item_id", "id")
+        .values_list("item_id", "rater_id", "value")
+    )
+    for item_id, rater_id, value in rows:
+        out.setdefault(item_id, []).append(
+            {
+                "rater": rater_pseudonym(project.pk, rater_id),
+                "answer": label_kind.short_text(value),
+            }
+        )
+    return out
+
+
+def _raters_named(project: Project, name: str) -> list[int]:
+    """The users a rater filter names: by pseudonym (as the browser shows answers), else by
+    username."""
+    from django.contrib.auth import get_user_model
+
+    from raters.pseudonyms import is_pseudonym, rater_pseudonym
+
+    if is_pseudonym(name):
+        members = Membership.objects.filter(project=project).values_list("user_id", flat=True)
+        return [u for u in members if rater_pseudonym(project.pk, u) == name.upper()]
+    return list(get_user_model().objects.filter(username=name).values_list("pk", flat=True))
+
+
+def _tagged(qs: QuerySet[Item], tag: str) -> QuerySet[Item]:
+    """Items whose meta.tags hold `tag` exactly.
+
+    On PostgreSQL, JSON containment, which the item_meta_tags GIN index answers; SQLite has
+    no containment lookup, so there the tag list is walked with json_each.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return qs.filter(meta__tags__contains=[tag])
+    return qs.extra(
+        where=[
+            "EXISTS (SELECT 1 FROM json_each(tasks_item.meta, '$.tags') AS t WHERE t.value = %s)"
+        ],
+        params=[tag],
+    )
 
 
 def _results_of(run) -> QuerySet:
@@ -356,32 +439,32 @@ def items_browse(
 
     Keyset pagination: the page starts after the item id `after`, so a deep page costs
     what the first does (the item_project_id index), where OFFSET would read every row
-    before it. Three queries: the current run, the page of items (limit + 1, to know
-    whether there is a next page), and the page's results in that run.
+    before it. Four queries: the current run, the page of items (limit + 1, to know
+    whether there is a next page), the page's results in that run, and its answers.
     """
     from aggregation.selectors import aggregation_run_current
 
     run = aggregation_run_current(project)
-    qs = _browse_queryset(project, filters, run)
-    if after is not None:
-        qs = qs.filter(pk__gt=after)
+    qs = _browse_queryset(project, filters, run, after)
     page = list(qs.order_by("pk")[: limit + 1])
     next_after = page[limit - 1].pk if len(page) > limit else None
     page = page[:limit]
     results = {}
     if run is not None and page:
         results = {
-            item_id: (label, confidence)
-            for item_id, label, confidence in _results_of(run)
+            item_id: (label, confidence, agreement)
+            for item_id, label, confidence, agreement in _results_of(run)
             .filter(item_id__in=[i.pk for i in page])
-            .values_list("item_id", "label", "confidence")
+            .values_list("item_id", "label", "confidence", "agreement")
         }
+    answers = _page_answers(project, [i.pk for i in page])
     label_kind = kinds.get(project.kind)
     rows = []
     for item in page:
         item.project = project  # item.is_complete and friends without a query each
         summary = item.summary
         result = results.get(item.pk)
+        tags = item.meta.get("tags") if isinstance(item.meta, dict) else None
         rows.append(
             {
                 "item": item,
@@ -391,6 +474,9 @@ def items_browse(
                 if result is None
                 else label_kind.short_text(label_kind.label_from_aggregate(result[0])),
                 "confidence": None if result is None else result[1],
+                "agreement": None if result is None else result[2],
+                "tags": tags if isinstance(tags, list) else [],
+                "answers": answers.get(item.pk, []),
             }
         )
     return BrowsePage(rows=rows, next_after=next_after, run=run)

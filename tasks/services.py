@@ -878,9 +878,30 @@ def items_relabel_request(*, project: Project, item_ids, user, extra_labels: int
     return BulkResult(done=done, skipped=skipped)
 
 
-def items_gold_promote(*, project: Project, item_ids, user) -> BulkResult:
+def items_tag(*, project: Project, item_ids, tag: str, add: bool) -> BulkResult:
+    """Add `tag` to the items' meta.tags, or take it off; items already so are skipped."""
+    (tag,) = schemas.tags_validate([tag], field="tag")
+    done = skipped = 0
+    with transaction.atomic():
+        # Locked: two managers tagging the same items at once must not lose either tag.
+        locked = Item.objects.select_for_update().filter(project=project, pk__in=list(item_ids))
+        for item in locked.order_by("pk"):
+            meta = item.meta if isinstance(item.meta, dict) else {}
+            tags = list(meta.get("tags") or [])
+            if (tag in tags) == add:
+                skipped += 1
+                continue
+            tags = [*tags, tag] if add else [t for t in tags if t != tag]
+            item.meta = {**meta, "tags": schemas.tags_validate(tags, field="tag")}
+            Item.objects.filter(pk=item.pk).update(meta=item.meta)
+            done += 1
+    return BulkResult(done=done, skipped=skipped)
+
+
+def items_gold_promote(*, project: Project, item_ids, user, explanation: str = "") -> BulkResult:
     """Make gold of each item from its current aggregate label; items without one (or
-    already gold) are skipped. All or nothing: a refused answer undoes the whole batch."""
+    already gold) are skipped. All or nothing: a refused answer undoes the whole batch.
+    The explanation is shown to raters who miss any of them."""
     from aggregation.selectors import aggregate_for_items
     from quality.services import gold_promote
 
@@ -895,7 +916,7 @@ def items_gold_promote(*, project: Project, item_ids, user) -> BulkResult:
                 skipped += 1
                 continue
             answer = label_kind.gold_from_value(label_kind.label_from_aggregate(aggregate["label"]))
-            gold_promote(item=item, answer=answer, explanation="", user=user)
+            gold_promote(item=item, answer=answer, explanation=explanation, user=user)
             done += 1
     return BulkResult(done=done, skipped=skipped)
 

@@ -61,6 +61,7 @@ from tasks.services import (
     items_gold_promote,
     items_priority_set,
     items_relabel_request,
+    items_tag,
     members_add,
     membership_add,
     project_create,
@@ -531,6 +532,8 @@ BULK_ACTIONS = {
     "priority": "Set priority",
     "relabel": "Send back for more labels",
     "gold": "Promote to gold (from the aggregate)",
+    "tag": "Add tag",
+    "untag": "Remove tag",
     "delete": "Delete (items without answers)",
 }
 
@@ -660,8 +663,19 @@ def items_bulk(request, project_id):
             )
             note, why = "sent back for more labels", "gold items are not relabelled"
         elif action == "gold":
-            result = items_gold_promote(project=project, item_ids=item_ids, user=request.user)
+            result = items_gold_promote(
+                project=project,
+                item_ids=item_ids,
+                user=request.user,
+                explanation=request.POST.get("explanation", "").strip(),
+            )
             note, why = "promoted to gold", "no aggregate label yet, or already gold"
+        elif action in ("tag", "untag"):
+            add = action == "tag"
+            tag = request.POST.get("tag", "")
+            result = items_tag(project=project, item_ids=item_ids, tag=tag, add=add)
+            note = f"tagged {tag.strip()!r}" if add else f"untagged {tag.strip()!r}"
+            why = "already tagged so" if add else "they had no such tag"
         elif action == "delete":
             result = items_delete(project=project, item_ids=item_ids)
             note, why = "deleted", "they have answers, an open lease, or are gold"

@@ -4,6 +4,7 @@ from django.urls import reverse
 from quality.dashboards import adjudications_for_items
 from quality.models import Adjudication, GoldItem, RelabelRequest
 from raters.models import Membership
+from raters.pseudonyms import rater_pseudonym
 from tests.factories import UserFactory
 from tests.quality.dashboard_crowd import crowd_project
 
@@ -30,13 +31,14 @@ def test_the_queue_opens_on_the_most_disputed_item(client, boss, crowd):
     assert res.url == reverse("dashboards:review-item", args=[project.pk, first["item_id"]])
 
 
-def test_answers_are_anonymised_unless_a_manager_asks_for_names(client, boss, crowd):
+def test_answers_show_pseudonyms_unless_a_manager_asks_for_names(client, boss, crowd):
     project, users = crowd
     client.force_login(boss)
     item_id = project.items.first().pk
     url = reverse("dashboards:review-item", args=[project.pk, item_id])
     html = client.get(url).content.decode()
-    assert "Rater 1" in html and "careful0" not in html
+    assert rater_pseudonym(project.pk, users["careful0"].pk) in html
+    assert "careful0" not in html
     assert "careful0" in client.get(url, {"names": "1"}).content.decode()
     reviewer = users["careful1"]
     Membership.objects.filter(project=project, user=reviewer).update(is_reviewer=True)

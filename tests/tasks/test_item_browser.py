@@ -6,9 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from aggregation.models import ItemResult
 from annotation.models import Assignment
+from quality.dashboard_services import dashboard_snapshot_compute, item_agreement
 from quality.models import GoldItem, RelabelRequest
 from quality.services import gold_create
+from raters.pseudonyms import is_pseudonym, rater_pseudonym
+from tasks import schema as schemas
 from tasks.models import Item, Project
 from tasks.selectors import ItemFilters, item_filters_parse, items_browse
 from tests.aggregation.helpers import annotate
@@ -319,3 +323,94 @@ def test_an_item_a_rater_holds_a_lease_on_is_not_deleted(mona, project, items, r
     body = bulk(mona, project, items, "delete")
     assert "4 items deleted. 1 skipped" in body
     assert list(Item.objects.filter(project=project).values_list("pk", flat=True)) == [leased]
+
+
+# --- Agreement, tags and pseudonyms ----------------------------------------------------------
+
+
+def test_item_agreement_is_the_share_of_votes_on_the_most_common_answer():
+    votes = [(1, 10, "yes"), (1, 11, "yes"), (1, 12, "no"), (2, 10, "a"), (2, 11, "b")]
+    votes += [(3, 10, "yes"), (4, 10, "no"), (4, 11, "no")]
+    assert item_agreement(votes) == {1: 0.6667, 2: 0.5, 4: 1.0}  # item 3 has one vote
+
+
+def test_the_agreement_filter_finds_the_split_items_once_the_dashboard_job_ran(
+    mona, project, items
+):
+    a, b, c = make_raters(project, 3)
+    for r in (a, b, c):
+        annotate(items[0], r, "yes")
+    for r, v in ((a, "yes"), (b, "no"), (c, "no")):
+        annotate(items[1], r, v)
+    run = run_now(project, method="majority")
+    dashboard_snapshot_compute(project_id=project.pk)
+    results = dict(ItemResult.objects.filter(run=run).values_list("item_id", "agreement"))
+    assert results == {items[0].pk: 1.0, items[1].pk: 0.6667}
+    page = browse(mona, project, agreement_below="0.9")
+    assert shown_ids(page) == [items[1].pk]
+    assert "0.67" in page.content.decode()
+    assert shown_ids(browse(mona, project, agreement_below="1.5")) == [i.pk for i in items]
+    assert (
+        "agreement_below: must be a number between 0 and 1"
+        in browse(mona, project, agreement_below="1.5").content.decode()
+    )
+
+
+def test_answers_show_by_pseudonym_and_the_rater_filter_takes_one(mona, project, items, rater):
+    annotate(items[2], rater, "no")
+    page = browse(mona, project).content.decode()
+    name = rater_pseudonym(project.pk, rater.pk)
+    assert name in page and "rita" not in page.split('id="items"')[1]
+    assert shown_ids(browse(mona, project, rater=name)) == [items[2].pk]
+    assert shown_ids(browse(mona, project, rater=name.lower())) == [items[2].pk]
+    assert shown_ids(browse(mona, project, rater="R-AAAAAAAA")) == []
+
+
+def test_a_pseudonym_is_stable_within_a_project_and_differs_across_projects(project, rater):
+    other = Project.objects.create(name="other", kind=project.kind, schema=project.schema)
+    assert rater_pseudonym(project.pk, rater.pk) == rater_pseudonym(project.pk, rater.pk)
+    assert rater_pseudonym(project.pk, rater.pk) != rater_pseudonym(other.pk, rater.pk)
+    assert is_pseudonym(rater_pseudonym(project.pk, rater.pk))
+
+
+def test_the_tag_filter_finds_imported_tags_exactly(mona, project):
+    tagged = ItemFactory(project=project, meta={"tags": ["batch-1", "hard"]})
+    ItemFactory(project=project, meta={"tags": ["batch-10"]})
+    ItemFactory(project=project, meta={})
+    page = browse(mona, project, tag="batch-1")
+    assert shown_ids(page) == [tagged.pk]
+    assert 'class="tag">hard<' in page.content.decode()
+    assert shown_ids(browse(mona, project, tag="none-such")) == []
+
+
+def test_an_import_with_bad_tags_names_the_line_and_field_and_saves_nothing(project):
+    good = {"text": "fine", "meta": {"tags": ["a"]}}
+    bad = {"text": "bad", "meta": {"tags": "a,b"}}
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.item_validate(project.kind, bad, project.schema)
+    assert err.value.field == "meta.tags"
+    assert schemas.item_validate(project.kind, good, project.schema)[3] == {"tags": ["a"]}
+    with pytest.raises(schemas.SchemaError, match="at most 20"):
+        schemas.tags_validate([f"t{i}" for i in range(21)])
+
+
+def test_bulk_tag_adds_and_removes_a_tag_and_counts_the_unchanged(mona, project, items):
+    body = bulk(mona, project, items[:2], "tag", tag=" review ")
+    assert "2 items tagged &#x27;review&#x27;." in body
+    body = bulk(mona, project, items[:3], "tag", tag="review")
+    assert "1 item tagged &#x27;review&#x27;. 2 skipped: already tagged so." in body
+    assert shown_ids(browse(mona, project, tag="review")) == [i.pk for i in items[:3]]
+    body = bulk(mona, project, items[:1], "untag", tag="review")
+    assert shown_ids(browse(mona, project, tag="review")) == [i.pk for i in items[1:3]]
+    body = bulk(mona, project, items[:1], "tag", tag="")
+    assert "Nothing was changed. tag: must hold non-empty strings only" in body
+
+
+def test_bulk_promote_keeps_the_explanation_for_raters(mona, project, items):
+    a, b = make_raters(project, 2)
+    for r in (a, b):
+        annotate(items[0], r, "yes")
+    run_now(project, method="majority")
+    bulk(mona, project, items[:1], "gold", explanation="The text says so in line two.")
+    promoted = GoldItem.objects.get(item__meta__promoted_from=items[0].pk)
+    assert promoted.explanation == "The text says so in line two."
