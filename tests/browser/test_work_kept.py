@@ -1,13 +1,18 @@
 """The workbench never loses work: a refused answer comes back as typed, with the focus where
-it was, and a random starting order is never sent as a ranking by accident."""
+it was, a random starting order is never sent as a ranking by accident, and no choice can
+take a key the workbench uses."""
 
 import time
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from annotation.models import Annotation, Assignment
 from tasks import schema as schemas
+from tasks.models import Project
+from tests.browser.conftest import log_in
 from tests.browser.test_workbench_kinds import open_workbench, setup_project, stored
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,3 +103,30 @@ def test_training_answers_a_pairwise_question_with_the_live_widget_and_its_keys(
     page.get_by_text("Session complete").wait_for()
     (response,) = GoldResponse.objects.all()
     assert response.value["choice"] == "A" and response.value["strength"] == 3
+
+
+def test_the_schema_editor_refuses_a_workbench_key_as_a_hotkey_and_keeps_the_form(
+    live_server, page, screenshot
+):
+    boss = UserFactory(username="mona")
+    boss.user_permissions.add(Permission.objects.get(codename="add_project"))
+    log_in(page, live_server.url, "mona")
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Name").fill("Hotkeys")
+    page.get_by_role("button", name="Add a choice").click()
+    for i, (value, key) in enumerate((("spam", "s"), ("ham", "h"))):
+        page.get_by_label("Choice value").nth(i).fill(value)
+        page.get_by_label("Choice hotkey").nth(i).fill(key)
+    page.get_by_role("button", name="Create project").click()
+    error = page.get_by_text("is a workbench shortcut")
+    error.first.wait_for()
+    screenshot("schema-editor-reserved-hotkey")
+    assert not Project.objects.exists()
+    # Nothing typed is lost: the manager changes the one key and saves.
+    assert page.get_by_label("Name").input_value() == "Hotkeys"
+    assert page.get_by_label("Choice value").nth(1).input_value() == "ham"
+    page.get_by_label("Choice hotkey").nth(0).fill("p")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Hotkeys").wait_for()
+    (project,) = Project.objects.all()
+    assert [c["hotkey"] for c in project.schema["choices"]] == ["p", "h"]
