@@ -307,8 +307,8 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     margin = post[:, 0] - post[:, 1]
     strength = arrays["strength"][keep]
     signed = np.where(choice == 0, strength, np.where(choice == 1, -strength, 0))
-    # Per-item mean of the signed strength (A positive); duplicates cannot occur here because
-    # (item, rater) is unique on annotations.
+    # Per-item mean of the signed strength (A positive), every answer counted as the
+    # preference model counts it (aggregation.numeric._votes: each row is one vote).
     cnt = np.bincount(item_idx, minlength=n_items).astype(float)
     mean_strength = np.divide(
         np.bincount(item_idx, weights=signed, minlength=n_items),

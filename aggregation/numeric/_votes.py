@@ -1,9 +1,14 @@
 """Vote validation, the duplicate-vote rule and the vectorised kernels shared by all methods.
 
-Duplicate rule (applied here and nowhere else): every (item, rater) pair carries a total weight
-of exactly 1. A rater who answered the same item m times has each of those answers weighted 1/m,
-so identical repeats collapse to one vote and conflicting repeats split it. The rule does not
-depend on row order, which keeps every method independent of the order of its input.
+Duplicate rule (applied here and nowhere else): every row is one vote. A rater who answered the
+same item m times contributes m votes, identical or not, exactly as a rater answering m
+different items would. This is the model's own reading: Dawid & Skene (1979) count n_il^(k),
+the number of times observer k gave label l to patient i, and their clinicians examined
+patients more than once. It is also what crowd-kit does (each row of its task/worker/label
+frame counts), so Vox and crowd-kit fit the same likelihood on the same file. The rule does not
+depend on row order. In the Vox database a rater answers an item at most once (a unique
+constraint on annotations, and imports refuse a rater labelling an item twice), so repeats
+reach the numeric core only from files: the command line, benchmarks, offline use.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ class Votes:
         return np.ones(self.n_votes) if self.weight is None else self.weight
 
     def effective_votes(self) -> np.ndarray:
-        """(n_items,) float64: number of distinct raters per item (duplicates count once)."""
+        """(n_items,) float64: number of votes per item (a repeated answer counts again)."""
         return np.bincount(self.item, weights=self.weight, minlength=self.n_items)[: self.n_items]
 
 
@@ -75,7 +80,7 @@ def _as_codes(name: str, values, upper: int) -> np.ndarray:
 
 
 def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) -> Votes:
-    """Validate the vote arrays, sort them and apply the duplicate-vote rule."""
+    """Validate the vote arrays and sort them by (item, rater, label); every row is one vote."""
     if n_items < 0 or n_raters < 0 or n_labels < 1:
         raise ValueError("n_items and n_raters must be >= 0 and n_labels >= 1")
     item = _as_codes("item_idx", item_idx, n_items)
@@ -89,25 +94,13 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
     n = item.size
     weight = None
     if n:
-        # One sort serves both purposes: grouping by item for the kernels, and finding repeated
-        # (item, rater) pairs. Sorting on the label too makes the order fully determined.
+        # Grouping by item is what the kernels need; sorting on rater and label too makes the
+        # order fully determined, so no result depends on the order of the input rows.
         if n_items * n_raters * n_labels < 2**62:
-            key = (item * n_raters + rater) * n_labels + lab
-            order = np.argsort(key)
-            key = key[order]
-            pair = key // n_labels
+            order = np.argsort((item * n_raters + rater) * n_labels + lab)
         else:  # pragma: no cover - astronomically many codes
             order = np.lexsort((lab, rater, item))
-            pair = None
         item, rater, lab = np.take(item, order), np.take(rater, order), np.take(lab, order)
-        if pair is None:  # pragma: no cover
-            new_pair = np.r_[True, (item[1:] != item[:-1]) | (rater[1:] != rater[:-1])]
-        else:
-            new_pair = np.r_[True, pair[1:] != pair[:-1]]
-        if not new_pair.all():
-            starts = np.flatnonzero(new_pair)
-            run = np.diff(np.r_[starts, n])
-            weight = np.repeat(1.0 / run, run)
     counts = np.bincount(item, minlength=n_items)[:n_items] if n else np.zeros(n_items, np.int64)
     bounds = np.zeros(n_items + 1, np.int64)
     np.cumsum(counts, out=bounds[1:])
@@ -130,7 +123,7 @@ def argmax_lowest(scores: np.ndarray, rtol: float = 1e-9) -> tuple[np.ndarray, n
     """Row-wise argmax with ties going to the lowest label code.
 
     scores: (n_items, n_labels). Values within ``rtol`` (relative to the row maximum) of the
-    maximum count as tied, so that sums of fractional duplicate weights tie when they should.
+    maximum count as tied, so that sums of fractional rater weights tie when they should.
     Returns ``label`` (n_items,) int64 and ``ties`` (n_items,) bool.
     """
     if scores.shape[0] == 0:

@@ -17,7 +17,7 @@ from ._votes import prepare_votes, take
 class LikertResult:
     """mean, median: (n_items,) in code units, NaN for unrated items; distribution:
     (n_items, n_levels) share of (weighted) votes per level, uniform for unrated items;
-    n_votes: (n_items,) number of distinct raters."""
+    n_votes: (n_items,) number of votes (a repeated answer counts again)."""
 
     mean: np.ndarray
     median: np.ndarray
@@ -28,9 +28,9 @@ class LikertResult:
 def likert_summary(item_idx, rater_idx, rating, *, n_items, n_raters, n_levels) -> LikertResult:
     """Mean, median and ordinal distribution per item. Shapes: (n_votes,) int arrays.
 
-    The median of an even number of votes is the midpoint of the two middle levels; with
-    fractional duplicate weights it is the midpoint of the lowest level whose cumulative weight
-    reaches half and the lowest level whose cumulative weight exceeds half.
+    The median of an even number of votes is the midpoint of the two middle levels: of the
+    lowest level whose cumulative count reaches half and the lowest level whose cumulative
+    count exceeds half.
     """
     votes = prepare_votes(
         item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_labels=n_levels
