@@ -26,16 +26,15 @@ _CHUNK_VOTES = 1 << 16
 class Votes:
     """Validated votes, sorted by (item, rater, label).
 
-    Shapes: ``item``, ``rater``, ``label``, ``cell`` are (n_votes,) int64; ``weight`` is
-    (n_votes,) float64 or None when every vote has weight 1; ``counts`` is (n_items,) with the
-    number of vote rows per item; ``bounds`` is (n_items + 1,) with each item's slice.
+    Shapes: ``item``, ``rater``, ``label``, ``cell`` are (n_votes,) int64; ``counts`` is
+    (n_items,) with the number of votes per item; ``bounds`` is (n_items + 1,) with each
+    item's slice.
     ``cell`` is ``rater * n_labels + label`` and ``item_label`` is ``item * n_labels + label``.
     """
 
     item: np.ndarray
     rater: np.ndarray
     label: np.ndarray
-    weight: np.ndarray | None
     n_items: int
     n_raters: int
     n_labels: int
@@ -53,12 +52,9 @@ class Votes:
         """(n_items,) bool: items with at least one vote."""
         return self.counts > 0
 
-    def weights_or_ones(self) -> np.ndarray:
-        return np.ones(self.n_votes) if self.weight is None else self.weight
-
     def effective_votes(self) -> np.ndarray:
         """(n_items,) float64: number of votes per item (a repeated answer counts again)."""
-        return np.bincount(self.item, weights=self.weight, minlength=self.n_items)[: self.n_items]
+        return self.counts.astype(np.float64)
 
 
 def _as_codes(name: str, values, upper: int) -> np.ndarray:
@@ -92,7 +88,6 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
             f"{item.size}, {rater.size}, {lab.size}"
         )
     n = item.size
-    weight = None
     if n:
         # Grouping by item is what the kernels need; sorting on rater and label too makes the
         # order fully determined, so no result depends on the order of the input rows.
@@ -108,7 +103,6 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
         item=item,
         rater=rater,
         label=lab,
-        weight=weight,
         n_items=int(n_items),
         n_raters=int(n_raters),
         n_labels=int(n_labels),
@@ -150,7 +144,7 @@ def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """For each item, the weighted sum of ``table[index[v]]`` over its votes v.
+    """For each item, the sum of ``table[index[v]]`` over its votes v.
 
     table: (n_rows, K); index: (n_votes,) into table rows. Returns (n_items, K); items without
     votes get zeros.
@@ -161,7 +155,6 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
     if voted.size == 0:
         return out
     starts = votes.bounds[voted]
-    w = votes.weight
     # Chunk on item boundaries so that each item's votes fall in one chunk.
     a = 0
     while a < voted.size:
@@ -170,8 +163,6 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
         b = max(b, a + 1)
         hi = starts[b] if b < voted.size else votes.n_votes
         g = np.take(table, index[lo:hi], axis=0)
-        if w is not None:
-            g *= w[lo:hi, None]
         out[voted[a:b]] = np.add.reduceat(g, starts[a:b] - lo, axis=0)
         a = b
     return out
@@ -180,7 +171,7 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
 def sum_item_rows_by_key(
     votes: Votes, rows: np.ndarray, key: np.ndarray, n_keys: int
 ) -> np.ndarray:
-    """For each key value, the weighted sum of ``rows[item[v]]`` over the votes v with that key.
+    """For each key value, the sum of ``rows[item[v]]`` over the votes v with that key.
 
     rows: (n_items, K); key: (n_votes,) in 0..n_keys-1. Returns (n_keys, K).
     """
@@ -190,8 +181,6 @@ def sum_item_rows_by_key(
     for j in range(k):
         # Votes are sorted by item, so repeating the item column is a cheap gather.
         v = np.repeat(cols[j], votes.counts)
-        if votes.weight is not None:
-            v *= votes.weight
         out[:, j] = np.bincount(key, weights=v, minlength=n_keys)[:n_keys]
     return out
 

@@ -58,10 +58,7 @@ def finish_posterior(votes: Votes, posterior: np.ndarray) -> dict:
 def vote_counts(votes: Votes, rater_weights: np.ndarray | None = None) -> np.ndarray:
     """(n_items, n_labels) vote counts, each row one vote, times the rater weights if given."""
     k = votes.n_labels
-    w = votes.weight
-    if rater_weights is not None:
-        rw = rater_weights[votes.rater]
-        w = rw if w is None else w * rw
+    w = None if rater_weights is None else rater_weights[votes.rater]
     flat = np.bincount(votes.item * k + votes.label, weights=w, minlength=votes.n_items * k)
     return flat[: votes.n_items * k].reshape(votes.n_items, k).astype(np.float64)
 
@@ -117,11 +114,10 @@ def gold_accuracy_weights(
     g = np.asarray(gold, dtype=np.int64)
     if g.shape != (n_items,):
         raise ValueError(f"gold must have shape ({n_items},), got {g.shape}")
-    w = votes.weights_or_ones()
     on_gold = g[votes.item] >= 0
     right = on_gold & (g[votes.item] == votes.label)
-    n = np.bincount(votes.rater, weights=w * on_gold, minlength=n_raters)[:n_raters]
-    k = np.bincount(votes.rater, weights=w * right, minlength=n_raters)[:n_raters]
+    n = np.bincount(votes.rater, weights=on_gold, minlength=n_raters)[:n_raters]
+    k = np.bincount(votes.rater, weights=right, minlength=n_raters)[:n_raters]
     return (k + a) / (n + a + b)
 
 
@@ -147,7 +143,6 @@ def agreement_weights(
     votes = prepare_votes(
         item_idx, rater_idx, label, n_items=n_items, n_raters=n_raters, n_labels=n_labels
     )
-    w = votes.weights_or_ones()
     counts = vote_counts(votes)
     # "The others" are the other raters: a rater's own answers on the item, this one and any
     # repeat, are taken out, or a repeated answer would count as agreeing with itself.
@@ -156,8 +151,8 @@ def agreement_weights(
     others = votes.effective_votes()[votes.item] - _run_lengths(pair)
     informative = others > 1e-9
     share = np.where(informative, same / np.where(informative, others, 1.0), 0.0)
-    n = np.bincount(votes.rater, weights=w * informative, minlength=n_raters)[:n_raters]
-    k = np.bincount(votes.rater, weights=w * share, minlength=n_raters)[:n_raters]
+    n = np.bincount(votes.rater, weights=informative, minlength=n_raters)[:n_raters]
+    k = np.bincount(votes.rater, weights=share, minlength=n_raters)[:n_raters]
     return (k + a) / (n + a + b)
 
 

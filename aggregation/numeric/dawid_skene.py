@@ -300,10 +300,6 @@ def coin_scores(votes: Votes, off: np.ndarray, diag: np.ndarray) -> np.ndarray:
     Two bincounts instead of K, which is what keeps one-coin DS, MACE and GLAD fast.
     """
     n, k = votes.n_items, votes.n_labels
-    w = votes.weight
-    if w is not None:
-        off = off * w
-        diag = diag * w
     base = item_sum(votes, off)
     extra = np.bincount(votes.item_label, weights=diag - off, minlength=n * k)
     return extra[: n * k].reshape(n, k) + base[:, None]
@@ -321,10 +317,9 @@ def _one_coin_e_step(votes, class_prior, accuracy, gold=None):
 def _one_coin_m_step(votes, posterior, prior):
     """Class prior (K,) and rater accuracies (n_raters,); ``prior`` pseudo-counts per cell. Pure."""
     r, k = votes.n_raters, votes.n_labels
-    w = votes.weights_or_ones()
-    right = take(posterior, votes.item_label) * w
+    right = take(posterior, votes.item_label)
     correct = np.bincount(votes.rater, weights=right, minlength=r)[:r]
-    total = np.bincount(votes.rater, weights=w, minlength=r)[:r]
+    total = np.bincount(votes.rater, minlength=r)[:r].astype(np.float64)
     denom = total + prior * k
     accuracy = np.divide(correct + prior, denom, out=np.full(r, 1.0 / k), where=denom > 0)
     class_counts = posterior[votes.voted].sum(axis=0) + prior

@@ -36,7 +36,7 @@ def likert_summary(item_idx, rater_idx, rating, *, n_items, n_raters, n_levels) 
         item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_labels=n_levels
     )
     k = n_levels
-    flat = np.bincount(votes.item_label, weights=votes.weight, minlength=n_items * k)
+    flat = np.bincount(votes.item_label, minlength=n_items * k)
     counts = flat[: n_items * k].reshape(n_items, k).astype(np.float64)
     total = counts.sum(axis=1)
     rated = total > 0
@@ -92,11 +92,10 @@ def bias_corrected_mean(
         item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_labels=n_levels
     )
     x = votes.label.astype(np.float64)
-    w = votes.weights_or_ones()
-    wi = np.bincount(votes.item, weights=w, minlength=n_items)
+    wi = np.bincount(votes.item, minlength=n_items).astype(np.float64)
     rated = wi > 0
     plain = np.divide(
-        np.bincount(votes.item, weights=w * x, minlength=n_items),
+        np.bincount(votes.item, weights=x, minlength=n_items),
         wi,
         out=np.full(n_items, np.nan),
         where=rated,
@@ -113,20 +112,20 @@ def bias_corrected_mean(
     lam = float(shrinkage)
     for n_iter in range(1, max_iter + 1):
         a, s = take(offset, votes.rater), take(scale, votes.rater)
-        num = np.bincount(votes.item, weights=w * s * (x - a), minlength=n_items)
-        den = np.bincount(votes.item, weights=w * s * s, minlength=n_items)
+        num = np.bincount(votes.item, weights=s * (x - a), minlength=n_items)
+        den = np.bincount(votes.item, weights=s * s, minlength=n_items)
         new = np.divide(num, den, out=np.full(n_items, np.nan), where=den > 0)
         if rated.any() and np.nanstd(new) > 0 and spread > 0:
             new = level + (new - np.nanmean(new)) * (spread / np.nanstd(new))
         m = take(np.nan_to_num(new), votes.item)
-        # weighted least squares per rater with pseudo-observations at offset 0, scale 1
-        sw = np.bincount(votes.rater, weights=w, minlength=n_raters) + lam
-        sm = np.bincount(votes.rater, weights=w * m, minlength=n_raters) + lam * level
-        sx = np.bincount(votes.rater, weights=w * x, minlength=n_raters) + lam * level
-        smm = np.bincount(votes.rater, weights=w * m * m, minlength=n_raters) + lam * (
+        # least squares per rater with pseudo-observations at offset 0, scale 1
+        sw = np.bincount(votes.rater, minlength=n_raters) + lam
+        sm = np.bincount(votes.rater, weights=m, minlength=n_raters) + lam * level
+        sx = np.bincount(votes.rater, weights=x, minlength=n_raters) + lam * level
+        smm = np.bincount(votes.rater, weights=m * m, minlength=n_raters) + lam * (
             level**2 + spread**2 + 1.0
         )
-        smx = np.bincount(votes.rater, weights=w * m * x, minlength=n_raters) + lam * (
+        smx = np.bincount(votes.rater, weights=m * x, minlength=n_raters) + lam * (
             level**2 + spread**2 + 1.0
         )
         var = smm / sw - (sm / sw) ** 2
