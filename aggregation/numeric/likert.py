@@ -1,7 +1,7 @@
 """Likert ratings: mean, median, ordinal distribution and a rater-bias-corrected mean.
 
 Ratings are int codes 0..n_levels-1 (map a 1..5 scale to 0..4 before calling). Duplicate
-(item, rater) votes follow the categorical rule: the pair's weight of 1 is split evenly.
+(item, rater) votes follow the categorical rule: every row is one vote, a repeat counts again.
 """
 
 from __future__ import annotations
