@@ -23,7 +23,7 @@ import numpy as np
 
 from aggregation import numeric
 from aggregation.loading import MISSING
-from quality.numeric import gold_accuracy
+from quality.numeric import trust_posterior
 from tasks import kinds
 from tasks import schema as schemas
 
@@ -134,7 +134,8 @@ def _categorical_kwargs(method: str, params: dict) -> dict:
 def rater_weights(votes, raters: RaterInfo, params: dict, *, subjective: bool):
     """Per-rater weights for the weighted vote, after Callison-Burch (2009).
 
-    "gold": the Beta posterior mean of live gold accuracy ("weighted by experts");
+    "gold": the trust posterior mean of live gold accuracy (quality.numeric.trust_posterior,
+    the rule every door reads; "weighted by experts");
     "agreement": agreement with the other raters ("weighted by non-experts"); "auto": gold when
     any rater has gold answers, else agreement. Subjective projects never weight by agreement:
     a minority view there is data, not error, so without gold every rater weighs the same.
@@ -146,8 +147,7 @@ def rater_weights(votes, raters: RaterInfo, params: dict, *, subjective: bool):
     if choice == "gold" or (choice == "auto" and has_gold) or subjective:
         if not has_gold:
             return np.ones(n_raters), "uniform"
-        acc = gold_accuracy(np.minimum(raters.gold_score_sum, raters.gold_n), raters.gold_n)
-        return acc.mean, "gold"
+        return trust_posterior(raters.gold_score_sum, raters.gold_n).mean, "gold"
     w = numeric.agreement_weights(
         item_idx, rater_idx, label, n_items=n_items, n_raters=n_raters, n_labels=n_labels
     )
@@ -307,8 +307,8 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     margin = post[:, 0] - post[:, 1]
     strength = arrays["strength"][keep]
     signed = np.where(choice == 0, strength, np.where(choice == 1, -strength, 0))
-    # Per-item mean of the signed strength (A positive); duplicates cannot occur here because
-    # (item, rater) is unique on annotations.
+    # Per-item mean of the signed strength (A positive), every answer counted as the
+    # preference model counts it (aggregation.numeric._votes: each row is one vote).
     cnt = np.bincount(item_idx, minlength=n_items).astype(float)
     mean_strength = np.divide(
         np.bincount(item_idx, weights=signed, minlength=n_items),

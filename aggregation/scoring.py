@@ -15,7 +15,7 @@ from aggregation import numeric
 from aggregation.loading import MISSING, annotation_arrays
 from aggregation.models import ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current, project_is_subjective
-from quality.numeric import cohen_kappa_matrix, gold_accuracy, position_bias_test
+from quality.numeric import cohen_kappa_matrix, position_bias_test, trust_posterior
 from raters.models import Membership
 from tasks import kinds
 from tasks.models import Project
@@ -87,13 +87,13 @@ def rater_scores_compute(*, project_id: int) -> int:
     item_idx = arrays.item_idx
     n_items = arrays.item_ids.size
 
-    # Gold accuracy: the Beta posterior of live gold answers.
+    # Gold accuracy: the trust posterior of live gold answers, by the one rule every door reads.
     gold_n = np.zeros(n_r)
     gold_sum = np.zeros(n_r)
     for user_id, n, s in members:
         k = int(np.searchsorted(rater_ids, user_id))
-        gold_n[k], gold_sum[k] = n, min(s, n)
-    gold = gold_accuracy(gold_sum, gold_n)
+        gold_n[k], gold_sum[k] = n, s
+    gold = trust_posterior(gold_sum, gold_n)
 
     n_ann = np.bincount(rater_idx, minlength=n_r)
     label_kind = kinds.get(project.kind)

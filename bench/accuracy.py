@@ -1,10 +1,12 @@
 """Accuracy of Vox's aggregation against crowd-kit on the shared real datasets, same run.
 
-    python bench/accuracy.py [--datasets DIR] [--json out.json]
+    python bench/accuracy.py [--datasets DIR] [--json out.json] [--repeats SHARE]
 
 Prints a markdown table (and JSON with --json). Labels are read with Vox's CSV reader, so
 crowd-kit sees exactly the same integer codes and row order. crowd-kit's majority vote breaks
-ties by row order; ours by the lowest label code.
+ties by row order; ours by the lowest label code. With --repeats, a seeded share of the rows
+is answered again by the same rater (30% of those answers changed; synthetic.with_repeats),
+since the published files hold no repeats: both libraries then see the same repeated rows.
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ def main(argv=None) -> int:
     p.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     p.add_argument("--json", type=Path)
     p.add_argument("--no-crowdkit", action="store_true")
+    p.add_argument("--repeats", type=float, default=0.0, help="share of rows answered twice")
     args = p.parse_args(argv)
     from aggregation import numeric
     from aggregation.numeric.io import read_labels_csv, read_truth_csv
+    from aggregation.numeric.synthetic import with_repeats
 
     functions = {
         "mv": numeric.majority_vote,
@@ -73,22 +77,26 @@ def main(argv=None) -> int:
         t = read_labels_csv(folder / "labels.csv")
         truth = read_truth_csv(folder / "truth.csv", t)
         known = truth >= 0
+        votes = (t.item_idx, t.rater_idx, t.label)
+        if args.repeats:
+            votes = with_repeats(*votes, n_labels=len(t.labels), share=args.repeats, rng=0)
         for method in OURS:
             fn = functions[method]
             t0 = time.perf_counter()
-            res = fn(t.item_idx, t.rater_idx, t.label, **t.sizes)
+            res = fn(*votes, **t.sizes)
             row = {
                 "dataset": name,
                 "method": method,
                 "vox_acc": float(np.mean(res.label[known] == truth[known])),
                 "vox_s": time.perf_counter() - t0,
                 "vox_ties": int(res.ties.sum()),
+                "n_repeats": int(votes[0].size - t.item_idx.size),
                 "crowdkit_acc": None,
                 "crowdkit_s": None,
             }
             if ck is not None and method in CROWDKIT:
                 cls, kw = CROWDKIT[method]
-                df = pd.DataFrame({"task": t.item_idx, "worker": t.rater_idx, "label": t.label})
+                df = pd.DataFrame({"task": votes[0], "worker": votes[1], "label": votes[2]})
                 t0 = time.perf_counter()
                 pred = getattr(ck, cls)(**kw).fit_predict(df)
                 row["crowdkit_s"] = time.perf_counter() - t0

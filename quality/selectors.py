@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
-from quality.numeric.gold import beta_ppf
+from quality.numeric import Trust, trust_posterior
 from raters.models import LIVE_STAGES, Membership
 
 
@@ -26,19 +26,10 @@ def membership_for(user, project) -> Membership | None:
     return Membership.objects.filter(user=user, project=project).first()
 
 
-@dataclass(frozen=True)
-class Trust:
-    n: int
-    mean: float
-    lower: float
-    upper: float
-
-
 def trust_of(membership: Membership) -> Trust:
-    """Gold accuracy as a Beta(1 + right, 1 + wrong) posterior with its 90% credible band.
-
-    Partial credit counts fractionally. `lower` (the 5% quantile) is what suspension reads:
-    a rater is suspended only when their accuracy is credibly low, not after one slip.
+    """A rater's gold accuracy as quality.numeric.trust_posterior defines it (prior, capping
+    and credible band are set there, once). `lower` (the 5% quantile) is what suspension
+    reads: a rater is suspended only when their accuracy is credibly low, not after one slip.
     """
     return trust_from_counts(membership.gold_score_sum, membership.gold_n)
 
@@ -46,8 +37,7 @@ def trust_of(membership: Membership) -> Trust:
 @lru_cache(maxsize=4096)
 def trust_from_counts(score_sum: float, n: int) -> Trust:
     # Cached: the gold policy reads it before every lease, and it depends on two numbers.
-    a, b = 1.0 + score_sum, 1.0 + n - score_sum
-    return Trust(n=n, mean=a / (a + b), lower=beta_ppf(0.05, a, b), upper=beta_ppf(0.95, a, b))
+    return trust_posterior(score_sum, n).rows()[0]
 
 
 @dataclass(frozen=True)

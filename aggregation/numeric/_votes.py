@@ -1,9 +1,14 @@
 """Vote validation, the duplicate-vote rule and the vectorised kernels shared by all methods.
 
-Duplicate rule (applied here and nowhere else): every (item, rater) pair carries a total weight
-of exactly 1. A rater who answered the same item m times has each of those answers weighted 1/m,
-so identical repeats collapse to one vote and conflicting repeats split it. The rule does not
-depend on row order, which keeps every method independent of the order of its input.
+Duplicate rule (applied here and nowhere else): every row is one vote. A rater who answered the
+same item m times contributes m votes, identical or not, exactly as a rater answering m
+different items would. This is the model's own reading: Dawid & Skene (1979) count n_il^(k),
+the number of times observer k gave label l to patient i, and their clinicians examined
+patients more than once. It is also what crowd-kit does (each row of its task/worker/label
+frame counts), so Vox and crowd-kit fit the same likelihood on the same file. The rule does not
+depend on row order. In the Vox database a rater answers an item at most once (a unique
+constraint on annotations, and imports refuse a rater labelling an item twice), so repeats
+reach the numeric core only from files: the command line, benchmarks, offline use.
 """
 
 from __future__ import annotations
@@ -21,16 +26,15 @@ _CHUNK_VOTES = 1 << 16
 class Votes:
     """Validated votes, sorted by (item, rater, label).
 
-    Shapes: ``item``, ``rater``, ``label``, ``cell`` are (n_votes,) int64; ``weight`` is
-    (n_votes,) float64 or None when every vote has weight 1; ``counts`` is (n_items,) with the
-    number of vote rows per item; ``bounds`` is (n_items + 1,) with each item's slice.
+    Shapes: ``item``, ``rater``, ``label``, ``cell`` are (n_votes,) int64; ``counts`` is
+    (n_items,) with the number of votes per item; ``bounds`` is (n_items + 1,) with each
+    item's slice.
     ``cell`` is ``rater * n_labels + label`` and ``item_label`` is ``item * n_labels + label``.
     """
 
     item: np.ndarray
     rater: np.ndarray
     label: np.ndarray
-    weight: np.ndarray | None
     n_items: int
     n_raters: int
     n_labels: int
@@ -48,12 +52,9 @@ class Votes:
         """(n_items,) bool: items with at least one vote."""
         return self.counts > 0
 
-    def weights_or_ones(self) -> np.ndarray:
-        return np.ones(self.n_votes) if self.weight is None else self.weight
-
     def effective_votes(self) -> np.ndarray:
-        """(n_items,) float64: number of distinct raters per item (duplicates count once)."""
-        return np.bincount(self.item, weights=self.weight, minlength=self.n_items)[: self.n_items]
+        """(n_items,) float64: number of votes per item (a repeated answer counts again)."""
+        return self.counts.astype(np.float64)
 
 
 def _as_codes(name: str, values, upper: int) -> np.ndarray:
@@ -75,7 +76,7 @@ def _as_codes(name: str, values, upper: int) -> np.ndarray:
 
 
 def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) -> Votes:
-    """Validate the vote arrays, sort them and apply the duplicate-vote rule."""
+    """Validate the vote arrays and sort them by (item, rater, label); every row is one vote."""
     if n_items < 0 or n_raters < 0 or n_labels < 1:
         raise ValueError("n_items and n_raters must be >= 0 and n_labels >= 1")
     item = _as_codes("item_idx", item_idx, n_items)
@@ -87,27 +88,14 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
             f"{item.size}, {rater.size}, {lab.size}"
         )
     n = item.size
-    weight = None
     if n:
-        # One sort serves both purposes: grouping by item for the kernels, and finding repeated
-        # (item, rater) pairs. Sorting on the label too makes the order fully determined.
+        # Grouping by item is what the kernels need; sorting on rater and label too makes the
+        # order fully determined, so no result depends on the order of the input rows.
         if n_items * n_raters * n_labels < 2**62:
-            key = (item * n_raters + rater) * n_labels + lab
-            order = np.argsort(key)
-            key = key[order]
-            pair = key // n_labels
+            order = np.argsort((item * n_raters + rater) * n_labels + lab)
         else:  # pragma: no cover - astronomically many codes
             order = np.lexsort((lab, rater, item))
-            pair = None
         item, rater, lab = np.take(item, order), np.take(rater, order), np.take(lab, order)
-        if pair is None:  # pragma: no cover
-            new_pair = np.r_[True, (item[1:] != item[:-1]) | (rater[1:] != rater[:-1])]
-        else:
-            new_pair = np.r_[True, pair[1:] != pair[:-1]]
-        if not new_pair.all():
-            starts = np.flatnonzero(new_pair)
-            run = np.diff(np.r_[starts, n])
-            weight = np.repeat(1.0 / run, run)
     counts = np.bincount(item, minlength=n_items)[:n_items] if n else np.zeros(n_items, np.int64)
     bounds = np.zeros(n_items + 1, np.int64)
     np.cumsum(counts, out=bounds[1:])
@@ -115,7 +103,6 @@ def prepare_votes(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) ->
         item=item,
         rater=rater,
         label=lab,
-        weight=weight,
         n_items=int(n_items),
         n_raters=int(n_raters),
         n_labels=int(n_labels),
@@ -130,7 +117,7 @@ def argmax_lowest(scores: np.ndarray, rtol: float = 1e-9) -> tuple[np.ndarray, n
     """Row-wise argmax with ties going to the lowest label code.
 
     scores: (n_items, n_labels). Values within ``rtol`` (relative to the row maximum) of the
-    maximum count as tied, so that sums of fractional duplicate weights tie when they should.
+    maximum count as tied, so that sums of fractional rater weights tie when they should.
     Returns ``label`` (n_items,) int64 and ``ties`` (n_items,) bool.
     """
     if scores.shape[0] == 0:
@@ -157,7 +144,7 @@ def take(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """For each item, the weighted sum of ``table[index[v]]`` over its votes v.
+    """For each item, the sum of ``table[index[v]]`` over its votes v.
 
     table: (n_rows, K); index: (n_votes,) into table rows. Returns (n_items, K); items without
     votes get zeros.
@@ -168,7 +155,6 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
     if voted.size == 0:
         return out
     starts = votes.bounds[voted]
-    w = votes.weight
     # Chunk on item boundaries so that each item's votes fall in one chunk.
     a = 0
     while a < voted.size:
@@ -177,8 +163,6 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
         b = max(b, a + 1)
         hi = starts[b] if b < voted.size else votes.n_votes
         g = np.take(table, index[lo:hi], axis=0)
-        if w is not None:
-            g *= w[lo:hi, None]
         out[voted[a:b]] = np.add.reduceat(g, starts[a:b] - lo, axis=0)
         a = b
     return out
@@ -187,7 +171,7 @@ def sum_rows_by_item(votes: Votes, table: np.ndarray, index: np.ndarray) -> np.n
 def sum_item_rows_by_key(
     votes: Votes, rows: np.ndarray, key: np.ndarray, n_keys: int
 ) -> np.ndarray:
-    """For each key value, the weighted sum of ``rows[item[v]]`` over the votes v with that key.
+    """For each key value, the sum of ``rows[item[v]]`` over the votes v with that key.
 
     rows: (n_items, K); key: (n_votes,) in 0..n_keys-1. Returns (n_keys, K).
     """
@@ -197,8 +181,6 @@ def sum_item_rows_by_key(
     for j in range(k):
         # Votes are sorted by item, so repeating the item column is a cheap gather.
         v = np.repeat(cols[j], votes.counts)
-        if votes.weight is not None:
-            v *= votes.weight
         out[:, j] = np.bincount(key, weights=v, minlength=n_keys)[:n_keys]
     return out
 

@@ -4,8 +4,8 @@ Conventions shared by every categorical method in Vox:
 
 * Input is three int arrays of shape (n_votes,): ``item_idx`` in 0..n_items-1, ``rater_idx`` in
   0..n_raters-1 and ``label`` in 0..n_labels-1.
-* Duplicate (item, rater) votes: the pair carries a total weight of 1, split evenly over the
-  rater's answers to that item (see :mod:`aggregation.numeric._votes`).
+* Duplicate (item, rater) votes: every row is one vote, so a rater who answered an item twice
+  votes twice (see :mod:`aggregation.numeric._votes`).
 * ``posterior`` rows sum to 1. Items without votes get a uniform row; ``n_votes`` is 0 for them.
 * ``label`` is the argmax of ``posterior`` with ties going to the lowest label code; ``ties``
   marks the items where that rule decided.
@@ -27,7 +27,7 @@ class CategoricalResult:
     posterior: (n_items, n_labels) float64, rows sum to 1 (uniform for items without votes).
     label: (n_items,) int64, argmax of posterior, ties to the lowest label code.
     ties: (n_items,) bool, items whose label was decided by the tie rule.
-    n_votes: (n_items,) float64, number of distinct raters who labelled the item.
+    n_votes: (n_items,) float64, number of votes on the item (a repeated answer counts again).
     """
 
     posterior: np.ndarray
@@ -56,12 +56,9 @@ def finish_posterior(votes: Votes, posterior: np.ndarray) -> dict:
 
 
 def vote_counts(votes: Votes, rater_weights: np.ndarray | None = None) -> np.ndarray:
-    """(n_items, n_labels) weighted vote counts; duplicate weights already applied."""
+    """(n_items, n_labels) vote counts, each row one vote, times the rater weights if given."""
     k = votes.n_labels
-    w = votes.weight
-    if rater_weights is not None:
-        rw = rater_weights[votes.rater]
-        w = rw if w is None else w * rw
+    w = None if rater_weights is None else rater_weights[votes.rater]
     flat = np.bincount(votes.item * k + votes.label, weights=w, minlength=votes.n_items * k)
     return flat[: votes.n_items * k].reshape(votes.n_items, k).astype(np.float64)
 
@@ -117,12 +114,20 @@ def gold_accuracy_weights(
     g = np.asarray(gold, dtype=np.int64)
     if g.shape != (n_items,):
         raise ValueError(f"gold must have shape ({n_items},), got {g.shape}")
-    w = votes.weights_or_ones()
     on_gold = g[votes.item] >= 0
     right = on_gold & (g[votes.item] == votes.label)
-    n = np.bincount(votes.rater, weights=w * on_gold, minlength=n_raters)[:n_raters]
-    k = np.bincount(votes.rater, weights=w * right, minlength=n_raters)[:n_raters]
+    n = np.bincount(votes.rater, weights=on_gold, minlength=n_raters)[:n_raters]
+    k = np.bincount(votes.rater, weights=right, minlength=n_raters)[:n_raters]
     return (k + a) / (n + a + b)
+
+
+def _run_lengths(sorted_key: np.ndarray) -> np.ndarray:
+    """(n,) for each entry of a sorted key, how many entries share its value."""
+    if sorted_key.size == 0:
+        return np.zeros(0)
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    run = np.diff(np.r_[starts, sorted_key.size])
+    return np.repeat(run, run).astype(np.float64)
 
 
 def agreement_weights(
@@ -138,14 +143,16 @@ def agreement_weights(
     votes = prepare_votes(
         item_idx, rater_idx, label, n_items=n_items, n_raters=n_raters, n_labels=n_labels
     )
-    w = votes.weights_or_ones()
     counts = vote_counts(votes)
-    same = counts[votes.item, votes.label] - w
-    others = votes.effective_votes()[votes.item] - 1.0
+    # "The others" are the other raters: a rater's own answers on the item, this one and any
+    # repeat, are taken out, or a repeated answer would count as agreeing with itself.
+    pair = votes.item * n_raters + votes.rater
+    same = counts[votes.item, votes.label] - _run_lengths(pair * n_labels + votes.label)
+    others = votes.effective_votes()[votes.item] - _run_lengths(pair)
     informative = others > 1e-9
     share = np.where(informative, same / np.where(informative, others, 1.0), 0.0)
-    n = np.bincount(votes.rater, weights=w * informative, minlength=n_raters)[:n_raters]
-    k = np.bincount(votes.rater, weights=w * share, minlength=n_raters)[:n_raters]
+    n = np.bincount(votes.rater, weights=informative, minlength=n_raters)[:n_raters]
+    k = np.bincount(votes.rater, weights=share, minlength=n_raters)[:n_raters]
     return (k + a) / (n + a + b)
 
 

@@ -140,9 +140,9 @@ def _converged(new: float, old: float, tol: float) -> bool:
 class VoteMatrix:
     """Votes as a sparse count matrix, for the sparse-dense products of the EM rounds.
 
-    ``counts`` (n_items, n_raters * n_labels) CSR holds the (duplicate-weighted) number of times
+    ``counts`` (n_items, n_raters * n_labels) CSR holds the number of times
     rater r gave label l on item i in column ``r * n_labels + l``; ``counts_t`` is its
-    transpose, a CSC view of the same arrays. ``voted`` (n_items,) bool and ``n_votes`` (n_items,) the distinct raters per item.
+    transpose, a CSC view of the same arrays. ``voted`` (n_items,) bool and ``n_votes`` (n_items,) the votes per item.
     """
 
     counts: sparse.csr_matrix
@@ -166,9 +166,8 @@ def vote_matrix(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) -> V
     """Validate the votes and build their :class:`VoteMatrix`, applying the duplicate rule.
 
     Building CSR matrices needs no full sort of the votes (scipy counts them into rows), which
-    is what makes this several times cheaper than :func:`prepare_votes` on large inputs. When
-    an (item, rater) pair repeats, the weights come from :func:`prepare_votes` instead, so the
-    rule stays defined in one place.
+    is what makes this several times cheaper than :func:`prepare_votes` on large inputs. It
+    counts the same votes as :func:`prepare_votes`, where the duplicate rule is stated.
     """
     if n_items < 0 or n_raters < 0 or n_labels < 1:
         raise ValueError("n_items and n_raters must be >= 0 and n_labels >= 1")
@@ -182,23 +181,11 @@ def vote_matrix(item_idx, rater_idx, label, *, n_items, n_raters, n_labels) -> V
         )
     k = n_labels
     shape = (n_items, n_raters * k)
+    # Every row is one vote (the duplicate rule of prepare_votes): summing repeated cells
+    # counts a rater's repeated answers as the votes they are.
     counts = sparse.csr_matrix((np.ones(item.size), (item, rater * k + lab)), shape=shape)
     counts.sum_duplicates()  # canonical: one sorted entry per (item, cell)
-    # Within a row, the cells of one rater are adjacent; a repeated (item, rater) pair shows as
-    # a count above 1 or as two adjacent entries of the same rater.
-    per_row = np.diff(counts.indptr)
-    row = np.repeat(np.arange(n_items), per_row)
-    who = counts.indices // k
-    repeated = bool(np.any(counts.data > 1)) or bool(
-        np.any((who[1:] == who[:-1]) & (row[1:] == row[:-1]))
-    )
-    if not repeated:
-        n_votes = per_row.astype(np.float64)
-    else:
-        votes = prepare_votes(item, rater, lab, n_items=n_items, n_raters=n_raters, n_labels=k)
-        counts = sparse.csr_matrix((votes.weights_or_ones(), (votes.item, votes.cell)), shape=shape)
-        counts.sum_duplicates()
-        n_votes = votes.effective_votes()
+    n_votes = np.bincount(item, minlength=n_items)[:n_items].astype(np.float64)
     return VoteMatrix(
         counts=counts,
         counts_t=counts.T,
@@ -313,10 +300,6 @@ def coin_scores(votes: Votes, off: np.ndarray, diag: np.ndarray) -> np.ndarray:
     Two bincounts instead of K, which is what keeps one-coin DS, MACE and GLAD fast.
     """
     n, k = votes.n_items, votes.n_labels
-    w = votes.weight
-    if w is not None:
-        off = off * w
-        diag = diag * w
     base = item_sum(votes, off)
     extra = np.bincount(votes.item_label, weights=diag - off, minlength=n * k)
     return extra[: n * k].reshape(n, k) + base[:, None]
@@ -334,10 +317,9 @@ def _one_coin_e_step(votes, class_prior, accuracy, gold=None):
 def _one_coin_m_step(votes, posterior, prior):
     """Class prior (K,) and rater accuracies (n_raters,); ``prior`` pseudo-counts per cell. Pure."""
     r, k = votes.n_raters, votes.n_labels
-    w = votes.weights_or_ones()
-    right = take(posterior, votes.item_label) * w
+    right = take(posterior, votes.item_label)
     correct = np.bincount(votes.rater, weights=right, minlength=r)[:r]
-    total = np.bincount(votes.rater, weights=w, minlength=r)[:r]
+    total = np.bincount(votes.rater, minlength=r)[:r].astype(np.float64)
     denom = total + prior * k
     accuracy = np.divide(correct + prior, denom, out=np.full(r, 1.0 / k), where=denom > 0)
     class_counts = posterior[votes.voted].sum(axis=0) + prior

@@ -56,21 +56,20 @@ def _m_step(votes: Votes, posterior, alpha, beta, *, alpha_mean, beta_mean, step
     """
     r = votes.n_raters
     right = take(posterior, votes.item_label)
-    w = votes.weights_or_ones()
     alpha, beta = alpha.copy(), beta.copy()
     for _ in range(steps):
         e = np.exp(take(beta, votes.item))
         x = take(alpha, votes.rater) * e
         s = 1.0 / (1.0 + np.exp(-x))
-        resid = w * (right - s)
-        curv = w * s * (1.0 - s)
+        resid = right - s
+        curv = s * (1.0 - s)
         g = np.bincount(votes.rater, weights=resid * e, minlength=r)[:r] - (alpha - alpha_mean)
         h = np.bincount(votes.rater, weights=curv * e * e, minlength=r)[:r] + 1.0
         alpha += np.clip(g / h, -2.0, 2.0)
         x = take(alpha, votes.rater) * e
         s = 1.0 / (1.0 + np.exp(-x))
-        resid = w * (right - s)
-        curv = w * s * (1.0 - s)
+        resid = right - s
+        curv = s * (1.0 - s)
         g = item_sum(votes, resid * x) - (beta - beta_mean)
         h = item_sum(votes, curv * x * x) + 1.0
         beta += np.clip(g / h, -2.0, 2.0)

@@ -1,7 +1,7 @@
 """Likert ratings: mean, median, ordinal distribution and a rater-bias-corrected mean.
 
 Ratings are int codes 0..n_levels-1 (map a 1..5 scale to 0..4 before calling). Duplicate
-(item, rater) votes follow the categorical rule: the pair's weight of 1 is split evenly.
+(item, rater) votes follow the categorical rule: every row is one vote, a repeat counts again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ._votes import prepare_votes, take
 class LikertResult:
     """mean, median: (n_items,) in code units, NaN for unrated items; distribution:
     (n_items, n_levels) share of (weighted) votes per level, uniform for unrated items;
-    n_votes: (n_items,) number of distinct raters."""
+    n_votes: (n_items,) number of votes (a repeated answer counts again)."""
 
     mean: np.ndarray
     median: np.ndarray
@@ -28,15 +28,15 @@ class LikertResult:
 def likert_summary(item_idx, rater_idx, rating, *, n_items, n_raters, n_levels) -> LikertResult:
     """Mean, median and ordinal distribution per item. Shapes: (n_votes,) int arrays.
 
-    The median of an even number of votes is the midpoint of the two middle levels; with
-    fractional duplicate weights it is the midpoint of the lowest level whose cumulative weight
-    reaches half and the lowest level whose cumulative weight exceeds half.
+    The median of an even number of votes is the midpoint of the two middle levels: of the
+    lowest level whose cumulative count reaches half and the lowest level whose cumulative
+    count exceeds half.
     """
     votes = prepare_votes(
         item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_labels=n_levels
     )
     k = n_levels
-    flat = np.bincount(votes.item_label, weights=votes.weight, minlength=n_items * k)
+    flat = np.bincount(votes.item_label, minlength=n_items * k)
     counts = flat[: n_items * k].reshape(n_items, k).astype(np.float64)
     total = counts.sum(axis=1)
     rated = total > 0
@@ -92,11 +92,10 @@ def bias_corrected_mean(
         item_idx, rater_idx, rating, n_items=n_items, n_raters=n_raters, n_labels=n_levels
     )
     x = votes.label.astype(np.float64)
-    w = votes.weights_or_ones()
-    wi = np.bincount(votes.item, weights=w, minlength=n_items)
+    wi = np.bincount(votes.item, minlength=n_items).astype(np.float64)
     rated = wi > 0
     plain = np.divide(
-        np.bincount(votes.item, weights=w * x, minlength=n_items),
+        np.bincount(votes.item, weights=x, minlength=n_items),
         wi,
         out=np.full(n_items, np.nan),
         where=rated,
@@ -113,20 +112,20 @@ def bias_corrected_mean(
     lam = float(shrinkage)
     for n_iter in range(1, max_iter + 1):
         a, s = take(offset, votes.rater), take(scale, votes.rater)
-        num = np.bincount(votes.item, weights=w * s * (x - a), minlength=n_items)
-        den = np.bincount(votes.item, weights=w * s * s, minlength=n_items)
+        num = np.bincount(votes.item, weights=s * (x - a), minlength=n_items)
+        den = np.bincount(votes.item, weights=s * s, minlength=n_items)
         new = np.divide(num, den, out=np.full(n_items, np.nan), where=den > 0)
         if rated.any() and np.nanstd(new) > 0 and spread > 0:
             new = level + (new - np.nanmean(new)) * (spread / np.nanstd(new))
         m = take(np.nan_to_num(new), votes.item)
-        # weighted least squares per rater with pseudo-observations at offset 0, scale 1
-        sw = np.bincount(votes.rater, weights=w, minlength=n_raters) + lam
-        sm = np.bincount(votes.rater, weights=w * m, minlength=n_raters) + lam * level
-        sx = np.bincount(votes.rater, weights=w * x, minlength=n_raters) + lam * level
-        smm = np.bincount(votes.rater, weights=w * m * m, minlength=n_raters) + lam * (
+        # least squares per rater with pseudo-observations at offset 0, scale 1
+        sw = np.bincount(votes.rater, minlength=n_raters) + lam
+        sm = np.bincount(votes.rater, weights=m, minlength=n_raters) + lam * level
+        sx = np.bincount(votes.rater, weights=x, minlength=n_raters) + lam * level
+        smm = np.bincount(votes.rater, weights=m * m, minlength=n_raters) + lam * (
             level**2 + spread**2 + 1.0
         )
-        smx = np.bincount(votes.rater, weights=w * m * x, minlength=n_raters) + lam * (
+        smx = np.bincount(votes.rater, weights=m * x, minlength=n_raters) + lam * (
             level**2 + spread**2 + 1.0
         )
         var = smm / sw - (sm / sw) ** 2

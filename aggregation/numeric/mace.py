@@ -37,15 +37,15 @@ class MaceResult(CategoricalResult):
 
 @dataclass(frozen=True)
 class _Cells:
-    """The total vote weight of every (rater, label) cell, reused by every iteration."""
+    """The number of votes in every (rater, label) cell, reused by every iteration."""
 
-    cell_weight: np.ndarray
+    cell_votes: np.ndarray
 
 
 def _cells(votes: Votes) -> _Cells:
     n = votes.n_raters * votes.n_labels
     return _Cells(
-        cell_weight=np.bincount(votes.cell, weights=votes.weight, minlength=n)[:n].astype(float),
+        cell_votes=np.bincount(votes.cell, minlength=n)[:n].astype(float),
     )
 
 
@@ -85,10 +85,8 @@ def _m_step(
     # P(rater knew | vote, true label = vote) for every (rater, label) cell
     knew_if_right = (knows[:, None] / (knows[:, None] + guess)).ravel()
     knew = take(posterior, votes.item_label) * take(knew_if_right, votes.cell)
-    if votes.weight is not None:
-        knew *= votes.weight
     knew_cell = np.bincount(votes.cell, weights=knew, minlength=r * k)[: r * k]
-    spam_cell = (cells.cell_weight - knew_cell).reshape(r, k)
+    spam_cell = (cells.cell_votes - knew_cell).reshape(r, k)
     spam_cell = np.maximum(spam_cell, 0.0)
     knew_r = knew_cell.reshape(r, k).sum(axis=1)
     spam_r = spam_cell.sum(axis=1)

@@ -79,3 +79,29 @@ def synthetic_crowd(
         n_raters=n_raters,
         n_labels=k,
     )
+
+
+def with_repeats(item_idx, rater_idx, label, *, n_labels: int, share=0.2, changed=0.3, rng=None):
+    """The votes plus a second answer from the same rater on a share of them, for testing the
+    duplicate rule on real crowds (whose published files hold no repeats).
+
+    A share ``share`` of the rows, drawn without replacement, is answered again by the same
+    rater on the same item, as a re-import or a second pass would leave it; a share ``changed``
+    of those second answers is a different label, drawn uniformly from the others (a rater who
+    changed their mind). Returns (item_idx, rater_idx, label) with the repeats appended.
+    """
+    rng = np.random.default_rng(rng)
+    item_idx, rater_idx, label = (
+        np.asarray(a, dtype=np.int64) for a in (item_idx, rater_idx, label)
+    )
+    pick = rng.choice(label.size, size=int(round(share * label.size)), replace=False)
+    again = label[pick].copy()
+    flip = rng.random(pick.size) < changed
+    if n_labels > 1:
+        # A shift of 1..K-1 modulo K lands uniformly on the other labels.
+        again[flip] = (again[flip] + rng.integers(1, n_labels, flip.sum())) % n_labels
+    return (
+        np.concatenate([item_idx, item_idx[pick]]),
+        np.concatenate([rater_idx, rater_idx[pick]]),
+        np.concatenate([label, again]),
+    )

@@ -1,15 +1,17 @@
-"""Pure-numpy quality measures of Vox: agreement between raters and accuracy on gold items."""
+"""Quality measures of Vox in numpy (and scipy.special), no Django: agreement between raters
+and the trust posterior of accuracy on gold items."""
 
 from .agreement import cohen_kappa_matrix, fleiss_kappa, krippendorff_alpha, percent_agreement
-from .gold import GoldAccuracy, PositionBias, gold_accuracy, position_bias_test
+from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
 
 __all__ = [
-    "GoldAccuracy",
     "PositionBias",
+    "Trust",
+    "TrustPosterior",
     "cohen_kappa_matrix",
     "fleiss_kappa",
-    "gold_accuracy",
     "krippendorff_alpha",
     "percent_agreement",
     "position_bias_test",
+    "trust_posterior",
 ]

@@ -60,18 +60,6 @@ def test_majority_vote_gives_unvoted_items_a_uniform_row_and_zero_votes():
     np.testing.assert_allclose(r.posterior.sum(axis=1), 1.0)
 
 
-def test_majority_vote_counts_a_raters_repeated_answers_as_one_vote_split_evenly():
-    # rater 0 says 1 three times, raters 1 and 2 say 0 once: 0 wins 2 to 1
-    r = majority_vote(
-        [0, 0, 0, 0, 0], [0, 0, 0, 1, 2], [1, 1, 1, 0, 0], n_items=1, n_raters=3, n_labels=2
-    )
-    np.testing.assert_allclose(r.posterior, [[2 / 3, 1 / 3]])
-    np.testing.assert_allclose(r.n_votes, [3.0])
-    # a rater who answered 0 once and 1 once contributes half a vote to each
-    r = majority_vote([0, 0, 0], [0, 0, 1], [0, 1, 1], n_items=1, n_raters=2, n_labels=2)
-    np.testing.assert_allclose(r.posterior, [[0.25, 0.75]])
-
-
 def test_majority_vote_with_rater_weights_follows_the_heavier_rater():
     r = majority_vote(
         [0, 0, 0],

@@ -4,12 +4,10 @@ import pytest
 from quality.numeric import (
     cohen_kappa_matrix,
     fleiss_kappa,
-    gold_accuracy,
     krippendorff_alpha,
     percent_agreement,
     position_bias_test,
 )
-from quality.numeric.gold import beta_cdf
 
 
 def reliability_data(seed=0, n_raters=6, n_items=40, missing=0.3):
@@ -71,15 +69,6 @@ def test_agreement_keeps_one_vote_per_rater_and_item():
     once = krippendorff_alpha([0, 0, 1, 1], [0, 1, 0, 1], [1, 1, 0, 1])
     twice = krippendorff_alpha([0, 0, 1, 1, 1], [0, 1, 0, 1, 1], [1, 1, 0, 1, 1])
     assert once == pytest.approx(twice)
-
-
-def test_gold_accuracy_lower_bound_matches_the_beta_quantile():
-    stats = pytest.importorskip("scipy.stats")
-    r = gold_accuracy([8, 0, 3], [10, 0, 3], level=0.95)
-    np.testing.assert_allclose(r.mean, [9 / 12, 0.5, 4 / 5])
-    expected = [stats.beta.ppf(0.05, 9, 3), 0.05, stats.beta.ppf(0.05, 4, 1)]
-    np.testing.assert_allclose(r.lower, expected, atol=1e-9)
-    assert beta_cdf(0.3, 2.5, 4.0) == pytest.approx(stats.beta.cdf(0.3, 2.5, 4.0))
 
 
 def test_position_bias_test_is_an_exact_two_sided_binomial_test():

@@ -57,3 +57,22 @@ def test_an_adjudicated_label_overrides_the_aggregate_and_is_marked_in_exports(
         )
     )
     assert {r["item_id"]: r["adjudicated"] for r in table}[str(items[1].pk)] == "true"
+
+
+def test_a_sent_back_item_is_never_served_again_to_a_rater_who_labelled_it(project, manager, items):
+    # So aggregation never sees one rater twice on an item from the platform itself (the
+    # duplicate rule of aggregation.numeric._votes matters only for files).
+    import numpy as np
+
+    from aggregation.loading import annotation_arrays
+
+    first = make_raters(project, project.overlap, prefix="first")
+    label_everything(first, project)
+    items[0].refresh_from_db()  # the request counts from the item's labels so far
+    relabel_request(item=items[0], user=manager, extra_labels=2, reason="split vote")
+    assert [assignment_next(rater=r, project=project) for r in first] == [None, None]
+    label_everything(make_raters(project, 2, prefix="later"), project)
+    arrays = annotation_arrays(project)
+    pairs = arrays.item_idx * arrays.rater_ids.size + arrays.rater_idx
+    assert arrays.n == len(items) * project.overlap + 2
+    assert np.unique(pairs).size == pairs.size
