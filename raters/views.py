@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotation.forms import value_from_post
@@ -200,3 +201,38 @@ def people(request):
                 return redirect("raters:people")
     users = get_user_model().objects.order_by("-date_joined")[:200]
     return render(request, "raters/people.html", {"users": users, "invite": invite, "error": error})
+
+
+# The key is in the page only in the answer to the POST that made it; no-store keeps it out
+# of the browser's cache and history, so Back or another user of the machine cannot see it.
+@never_cache
+@login_required
+def api_token(request):
+    """GET: whether the user has a token and since when. POST: a new one, shown once."""
+    from raters.selectors import api_token_for_user
+    from raters.services import api_token_create
+
+    new_key = None
+    if request.method == "POST":
+        token = api_token_create(user=request.user)
+        new_key = token.key
+    else:
+        token = api_token_for_user(request.user)
+    context = {
+        "token": token,
+        "new_key": new_key,
+        "api_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "raters/api-token.html", context)
+
+
+@require_POST
+@login_required
+def api_token_revoke(request):
+    from raters.services import api_token_revoke as revoke
+
+    if revoke(user=request.user):
+        messages.success(request, "Your API token is revoked: scripts using it are refused now.")
+    else:
+        messages.info(request, "You had no API token.")
+    return redirect("raters:api-token")
