@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 
 from aggregation.models import AggregationRun, AggregationSettings, ItemResult, RaterScore
 from aggregation.selectors import (
-    aggregation_run_for_manager,
     aggregation_result_list,
+    aggregation_run_for_manager,
     aggregation_run_list,
     rater_scores_latest,
 )
@@ -49,7 +49,15 @@ class ItemResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ItemResult
-        fields = ["item_id", "external_id", "label", "confidence", "distribution", "n_votes", "extra"]
+        fields = [
+            "item_id",
+            "external_id",
+            "label",
+            "confidence",
+            "distribution",
+            "n_votes",
+            "extra",
+        ]
 
 
 class RunRequestSerializer(serializers.Serializer):
