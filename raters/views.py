@@ -203,24 +203,30 @@ def people(request):
     return render(request, "raters/people.html", {"users": users, "invite": invite, "error": error})
 
 
-# The key is in the page only in the answer to the POST that made it; no-store keeps it out
-# of the browser's cache and history, so Back or another user of the machine cannot see it.
+# Session key holding a new API token until the page has shown it once.
+NEW_TOKEN_KEY = "raters:new-api-token"
+
+
+# A POST makes the token and redirects, so reloading the page that shows it is a GET: it
+# neither shows the key again nor (as a resubmitted POST would) replaces the token. The key
+# waits in the server-side session for that one GET. no-store keeps the page that shows it
+# out of the browser's cache and history.
 @never_cache
 @login_required
 def api_token(request):
-    """GET: whether the user has a token and since when. POST: a new one, shown once."""
+    """GET: whether the user has a token and since when, and a new key once. POST: a new token."""
     from raters.selectors import api_token_for_user
     from raters.services import api_token_create
 
-    new_key = None
     if request.method == "POST":
-        token = api_token_create(user=request.user)
-        new_key = token.key
-    else:
-        token = api_token_for_user(request.user)
+        request.session[NEW_TOKEN_KEY] = api_token_create(user=request.user).key
+        return redirect("raters:api-token")
+    token = api_token_for_user(request.user)
+    new_key = request.session.pop(NEW_TOKEN_KEY, None)
     context = {
         "token": token,
-        "new_key": new_key,
+        # Shown only while it is still the user's token (not revoked in another tab since).
+        "new_key": new_key if token is not None and token.key == new_key else None,
         "api_url": request.build_absolute_uri("/").rstrip("/"),
     }
     return render(request, "raters/api-token.html", context)

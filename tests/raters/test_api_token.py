@@ -37,19 +37,22 @@ def test_the_user_menu_links_to_the_token_page(client, user):
 def test_a_new_token_is_shown_once_and_works_on_the_api(client, user):
     client.force_login(user)
     assert "You have no API token." in client.get(PAGE).content.decode()
-    response = client.post(PAGE)
+    made = client.post(PAGE)
+    assert made.status_code == 302 and made["Location"] == PAGE
+    response = client.get(PAGE)
     key = shown_key(response.content.decode())
     assert key == Token.objects.get(user=user).key
     assert "no-store" in response["Cache-Control"]
     assert api_status(key) == 200
     later = client.get(PAGE).content.decode()
     assert key not in later and "You have a token, made" in later
+    assert Token.objects.get(user=user).key == key  # looking again changes nothing
 
 
 def test_a_replacement_token_turns_the_old_one_off(client, user):
     client.force_login(user)
-    old = shown_key(client.post(PAGE).content.decode())
-    new = shown_key(client.post(PAGE).content.decode())
+    old = shown_key(client.post(PAGE, follow=True).content.decode())
+    new = shown_key(client.post(PAGE, follow=True).content.decode())
     assert new and new != old
     assert (api_status(old), api_status(new)) == ("Invalid token.", 200)
     assert Token.objects.filter(user=user).count() == 1
@@ -57,7 +60,7 @@ def test_a_replacement_token_turns_the_old_one_off(client, user):
 
 def test_a_revoked_token_is_refused_and_the_page_says_so(client, user):
     client.force_login(user)
-    key = shown_key(client.post(PAGE).content.decode())
+    key = shown_key(client.post(PAGE, follow=True).content.decode())
     response = client.post(reverse("raters:api-token-revoke"), follow=True)
     html = response.content.decode()
     assert "Your API token is revoked" in html and "You have no API token." in html
@@ -83,7 +86,7 @@ def test_posts_without_the_csrf_token_are_refused(user):
     # The page's own forms carry the token, so the same POST from the page goes through.
     html = browser.get(PAGE).content.decode()
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    assert browser.post(PAGE, {"csrfmiddlewaretoken": csrf}).status_code == 200
+    assert browser.post(PAGE, {"csrfmiddlewaretoken": csrf}).status_code == 302
 
 
 def test_anonymous_visitors_are_sent_to_log_in_and_revoke_takes_only_post(client, user):
