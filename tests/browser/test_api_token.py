@@ -11,9 +11,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_user_makes_a_token_from_the_menu_uses_it_and_revokes_it(
-    live_server, page, screenshot
-):
+def test_a_user_makes_a_token_from_the_menu_uses_it_and_revokes_it(live_server, page, screenshot):
     from vox_client import Client, VoxError
 
     UserFactory(username="tess")
