@@ -94,7 +94,10 @@ class Progress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, job) -> None:
+        # The stage says where a job is, or where it failed; once done it adds nothing.
         stage = getattr(job, "stage", "") or getattr(job, "phase", "")
+        if job.status not in ("running", "failed"):
+            stage = ""
         line = f"{self.label} {job.id}: {job.status}" + (f", {stage}" if stage else "")
         line += f" {job.percent}%"
         if self.quiet or line == self.last:
