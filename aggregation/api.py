@@ -74,10 +74,12 @@ class RaterScoreSerializer(serializers.ModelSerializer):
 
 
 class AggregationRunListApi(APIView):
+    pagination_class = Pagination  # read by the OpenAPI schema: the list comes in pages
+
     @extend_schema(responses=AggregationRunSerializer(many=True))
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(aggregation_run_list(project), request, view=self)
         return paginator.get_paginated_response(AggregationRunSerializer(page, many=True).data)
 
@@ -107,12 +109,14 @@ class AggregationRunDetailApi(APIView):
 
 
 class AggregationResultListApi(APIView):
+    pagination_class = Pagination  # read by the OpenAPI schema: the list comes in pages
+
     @extend_schema(responses=ItemResultSerializer(many=True))
     def get(self, request, project_id, run_id):
         """The run's label per item (empty until it is done), in item order, paginated.
         Label and distribution shapes depend on the project's kind (docs/aggregation.md)."""
         run = aggregation_run_for_manager(request.user, project_id, run_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(aggregation_result_list(run), request, view=self)
         return paginator.get_paginated_response(ItemResultSerializer(page, many=True).data)
 

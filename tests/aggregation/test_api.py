@@ -216,3 +216,24 @@ def test_results_of_a_run_are_404_to_annotators(client, project, manager, rater,
     client.force_login(rater)
     url = reverse("api:aggregation-result-list", args=[project.pk, run.pk])
     assert client.get(url).status_code == 404
+
+
+def test_the_openapi_document_describes_the_paginated_lists_as_pages(client, manager):
+    client.force_login(manager)
+    doc = client.get("/api/schema/", {"format": "json"}).json()
+    for path, component in [
+        ("/api/projects/{project_id}/aggregation-runs/", "PaginatedAggregationRunList"),
+        (
+            "/api/projects/{project_id}/aggregation-runs/{run_id}/results/",
+            "PaginatedItemResultList",
+        ),
+        ("/api/projects/{project_id}/items/", "PaginatedItemList"),
+    ]:
+        get = doc["paths"][path]["get"]
+        schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{component}"}
+        assert {"limit", "offset"} <= {p["name"] for p in get["parameters"]}
+    assert set(doc["components"]["schemas"]["PaginatedItemResultList"]["required"]) == {
+        "count",
+        "results",
+    }
