@@ -10,11 +10,14 @@ WEB_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 
 .PHONY: install run serve worker beat test lint format migrate seed clean
 
-$(VENV)/.installed: pyproject.toml
+# Vox, its test tools, and its Python client with the `vox` command (client/), which
+# tests/client drives against a live server.
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Vox needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e client/
 	touch $@
 
 install: $(VENV)/.installed

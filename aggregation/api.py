@@ -4,8 +4,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aggregation.models import AggregationRun, AggregationSettings, RaterScore
+from aggregation.models import AggregationRun, AggregationSettings, ItemResult, RaterScore
 from aggregation.selectors import (
+    aggregation_result_list,
     aggregation_run_for_manager,
     aggregation_run_list,
     rater_scores_latest,
@@ -43,6 +44,22 @@ class AggregationRunSerializer(serializers.ModelSerializer):
         ]
 
 
+class ItemResultSerializer(serializers.ModelSerializer):
+    external_id = serializers.CharField(source="item.external_id", allow_null=True)
+
+    class Meta:
+        model = ItemResult
+        fields = [
+            "item_id",
+            "external_id",
+            "label",
+            "confidence",
+            "distribution",
+            "n_votes",
+            "extra",
+        ]
+
+
 class RunRequestSerializer(serializers.Serializer):
     method = serializers.CharField(required=False, help_text="Default: the project's method.")
     parameters = serializers.JSONField(required=False)
@@ -57,10 +74,12 @@ class RaterScoreSerializer(serializers.ModelSerializer):
 
 
 class AggregationRunListApi(APIView):
+    pagination_class = Pagination  # read by the OpenAPI schema: the list comes in pages
+
     @extend_schema(responses=AggregationRunSerializer(many=True))
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(aggregation_run_list(project), request, view=self)
         return paginator.get_paginated_response(AggregationRunSerializer(page, many=True).data)
 
@@ -87,6 +106,19 @@ class AggregationRunDetailApi(APIView):
     def get(self, request, project_id, run_id):
         run = aggregation_run_for_manager(request.user, project_id, run_id)
         return Response(AggregationRunSerializer(run).data)
+
+
+class AggregationResultListApi(APIView):
+    pagination_class = Pagination  # read by the OpenAPI schema: the list comes in pages
+
+    @extend_schema(responses=ItemResultSerializer(many=True))
+    def get(self, request, project_id, run_id):
+        """The run's label per item (empty until it is done), in item order, paginated.
+        Label and distribution shapes depend on the project's kind (docs/aggregation.md)."""
+        run = aggregation_run_for_manager(request.user, project_id, run_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(aggregation_result_list(run), request, view=self)
+        return paginator.get_paginated_response(ItemResultSerializer(page, many=True).data)
 
 
 class RaterScoreListApi(APIView):

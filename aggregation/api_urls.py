@@ -21,6 +21,11 @@ urlpatterns = [
         name="aggregation-run-detail",
     ),
     path(
+        "projects/<id:project_id>/aggregation-runs/<id:run_id>/results/",
+        api.AggregationResultListApi.as_view(),
+        name="aggregation-result-list",
+    ),
+    path(
         "projects/<id:project_id>/rater-scores/",
         api.RaterScoreListApi.as_view(),
         name="rater-score-list",

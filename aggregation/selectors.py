@@ -100,6 +100,18 @@ def aggregate_stream(project, *, chunk_size: int = 5000) -> Iterator[dict]:
         yield _shape(r, subjective=subjective, run_id=run.pk, method=run.method)
 
 
+def aggregation_result_list(run: AggregationRun) -> QuerySet[ItemResult]:
+    """One run's per-item results in item order, with each item's external id (one query
+    per page). Any run, not only the current one, so a client can read the run it started
+    even after a newer one has replaced it."""
+    return (
+        ItemResult.objects.filter(run=run)
+        .select_related("item")
+        .only(*RESULT_FIELDS, "item__external_id")
+        .order_by("item_id")
+    )
+
+
 def rater_scores_latest(project) -> QuerySet[RaterScore]:
     """The newest score snapshot of each rater in the project, one row per rater, one query."""
     newest = (

@@ -161,3 +161,28 @@ def user_create(*, username: str, email: str = "", password: str = "") -> tuple[
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return user, reverse("password_reset_confirm", args=[uid, token])
+
+
+def api_token_create(*, user):
+    """A new API token for the user, replacing the one they had: the old key stops working
+    at once. The caller shows the new key once; pages never show it again.
+
+    The user's row is locked first, so that two clicks at once leave one token instead of
+    one of them failing on the one-token-per-user constraint.
+    """
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        Token.objects.filter(user=user).delete()
+        return Token.objects.create(user=user)
+
+
+def api_token_revoke(*, user) -> bool:
+    """Delete the user's API token; the API refuses it from then on ("Invalid token."). Returns whether
+    there was one."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

@@ -5,6 +5,8 @@ from raters import views
 app_name = "raters"
 urlpatterns = [
     path("people/", views.people, name="people"),
+    path("account/token/", views.api_token, name="api-token"),
+    path("account/token/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("projects/<id:project_id>/me/", views.standing, name="standing"),
     path(
         "projects/<id:project_id>/practice/<str:kind>/start/",

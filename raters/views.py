@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotation.forms import value_from_post
@@ -200,3 +201,44 @@ def people(request):
                 return redirect("raters:people")
     users = get_user_model().objects.order_by("-date_joined")[:200]
     return render(request, "raters/people.html", {"users": users, "invite": invite, "error": error})
+
+
+# Session key holding a new API token until the page has shown it once.
+NEW_TOKEN_KEY = "raters:new-api-token"
+
+
+# A POST makes the token and redirects, so reloading the page that shows it is a GET: it
+# neither shows the key again nor (as a resubmitted POST would) replaces the token. The key
+# waits in the server-side session for that one GET. no-store keeps the page that shows it
+# out of the browser's cache and history.
+@never_cache
+@login_required
+def api_token(request):
+    """GET: whether the user has a token and since when, and a new key once. POST: a new token."""
+    from raters.selectors import api_token_for_user
+    from raters.services import api_token_create
+
+    if request.method == "POST":
+        request.session[NEW_TOKEN_KEY] = api_token_create(user=request.user).key
+        return redirect("raters:api-token")
+    token = api_token_for_user(request.user)
+    new_key = request.session.pop(NEW_TOKEN_KEY, None)
+    context = {
+        "token": token,
+        # Shown only while it is still the user's token (not revoked in another tab since).
+        "new_key": new_key if token is not None and token.key == new_key else None,
+        "api_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "raters/api-token.html", context)
+
+
+@require_POST
+@login_required
+def api_token_revoke(request):
+    from raters.services import api_token_revoke as revoke
+
+    if revoke(user=request.user):
+        messages.success(request, "Your API token is revoked: scripts using it are refused now.")
+    else:
+        messages.info(request, "You had no API token.")
+    return redirect("raters:api-token")

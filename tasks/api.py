@@ -263,10 +263,12 @@ class MemberAddApi(APIView):
 
 
 class ItemListApi(APIView):
+    pagination_class = Pagination  # read by the OpenAPI schema: the list comes in pages
+
     @extend_schema(responses=ItemSerializer(many=True))
     def get(self, request, project_id):
         project = project_for_manager(request.user, project_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(project.items.order_by("id"), request, view=self)
         return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
 

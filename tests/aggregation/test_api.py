@@ -189,3 +189,51 @@ def test_a_manager_marks_a_project_subjective_and_an_annotator_cannot(db):
     assert bad.status_code == 400
     client.force_authenticate(worker)
     assert client.get(url).status_code == 404
+
+
+def test_a_manager_reads_a_runs_label_per_item_in_item_order(
+    client, project, manager, labelled, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = client.post(
+            runs_url(project), {"method": "majority"}, content_type="application/json"
+        ).json()["id"]
+    url = reverse("api:aggregation-result-list", args=[project.pk, run_id])
+    page = client.get(url, {"limit": 2}).json()
+    assert page["count"] == 3 and page["next"]
+    rows = page["results"] + client.get(page["next"]).json()["results"]
+    assert [r["item_id"] for r in rows] == sorted(item.pk for item in labelled)
+    assert [r["external_id"] for r in rows] == [
+        item.external_id for item in sorted(labelled, key=lambda i: i.pk)
+    ]
+    assert {r["label"] for r in rows} == {"yes"}
+    assert all(r["n_votes"] == 3 and 0 < r["confidence"] <= 1 for r in rows)
+
+
+def test_results_of_a_run_are_404_to_annotators(client, project, manager, rater, labelled):
+    run = AggregationRun.objects.create(project=project, method="majority")
+    client.force_login(rater)
+    url = reverse("api:aggregation-result-list", args=[project.pk, run.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_the_openapi_document_describes_the_paginated_lists_as_pages(client, manager):
+    client.force_login(manager)
+    doc = client.get("/api/schema/", {"format": "json"}).json()
+    for path, component in [
+        ("/api/projects/{project_id}/aggregation-runs/", "PaginatedAggregationRunList"),
+        (
+            "/api/projects/{project_id}/aggregation-runs/{run_id}/results/",
+            "PaginatedItemResultList",
+        ),
+        ("/api/projects/{project_id}/items/", "PaginatedItemList"),
+    ]:
+        get = doc["paths"][path]["get"]
+        schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{component}"}
+        assert {"limit", "offset"} <= {p["name"] for p in get["parameters"]}
+    assert set(doc["components"]["schemas"]["PaginatedItemResultList"]["required"]) == {
+        "count",
+        "results",
+    }
