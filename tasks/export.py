@@ -111,6 +111,7 @@ class Row:
     external_id: str | None
     is_gold: bool
     data: str  # JSON text
+    meta: str  # JSON text: provenance (model names, batch, tags), never shown to raters
     annotations: list  # (rater_id, value JSON text, created_at ISO, duration_ms, version)
     label: object = None
     # True when a reviewer set the final label, which then overrides aggregation.
@@ -128,11 +129,12 @@ def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list
     with connection.cursor() as cur:
         while True:
             cur.execute(
-                f"SELECT id, external_id, is_gold, CAST(data AS text) FROM {item_table} "
+                f"SELECT id, external_id, is_gold, CAST(data AS text), CAST(meta AS text) "
+                f"FROM {item_table} "
                 "WHERE project_id = %s AND id > %s ORDER BY id LIMIT %s",
                 [project.pk, last_id, CHUNK],
             )
-            rows = {r[0]: Row(r[0], r[1], bool(r[2]), r[3], []) for r in cur.fetchall()}
+            rows = {r[0]: Row(r[0], r[1], bool(r[2]), r[3], r[4], []) for r in cur.fetchall()}
             if not rows:
                 return
             first, last_id = min(rows), max(rows)
@@ -202,6 +204,7 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
             line = (
                 f'{{"item_id": {row.item_id}, "external_id": {dumps(row.external_id)}, '
                 f'"is_gold": {"true" if row.is_gold else "false"}, "data": {row.data}, '
+                f'"meta": {row.meta}, '
                 f'"label": {dumps(label, ensure_ascii=False)}, '
                 f'"label_source": {dumps(source)}, '
                 f'"adjudicated": {"true" if row.adjudicated else "false"}, "votes": {dumps(votes)}, '
@@ -246,7 +249,7 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
         if data_fields is None:
             # Columns come from the first item; fields other items add go to data_other.
             data_fields = list(json.loads(rows[0].data))
-            header = ["item_id", "external_id", "is_gold", *data_fields, "data_other"]
+            header = ["item_id", "external_id", "is_gold", *data_fields, "data_other", "meta"]
             header += [name for name, _ in label_columns] or ["label"]
             header += ["label_source", "adjudicated"]
             header += [name for name, _ in vote_columns] or ["votes"]
@@ -264,6 +267,8 @@ def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str
             ]
             cells += [_cell(data.pop(f, "")) for f in data_fields]
             cells.append(_cell(data) if data else "")
+            meta = json.loads(row.meta)
+            cells.append(_cell(meta) if meta else "")
             label, source = final_label(label_kind, schema, row, values)
             if label_columns:
                 cells += [_part(label, path) for _, path in label_columns]
@@ -339,7 +344,12 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                     continue
                 if options.ties == "exclude":
                     del pair["tie"]
-                pair.update(item_id=row.item_id, external_id=row.external_id, is_gold=row.is_gold)
+                pair.update(
+                    item_id=row.item_id,
+                    external_id=row.external_id,
+                    is_gold=row.is_gold,
+                    meta=json.loads(row.meta),
+                )
                 out.append(json.dumps(pair, ensure_ascii=False) + "\n")
         if out:
             yield "".join(out)
@@ -359,6 +369,7 @@ def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str
                 "external_id": row.external_id,
                 "is_gold": row.is_gold,
                 "data": json.loads(row.data),
+                "meta": json.loads(row.meta),
             }
             values = [json.loads(a[1]) for a in row.annotations]
             label, _ = final_label(label_kind, schema, row, values)

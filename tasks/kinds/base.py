@@ -394,6 +394,16 @@ def form_int(post, name: str, default=None):
         return raw  # schema_validate names the field and the allowed range
 
 
+def answer_text(text: str) -> str:
+    """A rater's free text as stored: one kind of line break, no outer whitespace.
+
+    Browsers send a textarea's line breaks as CRLF (the HTML form encoding), API clients as
+    whatever they have; stored and exported text uses LF only, so a demonstration trains
+    the same whichever door it came through.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def small_int(value: Any) -> Any:
     """A form posts numbers as digit strings; take those as the number they spell."""
     if isinstance(value, str) and value.isdigit():

@@ -12,6 +12,7 @@ from .base import (
     MAX_TEXT,
     Kind,
     SchemaError,
+    answer_text,
     bool_field,
     form_int,
     int_field,
@@ -52,7 +53,7 @@ class Demonstration(Kind):
         text = value.get("text") if isinstance(value, dict) else None
         if not isinstance(text, str):
             raise SchemaError("value.text", "must be text")
-        text = text.strip()
+        text = answer_text(text)
         if len(text) < schema["min_length"]:
             raise SchemaError("value.text", f"needs at least {schema['min_length']} characters")
         if len(text) > MAX_TEXT:

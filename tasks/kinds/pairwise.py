@@ -23,6 +23,7 @@ from .base import (
     Kind,
     SchemaError,
     accept_list,
+    answer_text,
     bool_field,
     form_rows,
     prompt_turns,
@@ -240,7 +241,7 @@ class Pairwise(Kind):
                 )
             if mode == "required" and not rationale.strip():
                 raise SchemaError("value.rationale", "is required: say why in a sentence")
-            out["rationale"] = rationale.strip()
+            out["rationale"] = answer_text(rationale)
         return out
 
     aggregation_methods = CATEGORICAL

@@ -21,6 +21,7 @@ from .base import (
     Column,
     Kind,
     SchemaError,
+    answer_text,
     chat_turns,
     form_rows,
     named_entries,
@@ -261,7 +262,7 @@ class Rubric(Kind):
             field = f"{where}.rationales.{name}"
             if not isinstance(text, str):
                 raise SchemaError(field, "must be text")
-            text = text.strip()
+            text = answer_text(text)
             if c["rationale"] == "off" and text:
                 raise SchemaError(field, "this criterion takes no rationale")
             if c["rationale"] == "required" and not text:

@@ -311,3 +311,36 @@ def test_after_a_run_the_label_is_the_aggregate_and_a_decision_overrides_it(mana
     adjudication_set(item=project.items.get(), label="no", user=manager)
     (row,) = [json.loads(line) for line in text(project).splitlines()]
     assert (row["label"], row["label_source"], row["adjudicated"]) == ("no", "adjudicated", True)
+
+
+def test_item_meta_reaches_every_export_but_stays_out_of_the_data(manager):
+    meta = {"model_a": "m-1", "model_b": "m-2", "tags": ["batch-3"]}
+    project = labelled(
+        manager,
+        "pairwise",
+        {},
+        [{"prompt": "p", "response_a": "a", "response_b": "b", "meta": meta, "labels": votes("B")}],
+    )
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert row["meta"] == meta and "meta" not in row["data"]
+    (pair,) = [json.loads(line) for line in text(project, format="preference_jsonl").splitlines()]
+    assert pair["meta"] == meta and (pair["chosen"], pair["rejected"]) == ("b", "a")
+    (csv_row,) = csv.DictReader(io.StringIO(text(project, format="items_csv")))
+    assert json.loads(csv_row["meta"]) == meta
+
+
+def test_a_demonstration_typed_with_crlf_line_breaks_is_stored_and_exported_with_lf(manager):
+    project = labelled(
+        manager,
+        "demonstration",
+        {"min_length": 1},
+        [
+            {
+                "prompt": "Write two lines",
+                "labels": [{"rater": "r1", "value": {"text": "one\r\ntwo\rthree\r\n"}}],
+            }
+        ],
+    )
+    assert Annotation.objects.get(item__project=project).value == {"text": "one\ntwo\nthree"}
+    (row,) = [json.loads(line) for line in text(project).splitlines()]
+    assert row["annotations"][0]["value"]["text"] == "one\ntwo\nthree"
