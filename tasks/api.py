@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from config.pagination import Pagination
 from tasks import schema as schemas
-from tasks.export import FORMATS, TIES, ExportOptions, ExportRefused, export_stream
+from tasks.export import CONVERSATIONAL, FORMATS, TIES, ExportOptions, ExportRefused, export_stream
 from tasks.markdown import render_markdown
 from tasks.models import ExportJob, ImportJob, Item, Project
 from tasks.selectors import (
@@ -121,6 +121,12 @@ class ExportRequestSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=list(FORMATS), default="items_jsonl")
     annotations = serializers.BooleanField(default=True)
     ties = serializers.ChoiceField(choices=list(TIES), default="exclude")
+    conversational = serializers.ChoiceField(
+        choices=list(CONVERSATIONAL),
+        default="auto",
+        help_text="Preference rows as TRL's standard (text) or conversational (message lists) "
+        "shape; auto is conversational when any prompt is a chat.",
+    )
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ from django.db import connection
 
 from annotation.models import Annotation
 from tasks import kinds
+from tasks.kinds.base import chat_turns
 from tasks.models import Item, Project
 from tasks.selectors import adjudications_for_items, aggregate_for_items
 
@@ -42,6 +43,11 @@ KIND_FORMATS = {
 }
 FORMATS.update({fmt: (suffix, ctype) for fmt, (_, suffix, ctype) in KIND_FORMATS.items()})
 TIES = ("exclude", "mark")
+# Preference rows as TRL's two documented shapes: "standard" (prompt, chosen and rejected as
+# text) or "conversational" (all three as message lists). A file holds one shape only, or a
+# loader such as datasets.load_dataset refuses the mixed column; "auto" picks conversational
+# when any of the project's prompts is a chat.
+CONVERSATIONAL = ("auto", "yes", "no")
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -55,16 +61,28 @@ class ExportOptions:
     format: str = "items_jsonl"
     annotations: bool = True
     ties: str = "exclude"
+    conversational: str = "auto"
 
     def __post_init__(self):
         if self.format not in FORMATS:
             raise ExportRefused(f"format must be one of {', '.join(FORMATS)}")
         if self.ties not in TIES:
             raise ExportRefused(f"ties must be one of {', '.join(TIES)}")
+        if self.conversational not in CONVERSATIONAL:
+            raise ExportRefused(f"conversational must be one of {', '.join(CONVERSATIONAL)}")
 
     def check(self, project: Project) -> None:
         if self.format == "preference_jsonl" and not kinds.get(project.kind).makes_preferences:
             raise ExportRefused("preference files need a pairwise or ranking project")
+        if (
+            self.format == "preference_jsonl"
+            and self.conversational == "no"
+            and _has_chat_prompts(project)
+        ):
+            raise ExportRefused(
+                "conversational: some prompts are chats, which plain-text rows can't hold; "
+                "choose yes or auto"
+            )
         label_kind = kinds.get(project.kind)
         if self.format in KIND_FORMATS and self.format not in label_kind.export_formats:
             raise ExportRefused(
@@ -330,8 +348,16 @@ def _dig(votes: dict, path: tuple) -> int:
 # --- Preferences: DPO / reward-model pairs ------------------------------------------------------
 
 
+def _has_chat_prompts(project: Project) -> bool:
+    # One query; JSON path lookups read the same on PostgreSQL and SQLite.
+    return Item.objects.filter(project=project, data__prompt__0__role__isnull=False).exists()
+
+
 def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
     pairs_of = kinds.get(project.kind).preference_pairs
+    conversational = options.conversational == "yes" or (
+        options.conversational == "auto" and _has_chat_prompts(project)
+    )
     for rows in chunks:
         out = []
         for row in rows:
@@ -344,6 +370,12 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                     continue
                 if options.ties == "exclude":
                     del pair["tie"]
+                if conversational:
+                    pair.update(
+                        prompt=chat_turns(pair["prompt"]),
+                        chosen=[{"role": "assistant", "content": pair["chosen"]}],
+                        rejected=[{"role": "assistant", "content": pair["rejected"]}],
+                    )
                 pair.update(
                     item_id=row.item_id,
                     external_id=row.external_id,

@@ -90,11 +90,23 @@ class ExportForm(forms.Form):
         label="Ties (preference pairs)",
     )
 
+    conversational = forms.ChoiceField(
+        choices=[
+            ("auto", "Message lists if any prompt is a chat"),
+            ("yes", "Always message lists"),
+            ("no", "Always plain text"),
+        ],
+        initial="auto",
+        required=False,
+        label="Prompt, chosen and rejected (preference pairs)",
+    )
+
     def options(self) -> export.ExportOptions:
         return export.ExportOptions(
             format=self.cleaned_data["format"],
             annotations=self.cleaned_data["annotations"],
             ties=self.cleaned_data["ties"],
+            conversational=self.cleaned_data["conversational"] or "auto",
         )
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation
-from tasks.export import ExportOptions, export_stream, neutralise
+from tasks.export import ExportOptions, ExportRefused, export_stream, neutralise
 from tasks.models import Item
 from tasks.services import items_insert, project_create
 
@@ -344,3 +344,64 @@ def test_a_demonstration_typed_with_crlf_line_breaks_is_stored_and_exported_with
     assert Annotation.objects.get(item__project=project).value == {"text": "one\ntwo\nthree"}
     (row,) = [json.loads(line) for line in text(project).splitlines()]
     assert row["annotations"][0]["value"]["text"] == "one\ntwo\nthree"
+
+
+def load_as_trainers_do(tmp_path, body: str):
+    """The file as datasets.load_dataset reads JSON lines: one schema for every row."""
+    import datasets  # a test dependency (pyproject.toml): missing, this fails, never skips
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(body, encoding="utf-8")
+    return datasets.load_dataset("json", data_files=str(path), split="train")
+
+
+def pairwise_records(*prompts):
+    return [
+        {"prompt": p, "response_a": f"a{i}", "response_b": f"b{i}", "labels": votes("B", "B")}
+        for i, p in enumerate(prompts)
+    ]
+
+
+def test_text_prompts_give_trl_standard_preference_rows(manager, tmp_path):
+    project = labelled(manager, "pairwise", {}, pairwise_records("p0", "p1"))
+    rows = load_as_trainers_do(tmp_path, text(project, format="preference_jsonl"))
+    assert rows.num_rows == 2
+    assert (rows[0]["prompt"], rows[0]["chosen"], rows[0]["rejected"]) == ("p0", "b0", "a0")
+
+
+def test_any_chat_prompt_makes_every_row_conversational_so_the_file_loads(manager, tmp_path):
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    project = labelled(manager, "pairwise", {}, pairwise_records("plain", chat))
+    rows = load_as_trainers_do(tmp_path, text(project, format="preference_jsonl"))
+    assert rows[0]["prompt"] == [{"role": "user", "content": "plain"}]
+    assert rows[1]["prompt"] == chat
+    assert rows[1]["chosen"] == [{"role": "assistant", "content": "b1"}]
+    assert rows[1]["rejected"] == [{"role": "assistant", "content": "a1"}]
+    with pytest.raises(ExportRefused, match="conversational: some prompts are chats"):
+        text(project, format="preference_jsonl", conversational="no")
+    forced = labelled(manager, "pairwise", {}, pairwise_records("only text"))
+    (row,) = load_as_trainers_do(
+        tmp_path, text(forced, format="preference_jsonl", conversational="yes")
+    )
+    assert row["chosen"] == [{"role": "assistant", "content": "b0"}]
+
+
+def test_ranking_preference_rows_from_a_chat_prompt_are_conversational(manager, tmp_path):
+    chat = [{"role": "user", "content": "Name a fruit"}]
+    project = labelled(
+        manager,
+        "ranking",
+        {},
+        [
+            {
+                "prompt": chat,
+                "responses": ["apple", "stone", "pear"],
+                "labels": [{"rater": "r1", "value": {"ranking": [[0], [2], [1]]}}],
+            }
+        ],
+    )
+    rows = load_as_trainers_do(tmp_path, text(project, format="preference_jsonl"))
+    assert rows.num_rows == 3 and rows[0]["prompt"] == chat
+    assert (rows[0]["chosen"], rows[0]["rejected"]) == (
+        [{"role": "assistant", "content": "apple"}],
+        [{"role": "assistant", "content": "stone"}],
+    )
