@@ -391,6 +391,8 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
 
 
 def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    from raters.pseudonyms import rater_pseudonym
+
     label_kind = kinds.get(project.kind)
     lines_of, schema = label_kind.export_lines, project.schema
     for rows in chunks:
@@ -402,6 +404,9 @@ def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str
                 "is_gold": row.is_gold,
                 "data": json.loads(row.data),
                 "meta": json.loads(row.meta),
+                # Aligned with values: who answered (by pseudonym) under which guideline.
+                "raters": [rater_pseudonym(project.pk, a[0]) for a in row.annotations],
+                "guideline_versions": [a[4] for a in row.annotations],
             }
             values = [json.loads(a[1]) for a in row.annotations]
             label, _ = final_label(label_kind, schema, row, values)

@@ -6,6 +6,7 @@ cannot be gold.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .base import (
@@ -14,6 +15,7 @@ from .base import (
     SchemaError,
     answer_text,
     bool_field,
+    chat_turns,
     form_int,
     int_field,
     prompt_turns,
@@ -70,6 +72,39 @@ class Demonstration(Kind):
 
     def value_from_form(self, schema: dict, post) -> Any:
         return {"text": post.get("text", "")}
+
+    export_formats = {
+        "sft_messages": (
+            "SFT messages (TRL conversational), JSONL",
+            "sft.jsonl",
+            "application/x-ndjson",
+        )
+    }
+
+    def export_lines(self, fmt: str, schema: dict, item: dict, values: list, label) -> str:
+        """One line per demonstration: `messages` is the prompt's turns and the rater's text
+        as the assistant's turn, as TRL's SFT trainer reads a conversational dataset, with
+        the item's provenance and the rater's pseudonym beside it. Gold items are checks
+        on raters, not demonstrations of the project, and are left out."""
+        if fmt != "sft_messages":
+            return super().export_lines(fmt, schema, item, values, label)
+        if item["is_gold"]:
+            return ""
+        prompt = chat_turns(item["data"]["prompt"])
+        lines = []
+        for value, rater, version in zip(
+            values, item["raters"], item["guideline_versions"], strict=True
+        ):
+            row = {
+                "messages": [*prompt, {"role": "assistant", "content": value["text"]}],
+                "item_id": item["item_id"],
+                "external_id": item["external_id"],
+                "meta": item["meta"],
+                "rater": rater,
+                "guideline_version": version,
+            }
+            lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+        return "".join(lines)
 
     def agreement_key(self, value: Any) -> Any:
         # Free text: two demonstrations are never "the same answer".

@@ -349,6 +349,7 @@ def test_a_demonstration_typed_with_crlf_line_breaks_is_stored_and_exported_with
 def load_as_trainers_do(tmp_path, body: str):
     """The file as datasets.load_dataset reads JSON lines: one schema for every row."""
     import datasets  # a test dependency (pyproject.toml): missing, this fails, never skips
+
     path = tmp_path / "pairs.jsonl"
     path.write_text(body, encoding="utf-8")
     return datasets.load_dataset("json", data_files=str(path), split="train")
@@ -405,3 +406,37 @@ def test_ranking_preference_rows_from_a_chat_prompt_are_conversational(manager, 
         [{"role": "assistant", "content": "apple"}],
         [{"role": "assistant", "content": "stone"}],
     )
+
+
+def test_demonstrations_export_as_sft_messages_that_load_as_trainers_do(manager, tmp_path):
+    chat = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Greet me"}]
+    project = labelled(
+        manager,
+        "demonstration",
+        {"min_length": 1},
+        [
+            {
+                "prompt": chat,
+                "meta": {"source": "pilot"},
+                "labels": [
+                    {"rater": "r1", "value": {"text": "Hello!\r\nWelcome."}},
+                    {"rater": "r2", "value": {"text": "Hi there."}},
+                ],
+            },
+            {"prompt": "Say goodbye", "labels": [{"rater": "r1", "value": {"text": "Bye."}}]},
+            {"prompt": "A check", "labels": [{"rater": "r2", "value": {"text": "Checked."}}]},
+        ],
+    )
+    Item.objects.filter(project=project, data__prompt="A check").update(is_gold=True)
+    body = text(project, format="sft_messages")
+    rows = load_as_trainers_do(tmp_path, body)
+    assert rows.num_rows == 3  # one per demonstration; the gold item's answer is not one
+    assert rows[0]["messages"] == [*chat, {"role": "assistant", "content": "Hello!\nWelcome."}]
+    assert rows[2]["messages"] == [
+        {"role": "user", "content": "Say goodbye"},
+        {"role": "assistant", "content": "Bye."},
+    ]
+    assert "Checked." not in body
+    assert rows[0]["meta"] == {"source": "pilot"}
+    assert rows[0]["rater"].startswith("R-") and rows[0]["rater"] != rows[1]["rater"]
+    assert "r1" not in body and "r2" not in body
