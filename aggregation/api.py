@@ -54,6 +54,7 @@ class ItemResultSerializer(serializers.ModelSerializer):
             "external_id",
             "label",
             "confidence",
+            "agreement",
             "distribution",
             "n_votes",
             "extra",

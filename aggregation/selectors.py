@@ -14,7 +14,9 @@ from django.http import Http404
 from aggregation.models import AggregationRun, AggregationSettings, ItemResult, RaterScore
 from tasks.selectors import project_for_manager
 
-RESULT_FIELDS = ("item_id", "label", "confidence", "distribution", "n_votes", "extra")
+RESULT_FIELDS = (
+    "item_id", "label", "confidence", "distribution", "n_votes", "extra", "agreement",
+)  # fmt: skip
 
 
 def aggregation_run_for_manager(user, project_id, run_id) -> AggregationRun:
@@ -39,7 +41,7 @@ def project_is_subjective(project) -> bool:
 
 
 def _shape(row: tuple, *, subjective: bool, run_id: int, method: str) -> dict:
-    item_id, label, confidence, distribution, n_votes, extra = row
+    item_id, label, confidence, distribution, n_votes, extra, agreement = row
     if subjective:
         # Descriptive paradigm: the distribution is the answer; the single label follows.
         return {
@@ -47,6 +49,7 @@ def _shape(row: tuple, *, subjective: bool, run_id: int, method: str) -> dict:
             "distribution": distribution,
             "label": label,
             "confidence": confidence,
+            "agreement": agreement,
             "n_votes": n_votes,
             "extra": extra,
             "method": method,
@@ -56,6 +59,8 @@ def _shape(row: tuple, *, subjective: bool, run_id: int, method: str) -> dict:
         "item_id": item_id,
         "label": label,
         "confidence": confidence,
+        # Raw agreement of the votes (ItemResult.agreement), beside the model's confidence.
+        "agreement": agreement,
         "distribution": distribution,
         "n_votes": n_votes,
         "extra": extra,

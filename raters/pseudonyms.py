@@ -10,6 +10,7 @@ gives another, and without SECRET_KEY no one can work back to the user.
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -18,9 +19,15 @@ PREFIX = "R-"
 _CHARS = 8
 
 
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(f"vox-rater-pseudonyms:{secret}".encode()).digest()
+
+
 def rater_pseudonym(project_id: int, user_id: int) -> str:
-    key = hashlib.sha256(f"vox-rater-pseudonyms:{settings.SECRET_KEY}".encode()).digest()
-    digest = hmac.new(key, f"{project_id}:{user_id}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        _key(settings.SECRET_KEY), f"{project_id}:{user_id}".encode(), hashlib.sha256
+    ).digest()
     return PREFIX + base64.b32encode(digest[:5]).decode()[:_CHARS]
 
 

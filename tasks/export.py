@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from annotation.models import Annotation
+from raters.pseudonyms import rater_pseudonym
 from tasks import kinds
 from tasks.kinds.base import chat_turns
 from tasks.models import Item, Project
@@ -132,6 +133,8 @@ class Row:
     meta: str  # JSON text: provenance (model names, batch, tags), never shown to raters
     annotations: list  # (rater_id, value JSON text, created_at ISO, duration_ms, version)
     label: object = None
+    # The current run's result (confidence, agreement, distribution, method, run_id), if any.
+    result: dict | None = None
     # True when a reviewer set the final label, which then overrides aggregation.
     adjudicated: bool = False
 
@@ -164,8 +167,9 @@ def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list
             )
             for item_id, *rest in cur.fetchall():
                 rows[item_id].annotations.append(rest)
-            for item_id, label in aggregate_for_items(project, list(rows)).items():
-                rows[item_id].label = label
+            for item_id, result in aggregate_for_items(project, list(rows)).items():
+                rows[item_id].label = result["label"]
+                rows[item_id].result = result
             for item_id, decision in adjudications_for_items(project, list(rows)).items():
                 rows[item_id].label = decision["label"]
                 rows[item_id].adjudicated = True
@@ -176,10 +180,32 @@ def _chunks(project: Project, options: ExportOptions, progress) -> Iterator[list
 
 
 class _Raters:
-    """Usernames by id, fetched once per rater and kept as JSON strings."""
+    """Usernames by id, fetched once per rater and kept as JSON strings; and pseudonyms."""
 
-    def __init__(self):
+    def __init__(self, project_id: int):
         self.names: dict[int, str] = {}
+        self.project_id = project_id
+        self.pseudonyms: dict[int, str] = {}
+
+    def pseudonym(self, rater_id: int) -> str:
+        if rater_id not in self.pseudonyms:
+            self.pseudonyms[rater_id] = rater_pseudonym(self.project_id, rater_id)
+        return self.pseudonyms[rater_id]
+
+    def provenance(self, row: Row) -> dict:
+        """Who labelled the item (by pseudonym), under which guideline, and what the current
+        run made of it: the fields every row of a training file carries."""
+        result = row.result or {}
+        return {
+            "n_raters": len(row.annotations),
+            "raters": [self.pseudonym(a[0]) for a in row.annotations],
+            "guideline_versions": [a[4] for a in row.annotations],
+            "confidence": result.get("confidence"),
+            "agreement": result.get("agreement"),
+            "soft_label": result.get("distribution"),
+            "run_id": result.get("run_id"),
+            "method": result.get("method"),
+        }
 
     def json(self, rows: list[Row]) -> dict[int, str]:
         missing = {a[0] for r in rows for a in r.annotations} - self.names.keys()
@@ -208,7 +234,7 @@ def votes_of(kind: str, schema: dict, values: list) -> dict:
 
 
 def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
-    kind, schema, raters = project.kind, project.schema, _Raters()
+    kind, schema, raters = project.kind, project.schema, _Raters(project.pk)
     label_kind = kinds.get(kind)
     dumps, loads = json.dumps, json.loads
     for rows in chunks:
@@ -226,7 +252,8 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
                 f'"label": {dumps(label, ensure_ascii=False)}, '
                 f'"label_source": {dumps(source)}, '
                 f'"adjudicated": {"true" if row.adjudicated else "false"}, "votes": {dumps(votes)}, '
-                f'"n_annotations": {len(values)}'
+                f'"n_annotations": {len(values)}, '
+                + dumps(raters.provenance(row), ensure_ascii=False)[1:-1]
             )
             if options.annotations:
                 line += ', "annotations": [' + ", ".join(
@@ -255,7 +282,7 @@ def _vote_columns(kind: str, schema: dict) -> list[tuple[str, tuple]]:
 
 
 def _items_csv(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
-    kind, schema, raters = project.kind, project.schema, _Raters()
+    kind, schema, raters = project.kind, project.schema, _Raters(project.pk)
     vote_columns = _vote_columns(kind, schema)
     label_kind = kinds.get(kind)
     label_columns = label_kind.label_csv_columns(schema)
@@ -355,6 +382,7 @@ def _has_chat_prompts(project: Project) -> bool:
 
 def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
     pairs_of = kinds.get(project.kind).preference_pairs
+    raters = _Raters(project.pk)
     conversational = options.conversational == "yes" or (
         options.conversational == "auto" and _has_chat_prompts(project)
     )
@@ -365,6 +393,11 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                 continue
             data = json.loads(row.data)
             values = [json.loads(a[1]) for a in row.annotations]
+            # The pair's own `agreement` (the share who preferred `chosen`) and `n_raters`
+            # stay; the item's raw agreement is `item_agreement`.
+            provenance = raters.provenance(row)
+            provenance["item_agreement"] = provenance.pop("agreement")
+            del provenance["n_raters"]
             for pair in pairs_of(data, values, row.label):
                 if pair["tie"] and options.ties == "exclude":
                     continue
@@ -381,6 +414,7 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                     external_id=row.external_id,
                     is_gold=row.is_gold,
                     meta=json.loads(row.meta),
+                    **provenance,
                 )
                 out.append(json.dumps(pair, ensure_ascii=False) + "\n")
         if out:
@@ -391,8 +425,7 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
 
 
 def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
-    from raters.pseudonyms import rater_pseudonym
-
+    raters = _Raters(project.pk)
     label_kind = kinds.get(project.kind)
     lines_of, schema = label_kind.export_lines, project.schema
     for rows in chunks:
@@ -405,7 +438,7 @@ def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str
                 "data": json.loads(row.data),
                 "meta": json.loads(row.meta),
                 # Aligned with values: who answered (by pseudonym) under which guideline.
-                "raters": [rater_pseudonym(project.pk, a[0]) for a in row.annotations],
+                "raters": [raters.pseudonym(a[0]) for a in row.annotations],
                 "guideline_versions": [a[4] for a in row.annotations],
             }
             values = [json.loads(a[1]) for a in row.annotations]

@@ -109,17 +109,18 @@ def export_for_manager(user, export_id) -> ExportJob:
     return job
 
 
-def aggregate_for_items(project: Project, item_ids: list[int]) -> dict[int, object]:
-    """The current aggregated label of each item, {item_id: value in canonical form}.
+def aggregate_for_items(project: Project, item_ids: list[int]) -> dict[int, dict]:
+    """The current aggregate of each item, {item_id: result}, its label in canonical form.
 
     Exports call this per chunk of items. It reads the project's current aggregation run
-    (aggregation.selectors) and returns nothing before the first; items without a result
-    (unlabelled or gold) are left out. Adjudicated labels would take precedence here.
+    (aggregation.selectors: label, confidence, agreement, distribution, method, run_id) and
+    returns nothing before the first; items without a result (unlabelled or gold) are left
+    out. Adjudicated labels would take precedence here.
     """
     from aggregation.selectors import aggregate_for_items as current_results
 
     return {
-        item_id: _canonical_label(project.kind, result["label"])
+        item_id: {**result, "label": _canonical_label(project.kind, result["label"])}
         for item_id, result in current_results(project, item_ids).items()
     }
 

@@ -177,6 +177,9 @@ class ItemResult(_Record):
     external_id: str | None
     label: Any
     confidence: float | None = None
+    # Share of the votes on the most common answer; None for one vote, or until the
+    # dashboard job after the run has written it.
+    agreement: float | None = None
     distribution: dict[str, Any] = field(default_factory=dict)
     n_votes: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)

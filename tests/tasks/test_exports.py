@@ -10,9 +10,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation
+from quality.dashboard_services import dashboard_snapshot_compute
 from tasks.export import ExportOptions, ExportRefused, export_stream, neutralise
 from tasks.models import Item
 from tasks.services import items_insert, project_create
+from tests.aggregation.test_kinds import run_now
 
 
 def text(project, **options):
@@ -440,3 +442,28 @@ def test_demonstrations_export_as_sft_messages_that_load_as_trainers_do(manager,
     assert rows[0]["meta"] == {"source": "pilot"}
     assert rows[0]["rater"].startswith("R-") and rows[0]["rater"] != rows[1]["rater"]
     assert "r1" not in body and "r2" not in body
+
+
+def test_every_row_carries_raters_by_pseudonym_and_the_runs_confidence_agreement_and_method(
+    manager,
+):
+    project = labelled(
+        manager,
+        "pairwise",
+        {"allow_tie": True},
+        [{"prompt": "p", "response_a": "a", "response_b": "b", "labels": votes("B", "B", "A")}],
+    )
+    (before,) = [json.loads(line) for line in text(project, annotations=False).splitlines()]
+    assert before["n_raters"] == 3 and len(set(before["raters"])) == 3
+    assert all(r.startswith("R-") for r in before["raters"])
+    assert before["run_id"] is None and before["soft_label"] is None
+    run = run_now(project, method="majority")
+    dashboard_snapshot_compute(project_id=project.pk)
+    (row,) = [json.loads(line) for line in text(project, annotations=False).splitlines()]
+    assert (row["run_id"], row["method"]) == (run.pk, "majority")
+    assert row["agreement"] == 0.6667 and row["confidence"] is not None
+    assert row["soft_label"]["B"] > row["soft_label"]["A"]
+    assert row["raters"] == before["raters"] and "ext:r0" not in json.dumps(row)
+    (pair,) = [json.loads(line) for line in text(project, format="preference_jsonl").splitlines()]
+    assert (pair["chosen"], pair["item_agreement"], pair["method"]) == ("b", 0.6667, "majority")
+    assert pair["raters"] == row["raters"] and pair["guideline_versions"] == [None] * 3
