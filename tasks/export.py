@@ -37,7 +37,10 @@ FORMATS = {
     "items_jsonl": ("jsonl", "application/x-ndjson"),
     "items_csv": ("csv", "text/csv; charset=utf-8"),
     "preference_jsonl": ("jsonl", "application/x-ndjson"),
+    "unpaired_jsonl": ("jsonl", "application/x-ndjson"),
 }
+# Made from pairwise and ranking answers only.
+PREFERENCE_FORMATS = ("preference_jsonl", "unpaired_jsonl")
 # Files one kind makes (tasks/kinds: `export_formats`), e.g. span tagging's CoNLL BIO.
 KIND_FORMATS = {
     fmt: spec for name in kinds.KINDS for fmt, spec in kinds.get(name).export_formats.items()
@@ -73,10 +76,10 @@ class ExportOptions:
             raise ExportRefused(f"conversational must be one of {', '.join(CONVERSATIONAL)}")
 
     def check(self, project: Project) -> None:
-        if self.format == "preference_jsonl" and not kinds.get(project.kind).makes_preferences:
+        if self.format in PREFERENCE_FORMATS and not kinds.get(project.kind).makes_preferences:
             raise ExportRefused("preference files need a pairwise or ranking project")
         if (
-            self.format == "preference_jsonl"
+            self.format in PREFERENCE_FORMATS
             and self.conversational == "no"
             and _has_chat_prompts(project)
         ):
@@ -95,9 +98,11 @@ class ExportOptions:
     def filename_suffix(self) -> str:
         if self.format in KIND_FORMATS:
             return KIND_FORMATS[self.format][1]
-        return {"items_jsonl": "items.jsonl", "items_csv": "items.csv"}.get(
-            self.format, "preferences.jsonl"
-        )
+        return {
+            "items_jsonl": "items.jsonl",
+            "items_csv": "items.csv",
+            "unpaired_jsonl": "unpaired.jsonl",
+        }.get(self.format, "preferences.jsonl")
 
 
 def export_stream(project: Project, options: ExportOptions, *, progress=None) -> Iterator[str]:
@@ -107,6 +112,7 @@ def export_stream(project: Project, options: ExportOptions, *, progress=None) ->
         "items_jsonl": _items_jsonl,
         "items_csv": _items_csv,
         "preference_jsonl": _preferences,
+        "unpaired_jsonl": _preferences,
     }.get(options.format, _kind_file)
     yield from writer(project, options, _chunks(project, options, progress))
 
@@ -381,6 +387,8 @@ def _has_chat_prompts(project: Project) -> bool:
 
 
 def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    """Preference pairs, or (`unpaired_jsonl`) each pair's two sides as KTO rows."""
+    lines_of = _unpaired_lines if options.format == "unpaired_jsonl" else _preference_lines
     pairs_of = kinds.get(project.kind).preference_pairs
     raters = _Raters(project.pk)
     conversational = options.conversational == "yes" or (
@@ -416,9 +424,27 @@ def _preferences(project: Project, options: ExportOptions, chunks) -> Iterator[s
                     meta=json.loads(row.meta),
                     **provenance,
                 )
-                out.append(json.dumps(pair, ensure_ascii=False) + "\n")
+                out.extend(lines_of(pair))
         if out:
             yield "".join(out)
+
+
+def _preference_lines(pair: dict) -> list[str]:
+    return [json.dumps(pair, ensure_ascii=False) + "\n"]
+
+
+def _unpaired_lines(pair: dict) -> list[str]:
+    """A pair as TRL's unpaired preference (KTO) rows: `chosen` with label true and
+    `rejected` with label false, each with the pair's provenance. Ties say neither is
+    better and give no rows."""
+    if pair.get("tie"):
+        return []
+    chosen, rejected = pair.pop("chosen"), pair.pop("rejected")
+    pair.pop("tie", None)
+    return [
+        json.dumps({**pair, "completion": completion, "label": label}, ensure_ascii=False) + "\n"
+        for completion, label in ((chosen, True), (rejected, False))
+    ]
 
 
 # --- Files of one kind ------------------------------------------------------------------------

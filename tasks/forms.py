@@ -78,6 +78,7 @@ class ExportForm(forms.Form):
             ("items_jsonl", "Items, JSONL"),
             ("items_csv", "Items, CSV"),
             ("preference_jsonl", "Preference pairs (DPO / reward model), JSONL"),
+            ("unpaired_jsonl", "Unpaired preferences (KTO), JSONL"),
             *((fmt, title) for fmt, (title, _, _) in export.KIND_FORMATS.items()),
         ]
     )

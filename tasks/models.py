@@ -196,7 +196,7 @@ class ExportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # items_jsonl, items_csv or preference_jsonl; options: annotations, ties.
+    # One of tasks.export.FORMATS; options: annotations, ties, conversational.
     format = models.CharField(max_length=32)
     options = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

@@ -467,3 +467,22 @@ def test_every_row_carries_raters_by_pseudonym_and_the_runs_confidence_agreement
     (pair,) = [json.loads(line) for line in text(project, format="preference_jsonl").splitlines()]
     assert (pair["chosen"], pair["item_agreement"], pair["method"]) == ("b", 0.6667, "majority")
     assert pair["raters"] == row["raters"] and pair["guideline_versions"] == [None] * 3
+
+
+def test_unpaired_rows_give_each_side_of_a_pair_a_label_and_load_as_trainers_do(manager, tmp_path):
+    chat = [{"role": "user", "content": "Hi"}]
+    records = pairwise_records("p0", chat)
+    records.append(
+        {"prompt": "even", "response_a": "x", "response_b": "y", "labels": votes("A", "B")}
+    )
+    project = labelled(manager, "pairwise", {"allow_tie": True}, records)
+    rows = load_as_trainers_do(tmp_path, text(project, format="unpaired_jsonl"))
+    assert rows.num_rows == 4  # two pairs, two sides each; the 1–1 split is a tie
+    assert [r["label"] for r in rows] == [True, False, True, False]
+    assert rows[0]["completion"] == [{"role": "assistant", "content": "b0"}]
+    assert rows[1]["completion"] == [{"role": "assistant", "content": "a0"}]
+    assert rows[2]["prompt"] == chat and "chosen" not in rows.column_names
+    assert rows[0]["n_raters"] == 2 and len(rows[0]["raters"]) == 2
+    single_choice = labelled(manager, "single_choice", {"choices": ["yes", "no"]}, [])
+    with pytest.raises(ExportRefused, match="pairwise or ranking"):
+        text(single_choice, format="unpaired_jsonl")
