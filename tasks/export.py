@@ -94,6 +94,14 @@ class ExportOptions:
                 f"{label_kind.label.lower()} projects"
             )
 
+    def job_options(self) -> dict:
+        """Every option but the format, as an ExportJob stores them to rebuild these."""
+        return {
+            "annotations": self.annotations,
+            "ties": self.ties,
+            "conversational": self.conversational,
+        }
+
     @property
     def filename_suffix(self) -> str:
         if self.format in KIND_FORMATS:

@@ -603,7 +603,7 @@ def export_create(*, project: Project, user, options: ExportOptions) -> ExportJo
         project=project,
         created_by=user,
         format=options.format,
-        options={"annotations": options.annotations, "ties": options.ties},
+        options=options.job_options(),
         n_total=project.n_items,
     )
     from tasks.jobs import export_run

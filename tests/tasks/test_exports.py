@@ -486,3 +486,21 @@ def test_unpaired_rows_give_each_side_of_a_pair_a_label_and_load_as_trainers_do(
     single_choice = labelled(manager, "single_choice", {"choices": ["yes", "no"]}, [])
     with pytest.raises(ExportRefused, match="pairwise or ranking"):
         text(single_choice, format="unpaired_jsonl")
+
+
+def test_an_export_job_keeps_the_shape_the_manager_chose(
+    manager, settings, client, django_capture_on_commit_callbacks
+):
+    settings.VOX_EXPORT_STREAM_MAX_ITEMS = 0
+    project = labelled(manager, "pairwise", {}, pairwise_records("plain"))
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("tasks:export-new", args=[project.pk]),
+            {"format": "preference_jsonl", "ties": "exclude", "conversational": "yes"},
+        )
+    job = project.exports.get()
+    assert job.status == "done" and job.options["conversational"] == "yes"
+    body = b"".join(client.get(reverse("tasks:export-file", args=[job.pk])).streaming_content)
+    (row,) = [json.loads(line) for line in body.decode().splitlines()]
+    assert row["chosen"] == [{"role": "assistant", "content": "b0"}]
