@@ -1,4 +1,4 @@
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from config.pagination import Pagination
 from tasks import schema as schemas
+from tasks.cards import export_card
 from tasks.export import CONVERSATIONAL, FORMATS, TIES, ExportOptions, ExportRefused, export_stream
 from tasks.markdown import render_markdown
 from tasks.models import ExportJob, ImportJob, Item, Project
@@ -381,6 +382,16 @@ class ExportFileApi(APIView):
         return FileResponse(
             job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
         )
+
+
+class ExportCardApi(APIView):
+    @extend_schema(responses={(200, "text/markdown"): str})
+    def get(self, request, export_id):
+        """The dataset card (README.md with hub front matter) of a finished export."""
+        job = export_for_manager(request.user, export_id)
+        response = HttpResponse(export_card(job), content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="README.md"'
+        return response
 
 
 class GuidelineApi(APIView):

@@ -44,4 +44,5 @@ urlpatterns = [
     path("imports/<id:import_id>/commit/", api.ImportCommitApi.as_view(), name="import-commit"),
     path("exports/<id:export_id>/", api.ExportDetailApi.as_view(), name="export-detail"),
     path("exports/<id:export_id>/file/", api.ExportFileApi.as_view(), name="export-file"),
+    path("exports/<id:export_id>/card/", api.ExportCardApi.as_view(), name="export-card"),
 ]

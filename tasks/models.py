@@ -204,6 +204,8 @@ class ExportJob(models.Model):
     n_done = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
+    # Lines written (a CSV's header included), for the dataset card.
+    n_rows = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # as ImportJob's
     attempts = models.PositiveSmallIntegerField(default=0)  # as ImportJob's

@@ -681,10 +681,12 @@ def export_run(*, job_id: int) -> None:
     def progress(n_done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(n_done=n_done, heartbeat_at=timezone.now())
 
+    n_rows = 0
     try:
         with open(path, "w", encoding="utf-8", newline="") as out:
             for piece in export_stream(job.project, options, progress=progress):
                 out.write(piece)
+                n_rows += piece.count("\n")
     except OperationalError:
         raise  # the job retries; the run stays claimed as running
     except Exception as exc:
@@ -695,6 +697,7 @@ def export_run(*, job_id: int) -> None:
         status=ExportJob.Status.DONE,
         file=name,
         size_bytes=path.stat().st_size,
+        n_rows=n_rows,
         finished_at=timezone.now(),
     )
 

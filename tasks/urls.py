@@ -35,4 +35,5 @@ urlpatterns = [
     path("imports/<id:import_id>/preview/", views.import_preview_page, name="import-preview"),
     path("exports/<id:export_id>/", views.export_status, name="export-status"),
     path("exports/<id:export_id>/file/", views.export_file, name="export-file"),
+    path("exports/<id:export_id>/card/", views.export_card, name="export-card"),
 ]

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,6 +14,7 @@ from config import jsonbody
 from config.converters import posted_ids
 from tasks import kinds
 from tasks import schema as schemas
+from tasks.cards import export_card as export_card_text
 from tasks.export import FORMATS, ExportOptions, ExportRefused, export_jsonl, export_stream
 from tasks.forms import (
     ExportForm,
@@ -434,6 +435,15 @@ def export_file(request, export_id):
     return FileResponse(
         job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
     )
+
+
+@login_required
+def export_card(request, export_id):
+    """The dataset card (README.md) of a finished export, to publish beside its file."""
+    job = export_for_manager(request.user, export_id)
+    response = HttpResponse(export_card_text(job), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="README.md"'
+    return response
 
 
 # --- Guidelines -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tasks.export import ExportOptions, ExportRefused, export_stream, neutralise
 from tasks.models import Item
 from tasks.services import items_insert, project_create
 from tests.aggregation.test_kinds import run_now
+from tests.factories import UserFactory
 
 
 def text(project, **options):
@@ -488,19 +489,48 @@ def test_unpaired_rows_give_each_side_of_a_pair_a_label_and_load_as_trainers_do(
         text(single_choice, format="unpaired_jsonl")
 
 
+def export_as_job(client, manager, project, on_commit, conversational):
+    """Preference pairs exported from the project page as a job, run when it commits."""
+    client.force_login(manager)
+    with on_commit(execute=True):
+        client.post(
+            reverse("tasks:export-new", args=[project.pk]),
+            {"format": "preference_jsonl", "ties": "exclude", "conversational": conversational},
+        )
+    return project.exports.get()
+
+
 def test_an_export_job_keeps_the_shape_the_manager_chose(
     manager, settings, client, django_capture_on_commit_callbacks
 ):
     settings.VOX_EXPORT_STREAM_MAX_ITEMS = 0
     project = labelled(manager, "pairwise", {}, pairwise_records("plain"))
-    client.force_login(manager)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("tasks:export-new", args=[project.pk]),
-            {"format": "preference_jsonl", "ties": "exclude", "conversational": "yes"},
-        )
-    job = project.exports.get()
+    job = export_as_job(client, manager, project, django_capture_on_commit_callbacks, "yes")
     assert job.status == "done" and job.options["conversational"] == "yes"
     body = b"".join(client.get(reverse("tasks:export-file", args=[job.pk])).streaming_content)
     (row,) = [json.loads(line) for line in body.decode().splitlines()]
     assert row["chosen"] == [{"role": "assistant", "content": "b0"}]
+
+
+def test_a_finished_export_has_a_dataset_card_with_its_counts_method_and_schema(
+    manager, settings, client, django_capture_on_commit_callbacks
+):
+    settings.VOX_EXPORT_STREAM_MAX_ITEMS = 0
+    project = labelled(manager, "pairwise", {}, pairwise_records("p0", "p1", "p2"))
+    run = run_now(project, method="majority")
+    job = export_as_job(client, manager, project, django_capture_on_commit_callbacks, "auto")
+    assert job.n_rows == 3
+    response = client.get(reverse("tasks:export-card", args=[job.pk]))
+    assert response["Content-Disposition"] == 'attachment; filename="README.md"'
+    card = response.content.decode()
+    front, body = card.split("\n---\n", 1)
+    file_name = job.file.name.rsplit("/", 1)[-1]
+    assert front.startswith("---\nlicense: other") and f'path: "{file_name}"' in front
+    assert f"rows in `{file_name}`: 3" in body and "answers: 6 from 2 raters" in body
+    assert f"run {run.pk}, method `majority`" in body and '"kind": "pairwise"' in body
+    api = APIClient()
+    api.force_authenticate(manager)
+    assert api.get(f"/api/exports/{job.pk}/card/").content.decode() == card
+    outsider = APIClient()
+    outsider.force_authenticate(UserFactory())
+    assert outsider.get(f"/api/exports/{job.pk}/card/").status_code == 404
