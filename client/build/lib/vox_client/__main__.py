@@ -1,5 +1,0 @@
-import sys
-
-from vox_client.cli import main
-
-sys.exit(main())
