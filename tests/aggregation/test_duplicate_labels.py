@@ -1,8 +1,6 @@
 """The duplicate-vote rule: every row is one vote, as in Dawid & Skene's counts and in
 crowd-kit. A rater who answered an item twice votes twice; no method depends on row order."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,15 +10,8 @@ from aggregation.numeric.categorical import agreement_weights
 from aggregation.numeric.dawid_skene import _e_step, vote_matrix
 from aggregation.numeric.io import read_labels_csv, read_truth_csv
 from aggregation.numeric.synthetic import synthetic_crowd, with_repeats
+from tests.aggregation.shared_crowds import DATASETS, NAMES
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-NAMES = [
-    "snow_rte",
-    "welinder_bluebird",
-    "zhou_dog",
-    "gal_barzan_mozafari",
-    "rodrigues_sentiment_polarity",
-]
 CATEGORICAL = [
     numeric.majority_vote,
     numeric.weighted_vote,

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -8,15 +6,7 @@ from aggregation.numeric._votes import prepare_votes
 from aggregation.numeric.dawid_skene import _e_step, _m_step
 from aggregation.numeric.io import read_labels_csv, read_truth_csv
 from aggregation.numeric.synthetic import synthetic_crowd
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-NAMES = [
-    "snow_rte",
-    "welinder_bluebird",
-    "zhou_dog",
-    "gal_barzan_mozafari",
-    "rodrigues_sentiment_polarity",
-]
+from tests.aggregation.shared_crowds import DATASETS, NAMES
 
 
 def load_dataset(name):

@@ -1,13 +1,11 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from aggregation.numeric import majority_vote, weighted_vote
 from aggregation.numeric.categorical import agreement_weights, gold_accuracy_weights
 from aggregation.numeric.io import read_labels_csv, read_truth_csv
+from tests.aggregation.shared_crowds import DATASETS
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 MV_ACCURACY = {
     "snow_rte": 0.919,
     "welinder_bluebird": 0.759,
