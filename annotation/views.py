@@ -1,20 +1,25 @@
 import uuid
+from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from rest_framework.exceptions import AuthenticationFailed
 
 from annotation import queue
 from annotation.forms import value_from_post
 from annotation.models import Annotation
 from annotation.selectors import rater_progress
 from annotation.services import assignment_next_any
+from config.auth import known_user
 from config.converters import posted_id
 from tasks import kinds
 from tasks import schema as schemas
@@ -117,9 +122,43 @@ def _next(request, seat):
         return None, _gated(request, seat, exc.reason)
 
 
-@login_required
-def label(request, project_id):
-    seat = queue.seat_read(project_id, user=request.user)
+def _seated(*, item=False):
+    """The view's seat, read by the session's user id; the session is then checked on the
+    user row the seat brought (config/auth.py), so a workbench request reads its user once.
+    Without a session that passes, the sign-in page, as `login_required` gives.
+    With `item`, the seat holds the lease on the posted item_id (400 for none at all)."""
+
+    def decorate(view):
+        @wraps(view)
+        def seated(request, project_id):
+            user_id, seat = request.session.get(SESSION_KEY), None
+            if user_id is not None:
+                if item:
+                    posted_id(request.POST, "item_id")  # 400 for no id at all (abc, 1.5)
+                try:
+                    seat = queue.seat_read(
+                        project_id,
+                        user_id=user_id,
+                        item=request.POST.get("item_id") if item else None,
+                    )
+                except (Http404, AuthenticationFailed):
+                    # A member who is signed in but has no seat here: 404. An inactive user
+                    # or a stale session: the sign-in page, as Django's own check decides.
+                    if request.user.is_authenticated:
+                        raise
+            if seat is not None:
+                with known_user(seat.user):
+                    if request.user.is_authenticated and request.user.pk == seat.user.pk:
+                        return view(request, seat)
+            return redirect_to_login(request.get_full_path())
+
+        return seated
+
+    return decorate
+
+
+@_seated()
+def label(request, seat):
     assignment, gated = _next(request, seat)
     return gated or _workbench(request, seat, assignment)
 
@@ -145,7 +184,8 @@ def _fetch_response(request, seat, *, error="", submitted=True):
         return gated
     item_id = assignment.item.public_id if assignment else None
     if not error and item_id is not None and str(item_id) == request.POST.get("shown"):
-        context = _item_context(seat, assignment, queue.prefetch(seat))
+        # The item on screen is not sent back, so only the new prefetched one is built.
+        context = _item_context(seat, None, queue.prefetch(seat))
         reply = {"ok": True, "submitted": submitted, "error": "", "item_id": item_id}
     else:
         context = _context(request, seat, assignment, error=error)
@@ -184,10 +224,8 @@ def _after(request, project_id, *, error="", seat=None):
 
 
 @require_POST
-@login_required
-def label_submit(request, project_id):
-    posted_id(request.POST, "item_id")  # 400 for no id at all (abc, 1.5), as in every form
-    seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
+@_seated(item=True)
+def label_submit(request, seat):
     error, after = "", None
     try:
         annotation = queue.submit(
@@ -203,7 +241,7 @@ def label_submit(request, project_id):
         error = str(exc)
     except schemas.SchemaError as exc:
         error = _answer_error(exc)
-    return _after(request, project_id, error=error, seat=after)
+    return _after(request, seat.project.pk, error=error, seat=after)
 
 
 def _answer_error(exc: schemas.SchemaError) -> str:
@@ -218,27 +256,24 @@ def _answer_error(exc: schemas.SchemaError) -> str:
 
 
 @require_POST
-@login_required
-def label_skip(request, project_id):
-    posted_id(request.POST, "item_id")  # 400 for no id at all (abc, 1.5), as in every form
-    seat = queue.seat_read(project_id, user=request.user, item=request.POST.get("item_id"))
+@_seated(item=True)
+def label_skip(request, seat):
     try:
         queue.skip(seat, reason=request.POST.get("reason", ""))
     except queue.Refused:
         pass
-    return _after(request, project_id)
+    return _after(request, seat.project.pk)
 
 
 @require_POST
-@login_required
-def label_undo(request, project_id):
-    seat = queue.seat_read(project_id, user=request.user)
+@_seated()
+def label_undo(request, seat):
     try:
         assignment = queue.undo(seat)
     except queue.Refused as exc:
         if exc.reason is not None:
             return _gated(request, seat, exc.reason)
-        return _after(request, project_id, error=str(exc))
+        return _after(request, seat.project.pk, error=str(exc))
     if not request.htmx:
         return redirect("annotation:label", project_id=seat.project.pk)
     value = assignment.undone_value

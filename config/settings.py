@@ -97,10 +97,12 @@ CONTENT_SECURITY_POLICY = {
 # Logins are throttled by django-axes (a maintained library, MIT) at every door that takes
 # a password: the login page, the admin's login and /api/token/ (config/views.py). Its
 # backend goes first and refuses a locked-out account or address before any password is
-# checked, so the right password does not get through a lockout either.
+# checked, so the right password does not get through a lockout either. Then Django's own
+# backend, which the workbench spares a second read of a user row it has (config/auth.py);
+# a session signed in before it names Django's class and signs in again once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "config.auth.Backend",
 ]
 # By account (from any address) and by address (for any account), each on its own.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -73,8 +73,13 @@ def item_pk(public_id) -> int:
         raise Http404 from None
 
 
-def seat_read(project_id, *, user=None, token: str | None = None, item=None) -> Seat:
-    """The seat of an annotator, found by user or by API token.
+def seat_read(
+    project_id, *, user=None, user_id=None, token: str | None = None, item=None
+) -> Seat:
+    """The seat of an annotator, found by user, by a session's user id or by API token.
+
+    By `user_id` (the workbench, before its session is checked) the seat's user is the
+    row read with it, as it is by token; the caller checks the session on it.
 
     With `item` (a public id, as the rater was shown it) it brings the rater's lease on that
     item, else their held lease. Http404 for no annotator membership or an item never
@@ -86,6 +91,8 @@ def seat_read(project_id, *, user=None, token: str | None = None, item=None) -> 
     params = {"project": db_id(project_id), "now": timezone.now()}
     if token is not None:
         params["token"] = token
+    elif user_id is not None:
+        params["user"] = db_id(user_id)
     elif user is None or not user.is_authenticated:
         raise Http404
     else:
@@ -114,10 +121,8 @@ def seat_read(project_id, *, user=None, token: str | None = None, item=None) -> 
 
 
 def _seat_from_row(row, user, now) -> Seat:
-    start = 0
-    if user is None:
-        user = rows.build(get_user_model(), row)
-        start = rows.width(get_user_model())
+    user = user or rows.build(get_user_model(), row)
+    start = rows.width(get_user_model())
     membership = rows.build(Membership, row, start)
     start += rows.width(Membership)
     project = rows.build(Project, row, start)

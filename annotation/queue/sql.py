@@ -43,8 +43,7 @@ def skip_locked() -> str:
 
 def _seat_sql(*, by: str, lease: str) -> str:
     """Membership, project, quality rules, the gate's inputs, the queue's facts and a lease,
-    in one row. `by`: "user" (%(user)s) or "token" (%(token)s; the token's user comes
-    along). `lease`: "held" (the open lease, else the prefetched one) or "item"
+    in one row, with the user's. `by`: "user" (%(user)s) or "token" (%(token)s). `lease`: "held" (the open lease, else the prefetched one) or "item"
     (the rater's lease on %(item)s, whatever its status)."""
     guidelines, acks = Guideline._meta.db_table, GuidelineAck._meta.db_table
     user_model = get_user_model()
@@ -84,14 +83,18 @@ def _seat_sql(*, by: str, lease: str) -> str:
     else:
         joins.append(f"LEFT JOIN {LEASES} a ON a.item_id = %(item)s AND a.rater_id = m.user_id")
     joins.append(f"LEFT JOIN {ITEMS} i ON i.id = a.item_id AND i.project_id = m.project_id")
+    # The user's row comes along either way: the workbench checks its session on it
+    # (config/auth.py) rather than reading it again.
+    select.insert(0, rows.columns(user_model, "u"))
     if by == "token":
-        select.insert(0, rows.columns(user_model, "u"))
         source = f"""{Token._meta.db_table} t
             JOIN {user_model._meta.db_table} u ON u.id = t.user_id
             JOIN {Membership._meta.db_table} m ON m.user_id = u.id"""
         where = "t.key = %(token)s"
     else:
-        source, where = f"{Membership._meta.db_table} m", "m.user_id = %(user)s"
+        source = f"""{Membership._meta.db_table} m
+            JOIN {user_model._meta.db_table} u ON u.id = m.user_id"""
+        where = "m.user_id = %(user)s"
     return f"""
         SELECT {", ".join(select)} FROM {source} {" ".join(joins)}
         WHERE m.project_id = %(project)s AND {where} AND m.role = 'annotator'

@@ -143,3 +143,63 @@ def test_every_kinds_widget_marks_its_text_blocks_for_their_own_direction():
         for tag in text_block.findall(path.read_text()):
             if tag.startswith("<textarea") or re.search(r"markdown|span-text|field-json", tag):
                 assert 'dir="auto"' in tag, (path.name, tag)
+
+
+def _fetch_submit(client, project, panel_ids, served, *, shown):
+    return client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": served, "value": "yes", "idempotency_key": f"k{served}", "shown": shown},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_VOX_FETCH="1",
+    )
+
+
+def test_a_workbench_submit_reads_the_users_row_only_with_its_seat(client, project, rater, items):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(rater)
+    page = client.get(reverse("annotation:label", args=[project.pk])).content.decode()
+    current, prefetched = (
+        int(x) for x in re.findall(r'name="item_id" value="(\d+)"', page)[::2][:2]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        reply = _fetch_submit(client, project, None, current, shown=prefetched).json()
+    assert reply["ok"] and reply["item_id"] == prefetched
+    user_reads = [
+        q["sql"] for q in queries if 'FROM "auth_user"' in q["sql"] and "JOIN" not in q["sql"]
+    ]
+    assert user_reads == []
+    assert Annotation.objects.get(rater=rater).item.public_id == current
+
+
+def test_the_workbench_still_signs_out_a_session_whose_password_changed(
+    client, project, rater, items
+):
+    client.force_login(rater)
+    url = reverse("annotation:label", args=[project.pk])
+    assert client.get(url).status_code == 200
+    rater.set_password("a-new-password-for-this-test")
+    rater.save()
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    submit = client.post(
+        reverse("annotation:label-submit", args=[project.pk]),
+        {"item_id": "1", "value": "yes", "idempotency_key": "k"},
+    )
+    assert submit.status_code == 302 and not Annotation.objects.exists()
+
+
+def test_the_workbench_signs_out_a_deactivated_user_and_404s_a_non_member(
+    client, project, rater, outsider, items
+):
+    client.force_login(outsider)
+    assert client.get(reverse("annotation:label", args=[project.pk])).status_code == 404
+    client.force_login(rater)
+    rater.is_active = False
+    rater.save()
+    response = client.get(reverse("annotation:label", args=[project.pk]))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    anonymous = client.__class__()
+    no_id = anonymous.post(reverse("annotation:label-submit", args=[project.pk]), {})
+    assert no_id.status_code == 302  # the sign-in page before any check of the form
