@@ -73,9 +73,7 @@ def item_pk(public_id) -> int:
         raise Http404 from None
 
 
-def seat_read(
-    project_id, *, user=None, user_id=None, token: str | None = None, item=None
-) -> Seat:
+def seat_read(project_id, *, user=None, user_id=None, token: str | None = None, item=None) -> Seat:
     """The seat of an annotator, found by user, by a session's user id or by API token.
 
     By `user_id` (the workbench, before its session is checked) the seat's user is the
