@@ -13,6 +13,7 @@ from tasks.cards import export_card
 from tasks.export import CONVERSATIONAL, FORMATS, TIES, ExportOptions, ExportRefused, export_stream
 from tasks.markdown import render_markdown
 from tasks.models import ExportJob, ImportJob, Item, Project
+from tasks.openapi import LabelSchemaField
 from tasks.selectors import (
     annotations_by_rater,
     export_for_manager,
@@ -41,6 +42,8 @@ from tasks.services import (
 
 
 class ProjectSerializer(serializers.ModelSerializer):
+    schema = LabelSchemaField(required=False)
+
     class Meta:
         model = Project
         fields = [
@@ -103,7 +106,7 @@ class ImportUploadSerializer(serializers.Serializer):
 class ProjectUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     kind = serializers.ChoiceField(choices=schemas.KINDS, required=False)
-    schema = serializers.JSONField(required=False)
+    schema = LabelSchemaField(required=False)
     instructions = serializers.CharField(required=False, allow_blank=True)
     overlap = serializers.IntegerField(required=False)
 

@@ -26,6 +26,7 @@ from tasks.forms import (
     field_label,
     schema_from_post,
 )
+from tasks.kinds.keys import item_fields
 from tasks.markdown import render_markdown
 from tasks.selectors import (
     BROWSE_STATES,
@@ -232,6 +233,7 @@ def project_detail(request, project_id):
             "members_form": MembersAddForm(prefix="members"),
             "import_form": ImportForm(),
             "export_form": ExportForm(),
+            "item_fields": item_fields(kinds.get(project.kind)),
             "preference_ok": kinds.get(project.kind).makes_preferences,
             "kind_formats": [
                 (fmt, title)

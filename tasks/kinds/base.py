@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tasks.kinds.keys import ItemExample, Key
+
 MAX_TEXT = 100_000
 CHAT_ROLES = ("system", "user", "assistant")
 # The first nine choices get number keys by default; the tenth gets 0.
@@ -63,6 +65,10 @@ class Kind:
     # Item fields the kind shows and needs; a kind with none shows every text field.
     required_fields: ClassVar[tuple[str, ...]] = ()
     optional_fields: ClassVar[tuple[str, ...]] = ()
+    # What the API and the project page document (tasks/kinds/keys.py): the schema's keys
+    # and an item line to copy. A test holds them to schema_validate and item_validate.
+    schema_keys: ClassVar[tuple[Key, ...]] = ()
+    item_example: ClassVar[ItemExample]
 
     # --- Schema ---
 

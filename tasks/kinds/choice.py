@@ -24,6 +24,7 @@ from .base import (
     int_field,
     options_validate,
 )
+from .keys import ItemExample, Key, option_entries
 
 MIN_CHOICES, MAX_CHOICES = 2, 50
 # Methods for kinds with one categorical answer per rater; Dawid–Skene is the default where
@@ -62,6 +63,24 @@ def _tags_column(choices: list[str]) -> Column:
 class SingleChoice(Kind):
     name = "single_choice"
     label = "Single choice"
+    schema_keys = (
+        Key(
+            "choices",
+            "list",
+            "The answers raters pick from, in order.",
+            entries=option_entries("choice"),
+            min_items=MIN_CHOICES,
+            max_items=MAX_CHOICES,
+        ),
+    )
+    item_example = ItemExample(
+        note="Any text fields; each is shown (markdown rendered, untrusted HTML removed).",
+        line={
+            "text": "The battery lasts two days and charges fast.",
+            "meta": {"source": "reviews"},
+        },
+        schema={"choices": ["positive", "negative", "neutral"]},
+    )
 
     def schema_validate(self, schema: dict) -> dict:
         return {"choices": [c.__dict__ for c in choices_validate(schema.get("choices"))]}
@@ -156,6 +175,29 @@ class SingleChoice(Kind):
 class MultiChoice(SingleChoice):
     name = "multi_choice"
     label = "Multiple choice"
+    schema_keys = (
+        *SingleChoice.schema_keys,
+        Key(
+            "min_selected",
+            "integer",
+            "The fewest choices an answer ticks; 0 lets an answer tick none.",
+            0,
+            minimum=0,
+            maximum_note="at most max_selected",
+        ),
+        Key(
+            "max_selected",
+            "integer",
+            "The most choices an answer ticks; every choice if left out.",
+            minimum=1,
+            maximum_note="at most the number of choices",
+        ),
+    )
+    item_example = ItemExample(
+        note=SingleChoice.item_example.note,
+        line={"text": "Free shipping on orders over $50! Click now!!!"},
+        schema={"choices": ["spam", "promotion", "urgent"]},
+    )
 
     def schema_validate(self, schema: dict) -> dict:
         canonical = super().schema_validate(schema)

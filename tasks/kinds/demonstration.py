@@ -22,11 +22,30 @@ from .base import (
     prompt_validate,
     text_field,
 )
+from .keys import ItemExample, Key
 
 
 class Demonstration(Kind):
     name = "demonstration"
     label = "Demonstration (write the ideal response)"
+    schema_keys = (
+        Key(
+            "min_length",
+            "integer",
+            "The fewest characters a response may have.",
+            1,
+            minimum=1,
+            maximum=MAX_TEXT,
+        ),
+        Key(
+            "show_draft", "boolean", "Show the item's draft and a live word diff against it.", True
+        ),
+    )
+    item_example = ItemExample(
+        note="prompt is text or a chat; draft, optional, is a response for the rater to improve.",
+        line={"prompt": "Summarise: the meeting moved to Friday.", "draft": "Meeting is Friday."},
+        schema={"min_length": 10},
+    )
     required_fields = ("prompt",)
     optional_fields = ("draft",)
 

@@ -24,6 +24,7 @@ from .base import (
     small_int,
     str_field,
 )
+from .keys import ItemExample, Key, named_entries_keys, scale_keys
 
 MIN_SCALE, MAX_SCALE = 2, 11
 MAX_DIMENSIONS = 10
@@ -75,6 +76,25 @@ def _likert_column(name: str) -> Column:
 class Likert(Kind):
     name = "likert"
     label = "Likert rating"
+    schema_keys = (
+        *scale_keys(5),
+        Key(
+            "dimensions",
+            "list",
+            "What is rated, each on the same scale; names or {name, label} objects.",
+            DEFAULT_DIMENSIONS,
+            entries=named_entries_keys("dimension"),
+            max_items=MAX_DIMENSIONS,
+        ),
+    )
+    item_example = ItemExample(
+        note="Any text fields; each is shown. A prompt may be a chat: a list of {role, content}.",
+        line={
+            "prompt": "Explain recursion to a child.",
+            "response": "It is when a thing is made of smaller copies of itself.",
+        },
+        schema={"scale": 5, "dimensions": ["fluency", "accuracy"]},
+    )
 
     def schema_validate(self, schema: dict) -> dict:
         raw = schema.get("dimensions") or DEFAULT_DIMENSIONS

@@ -32,6 +32,7 @@ from .base import (
     text_field,
 )
 from .choice import CATEGORICAL
+from .keys import ItemExample, Key
 
 ANSWERS = ("A", "B", "tie", "both_bad")
 STRENGTH_MODES = ("none", "labels", "scale")
@@ -107,6 +108,48 @@ def _pairwise_columns() -> list[Column]:
 class Pairwise(Kind):
     name = "pairwise"
     label = "Pairwise preference"
+    schema_keys = (
+        Key("allow_tie", "boolean", "Offer 'tie' (key 3).", True),
+        Key("allow_both_bad", "boolean", "Offer 'both are bad' (key 4).", True),
+        Key(
+            "strength",
+            "string",
+            "How much better: none; labels (slightly, clearly, much better); scale (-3..+3).",
+            "none",
+            enum=STRENGTH_MODES,
+        ),
+        Key(
+            "flags",
+            "list",
+            "Checkboxes a rater may tick on either response (e.g. unsafe); values or objects.",
+            [],
+            entries=(
+                Key("value", "string", "What the flag is stored as; unique."),
+                Key("label", "string", "What raters read; the value if left out."),
+            ),
+            max_items=MAX_FLAGS,
+        ),
+        Key(
+            "rationale",
+            "string",
+            "A free-text reason: not asked, optional or required.",
+            "optional",
+            enum=RATIONALE_MODES,
+        ),
+    )
+    item_example = ItemExample(
+        note=(
+            "prompt is text or a chat (a list of {role, content}); response_a and response_b "
+            "are text. Name the models in meta (model_a, model_b) for the leaderboard."
+        ),
+        line={
+            "prompt": "Write a haiku about rain.",
+            "response_a": "Soft rain on the roof / ...",
+            "response_b": "Rain rain go away / ...",
+            "meta": {"model_a": "model-x", "model_b": "model-y"},
+        },
+        schema={"allow_tie": True, "strength": "labels"},
+    )
     required_fields = ("prompt", "response_a", "response_b")
 
     def schema_validate(self, schema: dict) -> dict:

@@ -21,6 +21,7 @@ from .base import (
     prompt_turns,
     prompt_validate,
 )
+from .keys import ItemExample, Key
 
 MIN_RESPONSES, MAX_RESPONSES = 3, 9
 
@@ -76,6 +77,36 @@ def shown_order(data: dict, presentation: dict) -> list[int]:
 class Ranking(Kind):
     name = "ranking"
     label = "Ranking"
+    schema_keys = (
+        Key(
+            "min_responses",
+            "integer",
+            "The fewest responses an item may have.",
+            MIN_RESPONSES,
+            minimum=MIN_RESPONSES,
+            maximum=MAX_RESPONSES,
+        ),
+        Key(
+            "max_responses",
+            "integer",
+            "The most responses an item may have.",
+            MAX_RESPONSES,
+            minimum=MIN_RESPONSES,
+            maximum=MAX_RESPONSES,
+        ),
+        Key("allow_ties", "boolean", "Let a rater tie a response with the one above (t).", False),
+    )
+    item_example = ItemExample(
+        note=(
+            "prompt is text or a chat; responses is a list of texts or {text, model} objects, "
+            "shown in a random order."
+        ),
+        line={
+            "prompt": "Suggest a name for a bakery.",
+            "responses": ["Rise & Shine", {"text": "The Daily Loaf", "model": "model-x"}, "Crumbs"],
+        },
+        schema={},
+    )
     required_fields = ("prompt", "responses")
 
     def schema_validate(self, schema: dict) -> dict:

@@ -31,6 +31,7 @@ from .base import (
     small_int,
     text_field,
 )
+from .keys import ItemExample, Key, named_entries_keys, scale_keys
 
 # A rubric criterion is rated on a Likert scale, with the same keys (1-9, 0 for 10, - for 11).
 from .likert import KEYS, scale_change_problem, scale_fields, scale_from_form
@@ -93,6 +94,55 @@ def _ratings(value: Any) -> list[dict]:
 class Rubric(Kind):
     name = "rubric"
     label = "Rubric rating"
+    schema_keys = (
+        Key(
+            "criteria",
+            "list",
+            "The criteria, each rated on the scale; names or objects.",
+            [
+                {"name": n, "label": n.capitalize(), "description": "", "rationale": "off"}
+                for n in DEFAULT_CRITERIA
+            ],
+            entries=named_entries_keys(
+                "criterion",
+                (
+                    Key(
+                        "description",
+                        "string",
+                        "What the criterion asks, shown to raters.",
+                        default="",
+                    ),
+                    Key(
+                        "rationale",
+                        "string",
+                        "A reason per rating: off, optional or required.",
+                        "off",
+                        enum=RATIONALE,
+                    ),
+                ),
+            ),
+            max_items=MAX_CRITERIA,
+        ),
+        *scale_keys(7),
+        Key(
+            "target",
+            "string",
+            "Rate one response (prompt, response) or every assistant turn of a conversation.",
+            "response",
+            enum=TARGETS,
+        ),
+    )
+    item_example = ItemExample(
+        note=(
+            "target response: prompt (text or a chat) and response; target turns: conversation, "
+            f"a list of {{role, content}} with 1 to {MAX_TURNS} assistant turns."
+        ),
+        line={
+            "prompt": "How do I boil an egg?",
+            "response": "Simmer it for nine minutes, then cool it.",
+        },
+        schema={"criteria": ["helpfulness", "honesty"]},
+    )
     # Which of these an item needs depends on the schema's target (item_validate checks).
     optional_fields = ("prompt", "response", "conversation")
 

@@ -42,6 +42,7 @@ from .base import (
     options_validate,
     small_int,
 )
+from .keys import ItemExample, Key, option_entries
 
 MAX_LABELS = 30
 MAX_SPANS = 1000
@@ -85,6 +86,25 @@ def _quoted(text: str, quote: str, after: int) -> int:
 class SpanTagging(Kind):
     name = "span_tagging"
     label = "Span tagging"
+    schema_keys = (
+        Key(
+            "labels",
+            "list",
+            "The span labels, each picked by its key after selecting text.",
+            entries=option_entries(
+                "label",
+                (Key("color", "string", "A colour like #fde68a; from a palette if left out."),),
+            ),
+            min_items=1,
+            max_items=MAX_LABELS,
+        ),
+        Key("allow_overlap", "boolean", "Let spans overlap.", False),
+    )
+    item_example = ItemExample(
+        note="text is the text to tag (offsets count code points); context, optional, is shown above it.",
+        line={"text": "Ada Lovelace was born in London.", "context": "From a biography."},
+        schema={"labels": ["PER", "LOC"]},
+    )
     required_fields = ("text",)
     optional_fields = ("text", "context")
 

@@ -31,6 +31,10 @@ def test_a_manager_sets_up_a_project_and_an_annotator_labels_three_items_by_keyb
     page.get_by_label("Overlap").fill("1")
     page.get_by_role("button", name="Create project").click()
     page.get_by_role("heading", name="Sentiment").wait_for()
+    # The item fields of the kind, with a line to copy, are one click away.
+    page.get_by_text("Item fields for single choice").click()
+    page.locator(".item-fields pre").get_by_text('"text": "The battery lasts').wait_for()
+    screenshot("project-item-fields")
     items = tmp_path / "items.jsonl"
     items.write_text(
         "".join(
