@@ -8,6 +8,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from config.pagination import Pagination
+from raters.models import Membership
 from tasks import schema as schemas
 from tasks.cards import export_card
 from tasks.export import CONVERSATIONAL, FORMATS, TIES, ExportOptions, ExportRefused, export_stream
@@ -59,6 +60,17 @@ class ProjectSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["n_items", "n_complete", "n_annotations", "created_at"]
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices,
+        read_only=True,
+        help_text="Your role on the project; n_complete and n_annotations are for managers.",
+    )
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "role"]
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -207,7 +219,7 @@ class ProjectListApi(APIView):
 
 
 class ProjectDetailApi(APIView):
-    @extend_schema(responses=ProjectSerializer)
+    @extend_schema(responses=ProjectDetailSerializer)
     def get(self, request, project_id):
         project = project_for_user(request.user, project_id)
         role = project_role(request.user, project)

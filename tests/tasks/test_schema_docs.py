@@ -108,3 +108,11 @@ def test_the_project_page_shows_the_item_fields_and_a_line_to_copy(client, manag
     example = kinds.get(project.kind).item_example
     assert "Item fields" in html
     assert json.dumps(example.line, ensure_ascii=False).replace('"', "&quot;") in html
+
+
+def test_the_project_detail_documents_the_callers_role(client, manager):
+    client.force_login(manager)
+    doc = client.get(reverse("api:schema"), {"format": "json"}).json()
+    detail = doc["paths"]["/api/projects/{project_id}/"]["get"]["responses"]["200"]
+    ref = detail["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "role" in doc["components"]["schemas"][ref]["properties"]
