@@ -241,6 +241,50 @@ def adjudication_set(*, item: Item, label, user, note: str = "") -> Adjudication
     return adjudication
 
 
+REVIEW_ACTIONS = ("adjudicate", "relabel", "promote")
+
+
+def review_action(
+    *,
+    item: Item,
+    user,
+    is_manager: bool,
+    action: str,
+    label=None,
+    note: str = "",
+    extra_labels=2,
+    explanation: str = "",
+) -> str:
+    """One action on an item of the review queue, for the review page and the API alike:
+    set the final label, send it back for more labels, or (managers) promote it to gold.
+
+    `label` is a value of the project's kind. Returns what was done, in words; raises
+    SchemaError naming the field (nothing saved), or Http404 for a reviewer's promote.
+    """
+    from django.http import Http404
+
+    from quality.services import gold_promote
+
+    if action == "adjudicate":
+        adjudication_set(item=item, label=label, user=user, note=note)
+        return f"Item {item.pk}: final label saved."
+    if action == "relabel":
+        if isinstance(extra_labels, bool) or not isinstance(extra_labels, int):
+            raise schemas.SchemaError("extra_labels", "must be a whole number")
+        relabel_request(item=item, user=user, extra_labels=extra_labels, reason=note)
+        return f"Item {item.pk}: sent back for {extra_labels} more labels."
+    if action == "promote":
+        # Gold answers never reach annotators: a reviewer who is a rater may not make gold.
+        if not is_manager:
+            raise Http404
+        if not isinstance(explanation, str) or not explanation.strip():
+            raise schemas.SchemaError("explanation", "explain the answer for raters")
+        answer = kinds.get(item.project.kind).gold_from_value(label)
+        gold_promote(item=item, answer=answer, explanation=explanation.strip(), user=user)
+        return f"Item {item.pk}: promoted to gold."
+    raise schemas.SchemaError("action", f"choose {', '.join(REVIEW_ACTIONS)}")
+
+
 def relabel_request(*, item: Item, user, extra_labels: int = 2, reason: str = "") -> RelabelRequest:
     """Ask for ``extra_labels`` more labels on an item (one open request per item)."""
     if not 1 <= extra_labels <= 20:

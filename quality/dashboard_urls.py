@@ -28,4 +28,11 @@ urlpatterns = [
     ),
     path("api/" + P + "dashboards/agreement/", api.AgreementApi.as_view(), name="api-agreement"),
     path("api/" + P + "review/", api.ReviewQueueApi.as_view(), name="api-review"),
+    path("api/" + P + "review/<id:item_id>/", api.ReviewItemApi.as_view(), name="api-review-item"),
+    path("api/dashboards/raters/actions/", api.RatersActionApi.as_view(), name="api-raters-act"),
+    path(
+        "api/" + P + "dashboards/refresh/",
+        api.FiguresRefreshApi.as_view(),
+        name="api-figures-refresh",
+    ),
 ]

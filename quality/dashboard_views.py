@@ -13,16 +13,15 @@ from django.views.decorators.http import require_POST
 from aggregation.models import AggregationRun
 from aggregation.services import AggregationRejected, aggregation_run_request
 from config.converters import posted_ids
-from config.jobs import enqueue
 from quality import dashboard_charts as charts
 from quality import dashboards as sel
 from quality.charts import accuracy_trend_svg
-from quality.dashboard_services import adjudication_set, relabel_request
-from quality.services import gold_promote
+from quality.dashboard_services import review_action
 from raters.models import Stage
-from raters.services import RATER_ACTIONS, rater_action
+from raters.services import RATER_ACTIONS, rater_actions_bulk
 from tasks import kinds
 from tasks import schema as schemas
+from tasks.kinds.base import form_int
 from tasks.selectors import project_for_manager
 
 
@@ -103,20 +102,13 @@ def raters_bulk(request):
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("dashboards:raters")
-    if action not in RATER_ACTIONS:
-        messages.error(request, f"action: choose one of {', '.join(RATER_ACTIONS)}.")
-    elif not reason:
-        messages.error(request, "reason: give a reason; the raters will read it.")
-    elif not targets:
-        messages.error(request, "Tick at least one rater.")
+    try:
+        done, failed = rater_actions_bulk(
+            memberships=targets, action=action, reason=reason, actor=request.user
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
     else:
-        done, failed = [], []
-        for m in targets:
-            try:
-                rater_action(membership=m, action=action, reason=reason, actor=request.user)
-                done.append(m.user.username)
-            except ValueError as exc:
-                failed.append(f"{m.user.username}: {exc}")
         if done:
             messages.success(request, f"{action}: {', '.join(done)}.")
         if failed:
@@ -212,7 +204,7 @@ def project_dashboard(request, project_id):
 def _refresh(project):
     from quality import jobs
 
-    enqueue(jobs.dashboard_snapshot_compute, project.pk)
+    jobs.dashboard_snapshot_request(project)
 
 
 @require_POST
@@ -306,42 +298,19 @@ def review_act(request, project_id, item_id):
     """Set the final label, ask for more labels, or (managers) promote to gold."""
     project, is_manager = sel.project_for_reviewer(request.user, project_id)
     item = sel.review_item(project, item_id, user=request.user, is_manager=is_manager)
-    action = request.POST.get("action", "")
+    raw_label = request.POST.get("label", "")
     try:
-        if action == "adjudicate":
-            adjudication_set(
-                item=item,
-                label=kinds.get(project.kind).label_from_form(request.POST.get("label", "")),
-                user=request.user,
-                note=request.POST.get("note", ""),
-            )
-            messages.success(request, f"Item {item.pk}: final label saved.")
-        elif action == "relabel":
-            try:
-                extra = int(request.POST.get("extra_labels", "2"))
-            except ValueError:
-                raise schemas.SchemaError("extra_labels", "must be a whole number") from None
-            relabel_request(
-                item=item,
-                user=request.user,
-                extra_labels=extra,
-                reason=request.POST.get("note", ""),
-            )
-            messages.success(request, f"Item {item.pk}: sent back for {extra} more labels.")
-        elif action == "promote":
-            # Gold answers never reach annotators: a reviewer who is a rater may not make gold.
-            if not is_manager:
-                raise Http404
-            explanation = request.POST.get("explanation", "").strip()
-            if not explanation:
-                raise schemas.SchemaError("explanation", "explain the answer for raters")
-            label_kind = kinds.get(project.kind)
-            label = label_kind.label_from_form(request.POST.get("label", ""))
-            answer = label_kind.gold_from_value(label)
-            gold_promote(item=item, answer=answer, explanation=explanation, user=request.user)
-            messages.success(request, f"Item {item.pk}: promoted to gold.")
-        else:
-            raise schemas.SchemaError("action", "choose adjudicate, relabel or promote")
+        done = review_action(
+            item=item,
+            user=request.user,
+            is_manager=is_manager,
+            action=request.POST.get("action", ""),
+            label=kinds.get(project.kind).label_from_form(raw_label) if raw_label else None,
+            note=request.POST.get("note", ""),
+            extra_labels=form_int(request.POST, "extra_labels", 2),
+            explanation=request.POST.get("explanation", ""),
+        )
+        messages.success(request, done)
     except schemas.SchemaError as exc:
         messages.error(request, f"Nothing saved. {exc.field}: {exc.message}")
         return redirect("dashboards:review-item", project_id=project.pk, item_id=item.pk)

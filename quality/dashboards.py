@@ -563,6 +563,40 @@ def review_detail(project, item: Item, *, reveal: bool) -> dict:
     }
 
 
+def review_detail_json(d: dict) -> dict:
+    """`review_detail` as the API returns it: ids, values and times, no model objects."""
+    aggregate, adjudication, relabel = d["aggregate"], d["adjudication"], d["relabel"]
+    return {
+        "item": {"id": d["item"].pk, "data": d["item"].data, "meta": d["item"].meta},
+        "answers": d["answers"],
+        "tally": [{"answer": k, "n": n} for k, n in d["tally"]],
+        "aggregate": None
+        if aggregate is None
+        else {
+            "label": aggregate.label,
+            "confidence": aggregate.confidence,
+            "distribution": aggregate.distribution,
+            "agreement": aggregate.agreement,
+        },
+        "adjudication": None
+        if adjudication is None
+        else {
+            "label": adjudication.label,
+            "note": adjudication.note,
+            "decided_by": adjudication.decided_by.username if adjudication.decided_by else None,
+            "decided_at": adjudication.decided_at.isoformat(),
+        },
+        "relabel": None
+        if relabel is None
+        else {
+            "extra_labels": relabel.extra_labels,
+            "reason": relabel.reason,
+            "requested_at": relabel.requested_at.isoformat(),
+        },
+        "options": [{"value": v, "label": label} for v, label in d["options"]],
+    }
+
+
 def schemas_key(kind: str, value) -> str:
     """An answer as a short readable string for the review screen."""
     return kinds.get(kind).short_text(value)

@@ -89,7 +89,7 @@ def notices_mark_read(*, membership: Membership) -> None:
     membership.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
-RATER_ACTIONS = ("reinstate", "suspend", "training", "calibrate")
+RATER_ACTIONS = ("reinstate", "suspend", "training", "calibrate", "reviewer", "not_reviewer")
 
 
 def rater_action(*, membership: Membership, action: str, reason: str, actor) -> None:
@@ -104,10 +104,48 @@ def rater_action(*, membership: Membership, action: str, reason: str, actor) -> 
         stage_change(membership=membership, to=Stage.SUSPENDED, reason=reason, actor=actor)
     elif action == "training":
         stage_change(membership=membership, to=Stage.TRAINING, reason=reason, actor=actor)
+    elif action in ("reviewer", "not_reviewer"):
+        reviewer_set(membership=membership, on=action == "reviewer", reason=reason)
     else:
         from quality.services import calibration_request
 
         calibration_request(membership=membership, actor=actor, reason=reason)
+
+
+def reviewer_set(*, membership: Membership, on: bool, reason: str) -> None:
+    """Open or close the project's review queue to a rater, with a notice saying why.
+    Reviewers read other raters' answers, so only items in the review queue (never their
+    own open ones, never gold) are shown to them (quality.dashboards.review_item)."""
+    with transaction.atomic():
+        changed = Membership.objects.filter(pk=membership.pk).exclude(is_reviewer=on)
+        if changed.update(is_reviewer=on):
+            what = "You can now review" if on else "You no longer review"
+            RaterNotice.objects.create(
+                membership=membership,
+                level=RaterNotice.Level.INFO,
+                message=f"{what} this project's disputed items. Reason (an admin): {reason}",
+            )
+    membership.is_reviewer = on
+
+
+def rater_actions_bulk(*, memberships, action: str, reason: str, actor) -> tuple[list, list]:
+    """One action with one reason on many raters, each through `rater_action`; for the
+    calibration page and the API alike. Returns (usernames done, "username: why" refused);
+    ValueError before anything is done for an unknown action, no reason or no rater."""
+    if action not in RATER_ACTIONS:
+        raise ValueError(f"action: choose one of {', '.join(RATER_ACTIONS)}.")
+    if not reason.strip():
+        raise ValueError("reason: give a reason; the raters will read it.")
+    if not memberships:
+        raise ValueError("Tick at least one rater.")
+    done, failed = [], []
+    for m in memberships:
+        try:
+            rater_action(membership=m, action=action, reason=reason, actor=actor)
+            done.append(m.user.username)
+        except ValueError as exc:
+            failed.append(f"{m.user.username}: {exc}")
+    return done, failed
 
 
 # --- People: accounts made by an admin --------------------------------------------------------

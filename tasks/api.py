@@ -21,6 +21,7 @@ from tasks.selectors import (
     guideline_ack_status,
     guideline_current,
     import_for_manager,
+    item_for_manager,
     project_for_manager,
     project_for_user,
     project_list_with_roles,
@@ -28,7 +29,9 @@ from tasks.selectors import (
     user_can_create_projects,
 )
 from tasks.services import (
+    BULK_ACTIONS,
     ImportRejected,
+    ItemHasAnswers,
     export_create,
     guideline_ack,
     guideline_publish,
@@ -36,6 +39,10 @@ from tasks.services import (
     import_commit,
     import_create,
     import_preview,
+    item_delete,
+    item_update,
+    items_bulk_apply,
+    members_add,
     membership_add,
     project_create,
     project_update,
@@ -76,7 +83,7 @@ class ProjectDetailSerializer(ProjectSerializer):
 class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
-        fields = ["id", "external_id", "data", "priority", "n_done"]
+        fields = ["id", "external_id", "data", "meta", "priority", "n_done", "is_gold"]
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -103,7 +110,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class MemberSerializer(serializers.Serializer):
     username = serializers.CharField()
-    role = serializers.ChoiceField(choices=["manager", "annotator"])
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -293,6 +300,120 @@ class ItemListApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(project.items.order_by("id"), request, view=self)
         return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
+
+
+class MembersAddSerializer(serializers.Serializer):
+    usernames = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        max_length=10_000,
+        help_text='One entry per member: "username" or "username,role". A bad entry is named '
+        "as line N (counting from 1) and nobody is added.",
+    )
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, help_text="The role of entries that name none."
+    )
+
+
+class MembersAddApi(APIView):
+    @extend_schema(request=MembersAddSerializer, responses={201: MemberSerializer(many=True)})
+    def post(self, request, project_id):
+        """Add many members at once, all or nothing, as the project page's paste box does."""
+        project = project_for_manager(request.user, project_id)
+        serializer = MembersAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            added = members_add(
+                project=project, text="\n".join(data["usernames"]), role=data["role"]
+            )
+        except schemas.SchemaError as exc:
+            raise schema_error(exc) from None
+        body = [{"username": m.user.username, "role": m.role} for m in added]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    record = serializers.DictField(
+        help_text="The item as an import line: its fields, and external_id, priority or "
+        "meta to set those too. Checked as the importer checks a line."
+    )
+
+
+class ItemDetailApi(APIView):
+    """One item, for its project's managers. Only an item nobody answered or holds may
+    change (409 otherwise), as in the item browser."""
+
+    @extend_schema(responses=ItemSerializer)
+    def get(self, request, project_id, item_id):
+        project = project_for_manager(request.user, project_id)
+        return Response(ItemSerializer(item_for_manager(project, item_id)).data)
+
+    @extend_schema(request=ItemUpdateSerializer, responses=ItemSerializer)
+    def patch(self, request, project_id, item_id):
+        item = item_for_manager(project_for_manager(request.user, project_id), item_id)
+        serializer = ItemUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            item = item_update(item=item, record=serializer.validated_data["record"])
+        except schemas.SchemaError as exc:
+            raise schema_error(exc) from None
+        except ItemHasAnswers as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ItemSerializer(item).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, project_id, item_id):
+        item = item_for_manager(project_for_manager(request.user, project_id), item_id)
+        try:
+            item_delete(item=item)
+        except ItemHasAnswers as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ItemBulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+    )
+    priority = serializers.IntegerField(required=False, help_text="For priority.")
+    extra_labels = serializers.IntegerField(required=False, help_text="For relabel: 1 to 20.")
+    explanation = serializers.CharField(
+        required=False, allow_blank=True, help_text="For gold: shown to raters who miss it."
+    )
+    tag = serializers.CharField(required=False, help_text="For tag and untag.")
+
+
+class ItemBulkResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class ItemBulkApi(APIView):
+    @extend_schema(request=ItemBulkSerializer, responses=ItemBulkResultSerializer)
+    def post(self, request, project_id):
+        """The item browser's bulk actions: set priority, send back for more labels, promote
+        to gold from the aggregate, tag, untag or delete. Each is all or nothing; items it
+        does not apply to are skipped and counted. Ids of other projects are ignored."""
+        project = project_for_manager(request.user, project_id)
+        serializer = ItemBulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            outcome = items_bulk_apply(
+                project=project,
+                item_ids=data["item_ids"],
+                action=data["action"],
+                user=request.user,
+                params=data,
+            )
+        except schemas.SchemaError as exc:
+            raise schema_error(exc) from None
+        message = f"{outcome.done} {outcome.note}"
+        if outcome.skipped:
+            message += f"; {outcome.skipped} skipped: {outcome.why}"
+        return Response({"done": outcome.done, "skipped": outcome.skipped, "message": message})
 
 
 class ImportCreateApi(APIView):

@@ -14,6 +14,13 @@ urlpatterns = [
     ),
     path("projects/<id:project_id>/members/", api.MemberAddApi.as_view(), name="member-add"),
     path("projects/<id:project_id>/items/", api.ItemListApi.as_view(), name="item-list"),
+    path("projects/<id:project_id>/members/many/", api.MembersAddApi.as_view(), name="members-add"),
+    path("projects/<id:project_id>/items/bulk/", api.ItemBulkApi.as_view(), name="item-bulk"),
+    path(
+        "projects/<id:project_id>/items/<id:item_id>/",
+        api.ItemDetailApi.as_view(),
+        name="item-detail",
+    ),
     path(
         "projects/<id:project_id>/imports/",
         api.ImportCreateApi.as_view(),

@@ -936,3 +936,74 @@ def items_delete(*, project: Project, item_ids) -> BulkResult:
             else:
                 done += 1
     return BulkResult(done=done, skipped=skipped)
+
+
+BULK_ACTIONS = ("priority", "relabel", "gold", "tag", "untag", "delete")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    done: int
+    skipped: int
+    # What was done and why some were skipped, in words for a message.
+    note: str
+    why: str
+
+
+def items_bulk_apply(*, project: Project, item_ids, action: str, user, params) -> BulkOutcome:
+    """One bulk action of the item browser by its name, for the page and the API alike.
+
+    `params` (a form or a JSON object) holds the action's own input: priority,
+    extra_labels, explanation or tag. Raises SchemaError naming the field; each action is
+    all or nothing.
+    """
+
+    def whole(name: str):
+        value = params.get(name)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise schemas.SchemaError(name, "must be a whole number")
+        return value
+
+    if action == "priority":
+        result = items_priority_set(project=project, item_ids=item_ids, priority=whole("priority"))
+        return BulkOutcome(result.done, result.skipped, "priority set", "")
+    if action == "relabel":
+        result = items_relabel_request(
+            project=project, item_ids=item_ids, user=user, extra_labels=whole("extra_labels")
+        )
+        return BulkOutcome(
+            result.done,
+            result.skipped,
+            "sent back for more labels",
+            "gold items are not relabelled",
+        )
+    if action == "gold":
+        explanation = params.get("explanation") or ""
+        if not isinstance(explanation, str):
+            raise schemas.SchemaError("explanation", "must be text")
+        result = items_gold_promote(
+            project=project, item_ids=item_ids, user=user, explanation=explanation.strip()
+        )
+        return BulkOutcome(
+            result.done,
+            result.skipped,
+            "promoted to gold",
+            "no aggregate label yet, or already gold",
+        )
+    if action in ("tag", "untag"):
+        add, tag = action == "tag", params.get("tag", "")
+        result = items_tag(project=project, item_ids=item_ids, tag=tag, add=add)
+        note = f"tagged {tag.strip()!r}" if add else f"untagged {tag.strip()!r}"
+        why = "already tagged so" if add else "they had no such tag"
+        return BulkOutcome(result.done, result.skipped, note, why)
+    if action == "delete":
+        result = items_delete(project=project, item_ids=item_ids)
+        return BulkOutcome(
+            result.done,
+            result.skipped,
+            "deleted",
+            "they have answers, an open lease, or are gold",
+        )
+    raise schemas.SchemaError("action", f"choose one of {', '.join(BULK_ACTIONS)}")

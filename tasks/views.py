@@ -47,6 +47,7 @@ from tasks.selectors import (
     project_members,
     user_can_create_projects,
 )
+from tasks.services import BULK_ACTIONS as SERVICE_BULK_ACTIONS
 from tasks.services import (
     ImportRejected,
     ItemHasAnswers,
@@ -59,11 +60,7 @@ from tasks.services import (
     import_preview,
     item_delete,
     item_update,
-    items_delete,
-    items_gold_promote,
-    items_priority_set,
-    items_relabel_request,
-    items_tag,
+    items_bulk_apply,
     members_add,
     membership_add,
     project_create,
@@ -540,14 +537,22 @@ def guideline_preview(request, project_id):
 
 # --- Item browser ---------------------------------------------------------------------------
 
-BULK_ACTIONS = {
-    "priority": "Set priority",
-    "relabel": "Send back for more labels",
-    "gold": "Promote to gold (from the aggregate)",
-    "tag": "Add tag",
-    "untag": "Remove tag",
-    "delete": "Delete (items without answers)",
-}
+# The bulk actions' names are the service's (tasks.services.BULK_ACTIONS); these are their
+# labels in the item browser, in the same order.
+BULK_ACTIONS = dict(
+    zip(
+        SERVICE_BULK_ACTIONS,
+        (
+            "Set priority",
+            "Send back for more labels",
+            "Promote to gold (from the aggregate)",
+            "Add tag",
+            "Remove tag",
+            "Delete (items without answers)",
+        ),
+        strict=True,
+    )
+)
 
 
 def _browser_context(request, project) -> dict:
@@ -642,14 +647,6 @@ def item_delete_one(request, project_id, item_id):
     return _back_to_browser(request, project)
 
 
-def _posted_int(request, name: str) -> int:
-    raw = request.POST.get(name, "").strip()
-    try:
-        return int(raw)
-    except ValueError:
-        raise schemas.SchemaError(name, "must be a whole number") from None
-
-
 @require_POST
 @login_required
 def items_bulk(request, project_id):
@@ -660,44 +657,18 @@ def items_bulk(request, project_id):
         messages.error(request, "Check at least one item.")
         return _back_to_browser(request, project)
     try:
-        if action == "priority":
-            result = items_priority_set(
-                project=project, item_ids=item_ids, priority=_posted_int(request, "priority")
-            )
-            note = "priority set"
-            why = ""
-        elif action == "relabel":
-            result = items_relabel_request(
-                project=project,
-                item_ids=item_ids,
-                user=request.user,
-                extra_labels=_posted_int(request, "extra_labels"),
-            )
-            note, why = "sent back for more labels", "gold items are not relabelled"
-        elif action == "gold":
-            result = items_gold_promote(
-                project=project,
-                item_ids=item_ids,
-                user=request.user,
-                explanation=request.POST.get("explanation", "").strip(),
-            )
-            note, why = "promoted to gold", "no aggregate label yet, or already gold"
-        elif action in ("tag", "untag"):
-            add = action == "tag"
-            tag = request.POST.get("tag", "")
-            result = items_tag(project=project, item_ids=item_ids, tag=tag, add=add)
-            note = f"tagged {tag.strip()!r}" if add else f"untagged {tag.strip()!r}"
-            why = "already tagged so" if add else "they had no such tag"
-        elif action == "delete":
-            result = items_delete(project=project, item_ids=item_ids)
-            note, why = "deleted", "they have answers, an open lease, or are gold"
-        else:
-            raise schemas.SchemaError("action", f"choose one of {', '.join(BULK_ACTIONS)}")
+        outcome = items_bulk_apply(
+            project=project,
+            item_ids=item_ids,
+            action=action,
+            user=request.user,
+            params=request.POST,
+        )
     except schemas.SchemaError as exc:
         messages.error(request, f"Nothing was changed. {field_label(exc.field)}: {exc.message}")
         return _back_to_browser(request, project)
-    text = f"{result.done} item{'s' if result.done != 1 else ''} {note}."
-    if result.skipped:
-        text += f" {result.skipped} skipped: {why}."
+    text = f"{outcome.done} item{'s' if outcome.done != 1 else ''} {outcome.note}."
+    if outcome.skipped:
+        text += f" {outcome.skipped} skipped: {outcome.why}."
     messages.success(request, text)
     return _back_to_browser(request, project)
