@@ -170,6 +170,8 @@ class Kind:
     loads_rows: ClassVar[bool] = False
     # Whether the fit needs to know which model wrote each item's responses.
     wants_item_models: ClassVar[bool] = False
+    # Kinds that rank models say here how items name them; empty means no leaderboard.
+    models_hint: ClassVar[str] = ""
     # Item fields the fit and `agreement_figures` read (e.g. the text spans lie in): they
     # get {item id: {field: value}} of the live items, the fit as `extra_data["items"]`.
     reads_item_fields: ClassVar[tuple[str, ...]] = ()
