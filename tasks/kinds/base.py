@@ -219,6 +219,9 @@ class Kind:
     # Krippendorff's alpha distance between two agreement keys: "nominal" (same or not) or
     # "ordinal" (by rank on the scale).
     agreement_level: ClassVar[str] = "nominal"
+    # Each answer is one label out of a fixed few (single choice, pairwise), so Fleiss'
+    # kappa over the raters' answers means something.
+    answers_are_one_label: ClassVar[bool] = False
 
     # Whether the workbench shows sides in random order, so that a rater's answers can lean
     # to the left or right side of the screen (position bias).

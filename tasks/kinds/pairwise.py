@@ -257,6 +257,8 @@ class Pairwise(Kind):
     def label_columns(self, schema: dict) -> list[Column]:
         return _pairwise_columns()
 
+    answers_are_one_label = True
+
     def categorical_codes(self, schema: dict, arrays):
         # Both-bad counts as a tie, as in the preference model.
         choice = arrays["choice"]
