@@ -79,6 +79,31 @@ def preference(
     )
 
 
+def bootstrap_interval(refit, weights, groups, *, n_items, level, n_bootstrap, rng):
+    """Percentile intervals of centred log-scores over ``n_bootstrap`` refits.
+
+    Each refit gets ``weights`` (n_units,) times how often the unit's group was drawn, which
+    is resampling with replacement; ``groups`` (n_units,) int draws whole groups (a cluster
+    bootstrap, e.g. all of a rater's comparisons), None single units. ``refit(w)`` returns
+    (log-scores, bool mask of the items seen). ``rng``: None means seed 0.
+    """
+    gen = np.random.default_rng(0 if rng is None else rng)
+    units = np.arange(weights.size) if groups is None else np.asarray(groups)
+    _, group = np.unique(units, return_inverse=True)
+    if group.shape != weights.shape:
+        raise ValueError("groups must have one entry per comparison or ranking")
+    if group.size == 0:
+        return np.full(n_items, np.nan), np.full(n_items, np.nan)
+    n_groups = int(group.max()) + 1
+    draws = np.empty((n_bootstrap, n_items))
+    for b in range(n_bootstrap):
+        times = np.bincount(gen.integers(0, n_groups, n_groups), minlength=n_groups)
+        theta, seen = refit(weights * times[group])
+        draws[b] = theta - (theta[seen].mean() if seen.any() else 0.0)
+    alpha = (1.0 - level) / 2
+    return tuple(np.quantile(draws, [alpha, 1.0 - alpha], axis=0))
+
+
 @dataclass(frozen=True)
 class BradleyTerryResult:
     """Bradley–Terry(–Davidson) fit.
@@ -251,31 +276,16 @@ def bradley_terry(
         se = np.sqrt(var)
         low, high = scores - z * se, scores + z * se
     elif ci == "bootstrap":
-        gen = np.random.default_rng(0 if rng is None else rng)
-        draws = np.empty((n_bootstrap, n_items))
-        if groups is not None:
-            _, group = np.unique(np.asarray(groups), return_inverse=True)
-            if group.shape != i.shape:
-                raise ValueError("groups must have the shape of winner_idx")
-            order = np.argsort(group, kind="stable")
-            sizes = np.bincount(group)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        for b in range(n_bootstrap):
-            if groups is None:
-                idx = gen.integers(0, i.size, i.size)
-            else:
-                # Every comparison of each drawn group, by the groups' offsets in `order`.
-                drawn = gen.integers(0, sizes.size, sizes.size)
-                reps = sizes[drawn]
-                offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-                idx = order[np.repeat(starts[drawn], reps) + offset]
+
+        def refit(wb):
             tb, _, _, _, pb = _bt_fit(
-                i[idx], j[idx], tie[idx], w[idx], n_items, prior, max_iter, max(tol, 1e-6), theta
+                i, j, tie, wb, n_items, prior, max_iter, max(tol, 1e-6), theta
             )
-            sb = pb > 0
-            draws[b] = tb - (tb[sb].mean() if sb.any() else 0.0)
-        alpha = (1.0 - level) / 2
-        low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+            return tb, pb > 0
+
+        low, high = bootstrap_interval(
+            refit, w, groups, n_items=n_items, level=level, n_bootstrap=n_bootstrap, rng=rng
+        )
     elif ci is not None:
         raise ValueError("ci must be 'hessian', 'sandwich', 'bootstrap' or None")
     return BradleyTerryResult(

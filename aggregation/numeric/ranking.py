@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .pairwise import best_shift
+from .pairwise import best_shift, bootstrap_interval
 
 
 def _check_rankings(rankings, n_items):
@@ -159,22 +159,15 @@ def plackett_luce(
         se = np.sqrt(np.divide(1.0, info, out=np.full(n_items, np.inf), where=info > 1e-12))
         low, high = scores - z * se, scores + z * se
     elif ci == "bootstrap":
-        gen = np.random.default_rng(0 if rng is None else rng)
-        _, group = np.unique(np.arange(n_r) if groups is None else groups, return_inverse=True)
-        if group.shape != (n_r,):
-            raise ValueError("groups must have one entry per ranking")
-        draws = np.empty((n_bootstrap, n_items))
-        for b in range(n_bootstrap):
-            # Each ranking weighs as often as its group was drawn.
-            n_groups = group.max() + 1
-            wb = w * np.bincount(gen.integers(0, n_groups, n_groups), minlength=n_groups)[group]
-            tb, ab, _, _ = _pl_fit(
-                r, valid, length, wb, n_items, prior, max_iter, max(tol, 1e-6), theta
-            )
-            sb = ab > 0
-            draws[b] = tb - (tb[sb].mean() if sb.any() else 0.0)
-        alpha = (1.0 - level) / 2
-        low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+        tol_b = max(tol, 1e-6)
+
+        def refit(wb):
+            tb, ab, _, _ = _pl_fit(r, valid, length, wb, n_items, prior, max_iter, tol_b, theta)
+            return tb, ab > 0
+
+        low, high = bootstrap_interval(
+            refit, w, groups, n_items=n_items, level=level, n_bootstrap=n_bootstrap, rng=rng
+        )
     elif ci is not None:
         raise ValueError("ci must be 'hessian', 'bootstrap' or None")
     return PlackettLuceResult(
