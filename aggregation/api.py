@@ -190,6 +190,7 @@ class LeaderboardSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["no_run", "no_models", "ready"])
     message = serializers.CharField(allow_blank=True)
     run = LeaderboardRunSerializer(allow_null=True)
+    fit = serializers.ChoiceField(choices=["bradley_terry", "plackett_luce"], allow_null=True)
     interval = serializers.CharField(
         allow_null=True, help_text="sandwich, hessian, or bootstrap over raters or rankings."
     )

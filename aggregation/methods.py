@@ -388,6 +388,7 @@ def leaderboard(item_idx, rater_idx, choice, models: dict, item_ids, params, tru
         rng=params.get("seed", 0),
     )
     board = _board(names, res.scores, res.ci_low, res.ci_high, winner, loser, ties)
+    board["leaderboard_fit"] = "bradley_terry"
     board["leaderboard_interval"] = "bootstrap over raters" if bootstrap else "sandwich"
     return board
 
@@ -546,5 +547,6 @@ def ranking_leaderboard(ranked, models: dict, params) -> dict:
     )
     p = np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
     board = _board(names, res.scores, res.ci_low, res.ci_high, p[:, 0], p[:, 1], p[:, 2] == 1)
+    board["leaderboard_fit"] = "plackett_luce"
     board["leaderboard_interval"] = "bootstrap over rankings" if bootstrap else "hessian"
     return board

@@ -150,7 +150,7 @@ def leaderboard_for_project(project) -> dict:
     the API show them (one query).
 
     state: "no_run" (no run has finished), "no_models" (the run found no item naming its
-    models; message says what to add) or "ready". rows: model, score, ci_low, ci_high (Elo
+    models; message says what to add) or "ready". fit: "bradley_terry" or "plackett_luce". rows: model, score, ci_low, ci_high (Elo
     scale), n_comparisons, wins, losses, ties, best first; win_matrix: {"models", "wins",
     "ties"} in the rows' order, wins[a][b] = times a beat b.
     """
@@ -173,6 +173,7 @@ def leaderboard_for_project(project) -> dict:
             "method": run.method,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         },
+        "fit": stats.get("leaderboard_fit"),
         "interval": stats.get("leaderboard_interval"),
         "weights": stats.get("leaderboard_weights", "uniform"),
         "rows": rows,

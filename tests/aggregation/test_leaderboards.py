@@ -39,6 +39,7 @@ def test_a_low_trust_raters_comparisons_pull_less_so_the_trusted_rater_decides(d
     assert (small["wins"], small["losses"], small["ties"]) == (10, 20, 0)
     assert small["ci_low"] < small["score"] < small["ci_high"]
     assert weighted.stats["leaderboard_interval"] == "sandwich"
+    assert weighted.stats["leaderboard_fit"] == "bradley_terry"
 
 
 def test_the_pairwise_win_matrix_counts_wins_losses_and_ties_exactly(db):
@@ -102,6 +103,7 @@ def test_ranking_projects_rank_the_models_their_items_name_with_intervals(db, me
     assert wm["ties"] == [[0, 0, 1], [0, 0, 0], [1, 0, 0]]
     assert board_of(run)["alpha"]["n_comparisons"] == 3 + 1 + 2 + 1 + 1
     assert run.stats["leaderboard_interval"] == "hessian"
+    assert run.stats["leaderboard_fit"] == "plackett_luce"
 
 
 def test_a_ranking_leaderboard_is_narrower_with_more_rankings(db):

@@ -114,3 +114,23 @@ def test_the_project_page_and_dashboard_link_to_the_leaderboard(client, arena):
     for name in ("tasks:project-detail", "dashboards:project"):
         html = client.get(reverse(name, args=[project.pk])).content.decode()
         assert f'href="{page(project)}" id="leaderboard-link"' in html, name
+
+
+def test_a_ranking_project_shows_its_plackett_luce_leaderboard(client, db):
+    project = make(schemas.RANKING, {})
+    boss = UserFactory(username="boss3")
+    MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+    raters = make_raters(project, 2)
+    item = ItemFactory(
+        project=project,
+        data={"prompt": "p", "responses": ["a", "b", "c"]},
+        meta={"models": ["m-a", "m-b", EVIL]},
+    )
+    annotate_table([item], raters, [[{"ranking": [[2], [0], [1]]}, {"ranking": [[2], [1], [0]]}]])
+    run_now(project)
+    client.force_login(boss)
+    html = client.get(page(project)).content.decode()
+    data = client.get(api(project)).json()
+    assert "Plackett–Luce" in html and EVIL not in html
+    assert data["fit"] == "plackett_luce" and data["rows"][0]["model"] == EVIL
+    assert data["win_matrix"]["wins"][0] == [0, 2, 2]  # the evil model first both times
