@@ -2,6 +2,8 @@
 and the same figures on both."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from raters.models import Membership
@@ -134,3 +136,21 @@ def test_a_ranking_project_shows_its_plackett_luce_leaderboard(client, db):
     assert "Plackett–Luce" in html and EVIL not in html
     assert data["fit"] == "plackett_luce" and data["rows"][0]["model"] == EVIL
     assert data["win_matrix"]["wins"][0] == [0, 2, 2]  # the evil model first both times
+
+
+def test_the_page_costs_the_same_queries_with_many_models_as_with_two(client, db):
+    def queries(n_models):
+        project = make(schemas.PAIRWISE, {})
+        boss = UserFactory(username=f"boss-{n_models}")
+        MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+        raters = make_raters(project, 2, prefix=f"q{n_models}-")
+        for k in range(n_models - 1):
+            item = ItemFactory(project=project, meta={"model_a": f"m{k}", "model_b": f"m{k + 1}"})
+            annotate_table([item], raters, [[pair("A"), pair("B")]])
+        run_now(project, method="majority")
+        client.force_login(boss)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(page(project)).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert queries(12) == queries(2)
