@@ -363,8 +363,10 @@ def leaderboard(item_idx, rater_idx, choice, models: dict, item_ids, params, tru
     rater's comparisons not being independent.
     """
     pairs = [models.get(int(i)) for i in item_ids]
-    a_name = np.array([p[0] if p and len(p) == 2 else None for p in pairs], dtype=object)
-    b_name = np.array([p[1] if p and len(p) == 2 else None for p in pairs], dtype=object)
+    # A model against itself is no comparison (and Bradley–Terry refuses one).
+    named = [p if p and len(p) == 2 and p[0] != p[1] else (None, None) for p in pairs]
+    a_name = np.array([p[0] for p in named], dtype=object)
+    b_name = np.array([p[1] for p in named], dtype=object)
     use = np.array([x is not None for x in a_name], dtype=bool)[item_idx]
     if not use.any():
         return {"leaderboard": []}

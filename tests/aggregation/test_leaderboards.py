@@ -48,13 +48,15 @@ def test_the_pairwise_win_matrix_counts_wins_losses_and_ties_exactly(db):
     ab = ItemFactory(project=project, meta={"model_a": "a", "model_b": "b"})
     ca = ItemFactory(project=project, meta={"model_a": "c", "model_b": "a"})
     unnamed = ItemFactory(project=project)
+    itself = ItemFactory(project=project, meta={"model_a": "a", "model_b": "a"})
     annotate_table(
-        [ab, ca, unnamed],
+        [ab, ca, unnamed, itself],
         raters,
         [
             [pair("A"), pair("A"), pair("B")],  # a beats b twice, b beats a once
             [pair("tie"), pair("both_bad"), pair("B")],  # c ties a twice, a beats c once
             [pair("A"), pair("A"), pair("A")],  # names no models: not counted
+            [pair("A"), pair("B"), pair("A")],  # a against itself: not counted
         ],
     )
     run = run_now(project, method="majority", parameters={"bootstrap": True})
