@@ -518,7 +518,7 @@ def ranking_leaderboard(ranked, models: dict, params) -> dict:
     for item_id, tiers in ranked:
         names = models.get(int(item_id))
         flat = [i for tier in tiers for i in tier]
-        if not names or max(flat) >= len(names) or len({names[i] for i in flat}) < len(flat):
+        if not names or not flat or max(flat) >= len(names) or len(set(names)) < len(names):
             continue
         named.append([[str(names[i]) for i in tier] for tier in tiers])
     if not named:
