@@ -9,6 +9,8 @@ from aggregation.selectors import (
     aggregation_result_list,
     aggregation_run_for_manager,
     aggregation_run_list,
+    leaderboard_for_project,
+    project_for_leaderboard,
     rater_scores_latest,
 )
 from aggregation.services import (
@@ -156,3 +158,53 @@ class AggregationSettingsApi(APIView):
         except AggregationRejected as exc:
             raise ValidationError({exc.field: [exc.message]}) from None
         return Response(AggregationSettingsSerializer(obj).data)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    score = serializers.FloatField(allow_null=True, help_text="Elo scale, centred on 0.")
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    n_comparisons = serializers.IntegerField(help_text="Wins + losses + ties.")
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+
+
+class WinMatrixSerializer(serializers.Serializer):
+    models = serializers.ListField(child=serializers.CharField(), help_text="The rows' order.")
+    wins = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="wins[a][b]: comparisons models[a] won against models[b].",
+    )
+    ties = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+class LeaderboardRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["no_run", "no_models", "ready"])
+    message = serializers.CharField(allow_blank=True)
+    run = LeaderboardRunSerializer(allow_null=True)
+    fit = serializers.ChoiceField(choices=["bradley_terry", "plackett_luce"], allow_null=True)
+    interval = serializers.CharField(
+        allow_null=True, help_text="sandwich, hessian, or bootstrap over raters or rankings."
+    )
+    weights = serializers.CharField(help_text="gold: by each rater's trust; else uniform.")
+    rows = LeaderboardRowSerializer(many=True)
+    win_matrix = WinMatrixSerializer(allow_null=True)
+
+
+class LeaderboardApi(APIView):
+    @extend_schema(responses=LeaderboardSerializer)
+    def get(self, request, project_id):
+        """The models' leaderboard of a pairwise or ranking project, from its current run:
+        Bradley–Terry (pairwise, each comparison weighted by its rater's trust) or
+        Plackett–Luce (ranking) scores with 95 % intervals, and the win matrix. Managers
+        only; 404 for other kinds."""
+        project = project_for_leaderboard(request.user, project_id)
+        return Response(leaderboard_for_project(project))

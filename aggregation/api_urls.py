@@ -26,6 +26,11 @@ urlpatterns = [
         name="aggregation-result-list",
     ),
     path(
+        "projects/<id:project_id>/leaderboard/",
+        api.LeaderboardApi.as_view(),
+        name="leaderboard",
+    ),
+    path(
         "projects/<id:project_id>/rater-scores/",
         api.RaterScoreListApi.as_view(),
         name="rater-score-list",

@@ -330,9 +330,12 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     ]
     models = extra_data.get("models")
     if models is not None:
-        stats["leaderboard"] = leaderboard(
-            arrays.item_idx[keep], choice, models, arrays.item_ids, params
+        # Each comparison counts by its rater's trust, the posterior every door reads.
+        trust, source = rater_weights(votes, raters, {"weights": "gold"}, subjective=False)
+        stats.update(
+            leaderboard(item_idx, rater_idx, choice, models, arrays.item_ids, params, trust)
         )
+        stats["leaderboard_weights"] = source
     return Fit(
         item_ids=arrays.item_ids,
         label=names[res.label].tolist(),
@@ -346,20 +349,27 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     )
 
 
-def leaderboard(item_idx, choice, models: dict, item_ids, params) -> list[dict]:
-    """Bradley–Terry–Davidson scores of the models behind the responses, with intervals.
+def leaderboard(item_idx, rater_idx, choice, models: dict, item_ids, params, trust) -> dict:
+    """Bradley–Terry–Davidson scores of the models behind the responses, with intervals, and
+    their win matrix: {"leaderboard": rows, "win_matrix": ..., "leaderboard_interval": ...}.
 
-    item_idx, choice: (n_votes,) per annotation (choice 0 = A, 1 = B, 2 tie, 3 both bad);
-    models: {item_id: (model_a, model_b)} for items that name both. Every annotation is one
-    comparison, as in arena leaderboards; ties and "both bad" are Davidson ties. Scores are
-    on the Elo scale (400 / ln 10 per unit of log-strength) and centred on 0.
+    item_idx, rater_idx, choice: (n_votes,) per annotation (choice 0 = A, 1 = B, 2 tie,
+    3 both bad); models: {item_id: (model_a, model_b)} for items that name both; trust:
+    (n_raters,) weight of each rater's comparisons. Every annotation is one comparison, as in
+    arena leaderboards; ties and "both bad" are Davidson ties. Scores are on the Elo scale
+    (400 / ln 10 per unit of log-strength) and centred on 0. Intervals: the robust
+    (sandwich) variance, which stays valid when trust weights are reliabilities rather than
+    counts, or with {"bootstrap": true} a bootstrap over raters, which also allows for one
+    rater's comparisons not being independent.
     """
-    a_name = np.array([models.get(int(i), (None, None))[0] for i in item_ids], dtype=object)
-    b_name = np.array([models.get(int(i), (None, None))[1] for i in item_ids], dtype=object)
-    has = np.array([x is not None for x in a_name]) & np.array([x is not None for x in b_name])
-    use = has[item_idx]
+    pairs = [models.get(int(i)) for i in item_ids]
+    # A model against itself is no comparison (and Bradley–Terry refuses one).
+    named = [p if p and len(p) == 2 and p[0] != p[1] else (None, None) for p in pairs]
+    a_name = np.array([p[0] for p in named], dtype=object)
+    b_name = np.array([p[1] for p in named], dtype=object)
+    use = np.array([x is not None for x in a_name], dtype=bool)[item_idx]
     if not use.any():
-        return []
+        return {"leaderboard": []}
     a = a_name[item_idx[use]].astype(str)
     b = b_name[item_idx[use]].astype(str)
     c = choice[use]
@@ -368,42 +378,84 @@ def leaderboard(item_idx, choice, models: dict, item_ids, params) -> list[dict]:
     winner = np.where(c == 1, cb, ca)
     loser = np.where(c == 1, ca, cb)
     ties = c >= 2
+    bootstrap = bool(params.get("bootstrap"))
     res = numeric.bradley_terry(
         winner,
         loser,
         n_items=names.size,
         ties=ties,
-        ci="bootstrap" if params.get("bootstrap") else "hessian",
+        weights=trust[rater_idx[use]],
+        ci="bootstrap" if bootstrap else "sandwich",
+        groups=rater_idx[use],
         rng=params.get("seed", 0),
     )
-    wins = np.bincount(winner[~ties], minlength=names.size)
+    board = _board(names, res.scores, res.ci_low, res.ci_high, winner, loser, ties)
+    board["leaderboard_fit"] = "bradley_terry"
+    board["leaderboard_interval"] = "bootstrap over raters" if bootstrap else "sandwich"
+    return board
+
+
+def _board(names, scores, low, high, winner, loser, ties) -> dict:
+    """Leaderboard rows, best first (Elo-scale score and interval, raw head-to-head counts),
+    and the win matrix in the same order: wins[a][b] = times a beat b, ties[a][b] draws."""
+    wm = numeric.win_matrix(winner, loser, n_items=names.size, ties=ties)
+    wins, losses, drawn = wm.wins.sum(axis=1), wm.wins.sum(axis=0), wm.ties.sum(axis=1)
+    elo = [_r(x * ELO, 1) for x in scores]
+    order = sorted(range(names.size), key=lambda k: (-(elo[k] or 0.0), str(names[k])))
     rows = [
         {
             "model": str(names[k]),
-            "score": _r(res.scores[k] * ELO, 1),
-            "ci_low": _r(res.ci_low[k] * ELO, 1),
-            "ci_high": _r(res.ci_high[k] * ELO, 1),
-            "n_comparisons": int(res.n_comparisons[k]),
+            "score": elo[k],
+            "ci_low": _r(low[k] * ELO, 1),
+            "ci_high": _r(high[k] * ELO, 1),
+            "n_comparisons": int(wins[k] + losses[k] + drawn[k]),
             "wins": int(wins[k]),
+            "losses": int(losses[k]),
+            "ties": int(drawn[k]),
         }
-        for k in range(names.size)
+        for k in order
     ]
-    return sorted(rows, key=lambda r: -(r["score"] or 0.0))
+    grid = np.ix_(order, order)
+    matrix = {
+        "models": [str(names[k]) for k in order],
+        "wins": wm.wins[grid].tolist(),
+        "ties": wm.ties[grid].tolist(),
+    }
+    return {"leaderboard": rows, "win_matrix": matrix}
 
 
-def fit_ranking(rows, method, params) -> Fit:
+def _tie_orders(tiers) -> list[tuple[list, float]]:
+    """A tiered ranking (best tier first) as full orders with weights: itself when it has no
+    ties, else twice with weight 1/2, each tier in code order and reversed, so that no code
+    is favoured."""
+    forward = [i for tier in tiers for i in sorted(tier)]
+    backward = [i for tier in tiers for i in sorted(tier, reverse=True)]
+    return [(forward, 1.0)] if forward == backward else [(forward, 0.5), (backward, 0.5)]
+
+
+def _padded(orders, width) -> np.ndarray:
+    padded = np.full((len(orders), width), -1, dtype=np.int64)
+    for row, order in enumerate(orders):
+        padded[row, : len(order)] = order
+    return padded
+
+
+def fit_ranking(rows, method, params, models=None) -> Fit:
     """Plackett–Luce or Borda worths of each item's responses.
 
     rows: (item_id, rater_id, value) with value {"ranking": [[2], [0, 1], [3]]} (best tier
     first). Each response gets the global code ``item_code * 9 + index``; rankings only ever
     compare responses of one item, so one fit serves all items. Tied responses: the ranking
     is counted twice with weight 1/2, once with each tier in index order and once reversed,
-    so no index is favoured.
+    so no index is favoured. models: {item_id: (model, ...)}, one name per response, for
+    the models' leaderboard (``ranking_leaderboard``).
     """
     width = schemas.MAX_RESPONSES
+    rows = list(rows)
     items = sorted({r[0] for r in rows})
     code = {item_id: k for k, item_id in enumerate(items)}
     orders, weights, owners = [], [], []
+    ranked = []
     votes = np.zeros(len(items))
     for item_id, _rater, value in rows:
         tiers = value.get("ranking") if isinstance(value, dict) else None
@@ -411,21 +463,15 @@ def fit_ranking(rows, method, params) -> Fit:
             continue
         k = code[item_id]
         votes[k] += 1
-        forward = [k * width + i for tier in tiers for i in sorted(tier)]
-        backward = [k * width + i for tier in tiers for i in sorted(tier, reverse=True)]
-        if forward == backward:
-            orders.append(forward)
-            weights.append(1.0)
-        else:
-            orders += [forward, backward]
-            weights += [0.5, 0.5]
+        for order, weight in _tie_orders([[k * width + i for i in tier] for tier in tiers]):
+            orders.append(order)
+            weights.append(weight)
         owners.append(k)
+        ranked.append((item_id, tiers))
     n = len(items) * width
     stats: dict = {"n_rankings": len(owners)}
     if orders:
-        padded = np.full((len(orders), width), -1, dtype=np.int64)
-        for row, order in enumerate(orders):
-            padded[row, : len(order)] = order
+        padded = _padded(orders, width)
         if method == "borda":
             scores = numeric.borda(padded, n_items=n).scores
         else:
@@ -435,6 +481,8 @@ def fit_ranking(rows, method, params) -> Fit:
             stats.update(n_iter=int(pl.n_iter), converged=bool(pl.converged))
     else:
         scores = np.full(n, np.nan)
+    if models is not None:
+        stats.update(ranking_leaderboard(ranked, models, params))
     seen = np.zeros(n, bool)
     for order in orders:
         seen[order] = True
@@ -452,3 +500,55 @@ def fit_ranking(rows, method, params) -> Fit:
         n_votes=votes,
         stats=stats,
     )
+
+
+def ranking_leaderboard(ranked, models: dict, params) -> dict:
+    """Plackett–Luce scores of the models behind ranking items' responses, with intervals,
+    and the win matrix the rankings imply; the same shape as ``leaderboard``.
+
+    ranked: (item_id, tiers) per annotation, tiers of response indexes, best first; models:
+    {item_id: (model, ...)}, one name per response in stored order. An item that names fewer
+    models than it has responses, or one model twice, is left out: a ranking cannot place one
+    model twice. Ties as in ``fit_ranking``. Each ranking implies a comparison of every two
+    models it places (a win across tiers, a tie within one), which the win matrix counts.
+    Intervals: the Hessian, or with {"bootstrap": true} a bootstrap over rankings, the two
+    halves of a tied ranking drawn together. Scores are on the Elo scale, centred on 0.
+    """
+    named = []
+    for item_id, tiers in ranked:
+        names = models.get(int(item_id))
+        flat = [i for tier in tiers for i in tier]
+        if not names or not flat or max(flat) >= len(names) or len(set(names)) < len(names):
+            continue
+        named.append([[str(names[i]) for i in tier] for tier in tiers])
+    if not named:
+        return {"leaderboard": []}
+    names = np.unique([m for tiers in named for tier in tiers for m in tier])
+    code = {str(m): k for k, m in enumerate(names)}
+    orders, weights, groups = [], [], []
+    pairs = []  # (winner, loser, tie)
+    for g, tiers in enumerate(named):
+        coded = [[code[m] for m in tier] for tier in tiers]
+        for order, weight in _tie_orders(coded):
+            orders.append(order)
+            weights.append(weight)
+            groups.append(g)
+        for t, tier in enumerate(coded):
+            below = [y for lower in coded[t + 1 :] for y in lower]
+            for x_pos, x in enumerate(tier):
+                pairs += [(x, y, 1) for y in tier[x_pos + 1 :]]
+                pairs += [(x, y, 0) for y in below]
+    bootstrap = bool(params.get("bootstrap"))
+    res = numeric.plackett_luce(
+        _padded(orders, max(len(o) for o in orders)),
+        n_items=names.size,
+        weights=np.asarray(weights),
+        ci="bootstrap" if bootstrap else "hessian",
+        groups=np.asarray(groups),
+        rng=params.get("seed", 0),
+    )
+    p = np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
+    board = _board(names, res.scores, res.ci_low, res.ci_high, p[:, 0], p[:, 1], p[:, 2] == 1)
+    board["leaderboard_fit"] = "plackett_luce"
+    board["leaderboard_interval"] = "bootstrap over rankings" if bootstrap else "hessian"
+    return board

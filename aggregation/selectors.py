@@ -12,6 +12,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from aggregation.models import AggregationRun, AggregationSettings, ItemResult, RaterScore
+from tasks import kinds
 from tasks.selectors import project_for_manager
 
 RESULT_FIELDS = (
@@ -133,3 +134,65 @@ def rater_scores_latest(project) -> QuerySet[RaterScore]:
 
 def rater_score_history(project, rater) -> QuerySet[RaterScore]:
     return RaterScore.objects.filter(project=project, rater=rater).order_by("-computed_at")
+
+
+def project_for_leaderboard(user, project_id):
+    """A project the user manages whose kind ranks models (pairwise, ranking); Http404 for
+    anyone else, and for kinds without a leaderboard."""
+    project = project_for_manager(user, project_id)
+    if not project.has_leaderboard:
+        raise Http404
+    return project
+
+
+def leaderboard_for_project(project) -> dict:
+    """The models' leaderboard and win matrix of the project's current run, as the page and
+    the API show them (one query).
+
+    state: "no_run" (no run has finished), "no_models" (the run found no item naming its
+    models; message says what to add) or "ready". fit: "bradley_terry" or "plackett_luce". rows: model, score, ci_low, ci_high (Elo
+    scale), n_comparisons, wins, losses, ties, best first; win_matrix: {"models", "wins",
+    "ties"} in the rows' order, wins[a][b] = times a beat b.
+    """
+    run = aggregation_run_current(project)
+    stats = run.stats if run else {}
+    rows = stats.get("leaderboard") or []
+    if run is None:
+        state, message = "no_run", "No aggregation run has finished yet: run aggregation first."
+    elif not rows:
+        state, message = "no_models", kinds.get(project.kind).models_hint
+    else:
+        state, message = "ready", ""
+    return {
+        "state": state,
+        "message": message,
+        "run": None
+        if run is None
+        else {
+            "id": run.pk,
+            "method": run.method,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        },
+        "fit": stats.get("leaderboard_fit"),
+        "interval": stats.get("leaderboard_interval"),
+        "weights": stats.get("leaderboard_weights", "uniform"),
+        "rows": rows,
+        "win_matrix": stats.get("win_matrix") if rows else None,
+    }
+
+
+def win_matrix_grid(win_matrix: dict | None) -> list[dict]:
+    """The win matrix as table rows for a page: per model, each opponent's (wins, losses,
+    ties) of the row's model against the column's, None on the diagonal."""
+    if not win_matrix:
+        return []
+    models, wins, ties = win_matrix["models"], win_matrix["wins"], win_matrix["ties"]
+    return [
+        {
+            "model": model,
+            "cells": [
+                None if a == b else (wins[a][b], wins[b][a], ties[a][b]) for b in range(len(models))
+            ],
+        }
+        for a, model in enumerate(models)
+    ]

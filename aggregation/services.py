@@ -408,13 +408,21 @@ def rater_info(project: Project, rater_ids: np.ndarray) -> methods.RaterInfo:
 
 
 def item_models(project: Project) -> dict:
-    """{item_id: (model_a, model_b)} for pairwise items whose meta names both models."""
+    """{item_id: (model, ...)} for items whose meta names the models behind their responses:
+    `model_a` and `model_b` (pairwise), or `models`, one per response in stored order
+    (ranking). Names are untrusted text: pages escape them."""
     rows = (
         Item.objects.filter(project=project, is_gold=False)
-        .exclude(meta__model_a=None)
-        .values_list("id", "meta__model_a", "meta__model_b")
+        .filter(Q(meta__has_key="model_a") | Q(meta__has_key="models"))
+        .values_list("id", "meta__model_a", "meta__model_b", "meta__models")
     )
-    return {i: (a, b) for i, a, b in rows.iterator(chunk_size=10_000) if a and b}
+    out = {}
+    for i, a, b, many in rows.iterator(chunk_size=10_000):
+        if a and b:
+            out[i] = (str(a), str(b))
+        elif isinstance(many, list) and many and all(isinstance(m, str) and m for m in many):
+            out[i] = tuple(many)
+    return out
 
 
 def item_fields(project: Project, fields: tuple[str, ...]) -> dict:

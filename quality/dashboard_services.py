@@ -15,7 +15,7 @@ from aggregation.selectors import aggregation_run_current
 from aggregation.services import item_fields, item_results_agreement_set
 from annotation.models import Annotation
 from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
-from quality.numeric.agreement import cohen_kappa_matrix, krippendorff_alpha
+from quality.numeric.agreement import cohen_kappa_matrix, fleiss_kappa_detail, krippendorff_alpha
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item, Project
@@ -47,6 +47,23 @@ def _alpha(votes: list[tuple[int, int, object]], level: str) -> float | None:
     _, item_idx = np.unique(items, return_inverse=True)
     a = krippendorff_alpha(item_idx, raters, values, level=level)
     return None if not math.isfinite(a) else round(float(a), 4)
+
+
+def fleiss_figures(votes: list[tuple[int, int, object]]) -> dict:
+    """Fleiss' kappa (1971) of the project's answers, with what it stands on: {"kappa",
+    "n_items" (answered by two or more raters), "n_labels" (distinct answers on them),
+    "n_votes"}; kappa is None where it is undefined."""
+    if not votes:
+        return {"kappa": None, "n_items": 0, "n_labels": 0, "n_votes": 0}
+    _, item_idx = np.unique(np.array([v[0] for v in votes]), return_inverse=True)
+    _, label = np.unique(np.array([str(v[2]) for v in votes]), return_inverse=True)
+    f = fleiss_kappa_detail(item_idx, np.array([v[1] for v in votes]), label)
+    return {
+        "kappa": round(f.kappa, 4) if math.isfinite(f.kappa) else None,
+        "n_items": f.n_items,
+        "n_labels": f.n_labels,
+        "n_votes": f.n_votes,
+    }
 
 
 def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
@@ -107,6 +124,7 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
             for ver, v in sorted(by_version.items(), key=lambda kv: (kv[0] == "none", kv[0]))
         ],
         "kappa": _kappa_pairs(votes, rater_votes),
+        "fleiss": fleiss_figures(votes) if label_kind.answers_are_one_label else None,
         "kind_agreement": label_kind.agreement_figures(
             project.schema, by_item, item_fields(project, label_kind.reads_item_fields)
         )

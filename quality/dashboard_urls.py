@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "dashboards/run/", views.run_now, name="run-now"),
     path(P + "dashboards/runs/<id:run_id>/", views.run_progress, name="run-progress"),
     path(P + "dashboards/raters/", views.calibration_project, name="project-raters"),
+    path(P + "dashboards/leaderboard/", views.leaderboard, name="leaderboard"),
     path(P + "dashboards/raters/<id:membership_id>/", views.rater_page, name="rater"),
     path(P + "review/", views.review_queue, name="review"),
     path(P + "review/<id:item_id>/", views.review_item, name="review-item"),

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aggregation.models import AggregationRun
+from aggregation.selectors import leaderboard_for_project, project_for_leaderboard, win_matrix_grid
 from aggregation.services import AggregationRejected, aggregation_run_request
 from config.converters import posted_ids
 from quality import dashboard_charts as charts
@@ -199,6 +200,17 @@ def project_dashboard(request, project_id):
     if snap is None or (current is not None and snap.run_id != current.pk):
         _refresh(project)
     return render(request, "quality/dashboard-project.html", ctx)
+
+
+@login_required
+def leaderboard(request, project_id):
+    project = project_for_leaderboard(request.user, project_id)
+    board = leaderboard_for_project(project)
+    return render(
+        request,
+        "quality/dashboard-leaderboard.html",
+        {"project": project, "board": board, "grid": win_matrix_grid(board["win_matrix"])},
+    )
 
 
 def _refresh(project):

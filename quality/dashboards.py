@@ -481,6 +481,7 @@ def agreement_matrix(project) -> dict:
         "computed_at": snapshot.computed_at.isoformat() if snapshot else None,
         "raters": kappa.get("raters", []),
         "matrix": kappa.get("matrix", []),
+        "fleiss": snapshot.data.get("fleiss") if snapshot else None,
     }
 
 

@@ -44,6 +44,13 @@ class Project(models.Model):
     def choices(self) -> list[schemas.Choice]:
         return schemas.choices_of(self.kind, self.schema)
 
+    @property
+    def has_leaderboard(self) -> bool:
+        """Whether the kind ranks the models behind the responses (pairwise, ranking)."""
+        from tasks import kinds
+
+        return bool(kinds.get(self.kind).models_hint)
+
 
 class Item(models.Model):
     # No index of its own: item_project_id and item_queue_order start with the project.

@@ -16,7 +16,14 @@ from .glad import GladResult, glad
 from .likert import BiasCorrectedResult, LikertResult, bias_corrected_mean, likert_summary
 from .mace import MaceResult, mace
 from .multilabel import MultiLabelResult, multilabel
-from .pairwise import BradleyTerryResult, PreferenceResult, bradley_terry, preference
+from .pairwise import (
+    BradleyTerryResult,
+    PreferenceResult,
+    WinMatrix,
+    bradley_terry,
+    preference,
+    win_matrix,
+)
 from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "MultiLabelResult",
     "PlackettLuceResult",
     "PreferenceResult",
+    "WinMatrix",
     "agreement_weights",
     "bias_corrected_mean",
     "borda",
@@ -46,4 +54,5 @@ __all__ = [
     "plackett_luce",
     "preference",
     "weighted_vote",
+    "win_matrix",
 ]

@@ -79,6 +79,31 @@ def preference(
     )
 
 
+def bootstrap_interval(refit, weights, groups, *, n_items, level, n_bootstrap, rng):
+    """Percentile intervals of centred log-scores over ``n_bootstrap`` refits.
+
+    Each refit gets ``weights`` (n_units,) times how often the unit's group was drawn, which
+    is resampling with replacement; ``groups`` (n_units,) int draws whole groups (a cluster
+    bootstrap, e.g. all of a rater's comparisons), None single units. ``refit(w)`` returns
+    (log-scores, bool mask of the items seen). ``rng``: None means seed 0.
+    """
+    gen = np.random.default_rng(0 if rng is None else rng)
+    units = np.arange(weights.size) if groups is None else np.asarray(groups)
+    _, group = np.unique(units, return_inverse=True)
+    if group.shape != weights.shape:
+        raise ValueError("groups must have one entry per comparison or ranking")
+    if group.size == 0:
+        return np.full(n_items, np.nan), np.full(n_items, np.nan)
+    n_groups = int(group.max()) + 1
+    draws = np.empty((n_bootstrap, n_items))
+    for b in range(n_bootstrap):
+        times = np.bincount(gen.integers(0, n_groups, n_groups), minlength=n_groups)
+        theta, seen = refit(weights * times[group])
+        draws[b] = theta - (theta[seen].mean() if seen.any() else 0.0)
+    alpha = (1.0 - level) / 2
+    return tuple(np.quantile(draws, [alpha, 1.0 - alpha], axis=0))
+
+
 @dataclass(frozen=True)
 class BradleyTerryResult:
     """Bradley–Terry(–Davidson) fit.
@@ -184,6 +209,7 @@ def bradley_terry(
     level=0.95,
     n_bootstrap=200,
     rng=None,
+    groups=None,
     max_iter=2000,
     tol=1e-9,
 ) -> BradleyTerryResult:
@@ -198,8 +224,14 @@ def bradley_terry(
     Fitted by Hunter's (2004) MM algorithm with O(n_comparisons + n_items) memory per iteration;
     no items x items matrix is formed. ``ci``: "hessian" uses the diagonal of the observed
     information (each score's uncertainty with the others held fixed, a slight underestimate
-    when items share few opponents); "bootstrap" resamples comparisons ``n_bootstrap`` times
-    with ``rng`` (None means seed 0) and takes percentile intervals; None skips intervals.
+    when items share few opponents), reading ``weights`` as counts of repeated comparisons;
+    "sandwich" reads them as reliabilities instead and uses the robust variance
+    H^-1 J H^-1 (Huber 1967; White 1982) on the same diagonal, J summing the squared weights:
+    it is unchanged when every weight is scaled, and equals "hessian" for unit weights;
+    "bootstrap" resamples ``n_bootstrap`` times with ``rng`` (None means seed 0) and takes
+    percentile intervals, resampling whole ``groups`` (n_comparisons,) int, e.g. raters, when
+    given (a cluster bootstrap: one rater's comparisons are not independent), else single
+    comparisons; None skips intervals.
     """
     i = np.asarray(winner_idx, dtype=np.int64)
     j = np.asarray(loser_idx, dtype=np.int64)
@@ -222,7 +254,7 @@ def bradley_terry(
     low = np.full(n_items, np.nan)
     high = np.full(n_items, np.nan)
     z = NormalDist().inv_cdf(0.5 + level / 2)
-    if ci == "hessian":
+    if ci in ("hessian", "sandwich"):
         p = np.exp(theta)
         pi, pj = np.take(p, i), np.take(p, j)
         d = pi + pj + nu * np.sqrt(pi * pj)
@@ -233,23 +265,29 @@ def bradley_terry(
         var_j = pl + 0.25 * pt - (pl + 0.5 * pt) ** 2
         info = np.bincount(i, weights=w * var_i, minlength=n_items).astype(np.float64)
         info += np.bincount(j, weights=w * var_j, minlength=n_items)
-        info += prior * p / (1.0 + p) ** 2
-        se = np.where(info > 0, 1.0 / np.sqrt(np.where(info > 0, info, 1.0)), np.inf)
+        prior_info = prior * p / (1.0 + p) ** 2
+        info += prior_info
+        var = np.divide(1.0, info, out=np.full(n_items, np.inf), where=info > 0)
+        if ci == "sandwich":
+            # The prior is not data: it enters the curvature H but not the spread J.
+            spread = np.bincount(i, weights=w * w * var_i, minlength=n_items).astype(np.float64)
+            spread += np.bincount(j, weights=w * w * var_j, minlength=n_items)
+            var = np.where(info > 0, (spread + prior_info) * var * var, np.inf)
+        se = np.sqrt(var)
         low, high = scores - z * se, scores + z * se
     elif ci == "bootstrap":
-        gen = np.random.default_rng(0 if rng is None else rng)
-        draws = np.empty((n_bootstrap, n_items))
-        for b in range(n_bootstrap):
-            idx = gen.integers(0, i.size, i.size)
+
+        def refit(wb):
             tb, _, _, _, pb = _bt_fit(
-                i[idx], j[idx], tie[idx], w[idx], n_items, prior, max_iter, max(tol, 1e-6), theta
+                i, j, tie, wb, n_items, prior, max_iter, max(tol, 1e-6), theta
             )
-            sb = pb > 0
-            draws[b] = tb - (tb[sb].mean() if sb.any() else 0.0)
-        alpha = (1.0 - level) / 2
-        low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+            return tb, pb > 0
+
+        low, high = bootstrap_interval(
+            refit, w, groups, n_items=n_items, level=level, n_bootstrap=n_bootstrap, rng=rng
+        )
     elif ci is not None:
-        raise ValueError("ci must be 'hessian', 'bootstrap' or None")
+        raise ValueError("ci must be 'hessian', 'sandwich', 'bootstrap' or None")
     return BradleyTerryResult(
         scores=scores,
         ci_low=low,
@@ -260,3 +298,27 @@ def bradley_terry(
         n_iter=n_iter,
         converged=converged,
     )
+
+
+@dataclass(frozen=True)
+class WinMatrix:
+    """wins: (n_items, n_items) int, wins[a, b] = comparisons a won against b (so losses of a
+    to b are wins[b, a]); ties: (n_items, n_items) int, symmetric, draws between a and b."""
+
+    wins: np.ndarray
+    ties: np.ndarray
+
+
+def win_matrix(winner_idx, loser_idx, *, n_items, ties=None) -> WinMatrix:
+    """Head-to-head counts of pairwise outcomes, in the layout of :func:`bradley_terry`.
+
+    Counts are raw (unweighted): they say what raters answered, whatever each answer weighs
+    in the fit.
+    """
+    i = np.asarray(winner_idx, dtype=np.int64)
+    j = np.asarray(loser_idx, dtype=np.int64)
+    tie = np.zeros(i.size, bool) if ties is None else np.asarray(ties, dtype=bool)
+    flat = n_items * n_items
+    won = np.bincount(i[~tie] * n_items + j[~tie], minlength=flat).reshape(n_items, n_items)
+    drawn = np.bincount(i[tie] * n_items + j[tie], minlength=flat).reshape(n_items, n_items)
+    return WinMatrix(wins=won, ties=drawn + drawn.T)

@@ -8,10 +8,11 @@ Statistics 32(1):384–406, section 5.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
-from .pairwise import best_shift
+from .pairwise import best_shift, bootstrap_interval
 
 
 def _check_rankings(rankings, n_items):
@@ -36,14 +37,17 @@ def _check_rankings(rankings, n_items):
 
 @dataclass(frozen=True)
 class PlackettLuceResult:
-    """scores: (n_items,) log-worths centred to mean 0 over ranked items; n_rankings: (n_items,)
-    weighted number of rankings each item appears in; log_likelihood, n_iter, converged."""
+    """scores: (n_items,) log-worths centred to mean 0 over ranked items; ci_low, ci_high:
+    (n_items,) interval bounds (NaN when ``ci=None``); n_rankings: (n_items,) weighted number
+    of rankings each item appears in; log_likelihood, n_iter, converged."""
 
     scores: np.ndarray
     n_rankings: np.ndarray
     log_likelihood: float
     n_iter: int
     converged: bool
+    ci_low: np.ndarray | None = None
+    ci_high: np.ndarray | None = None
 
 
 def _pl_terms(gamma, r, valid, length):
@@ -52,20 +56,26 @@ def _pl_terms(gamma, r, valid, length):
     return np.cumsum(g[:, ::-1], axis=1)[:, ::-1]
 
 
-def plackett_luce(
-    rankings, *, n_items, weights=None, prior=0.1, max_iter=2000, tol=1e-9
-) -> PlackettLuceResult:
-    """Plackett–Luce worths from (partial) rankings by Hunter's (2004) MM algorithm.
+def _pl_stage_sums(gamma, r, valid, length, w, power=1):
+    """Per item, the sum over the stages it takes part in of w / (worth of the stage's
+    choice set) ** power: the MM denominator (power 1) and, with power 2, the part of the
+    observed information the MM step does not already hold."""
+    width = r.shape[1]
+    pos = np.broadcast_to(np.arange(width), r.shape)
+    chooses = valid & (pos < (length - 1)[:, None])
+    suffix = _pl_terms(gamma, r, valid, length)
+    inv = np.where(chooses, w[:, None] / np.where(chooses, suffix, 1.0) ** power, 0.0)
+    cum = np.cumsum(inv, axis=1)
+    # an item at position p is among the alternatives of stages 0..min(p, length - 2)
+    reach = np.minimum(pos, np.maximum(length - 2, 0)[:, None])
+    contrib = np.take_along_axis(cum, reach, axis=1)
+    contrib = np.where(valid & (length > 1)[:, None], contrib, 0.0)
+    return np.bincount(np.maximum(r, 0)[valid], weights=contrib[valid], minlength=gamma.size)
 
-    Shapes: ``rankings`` (n_rankings, max_len) int item codes, best first, each row padded with
-    -1 after its last ranked item (top-k lists of different lengths are fine); ``weights``
-    (n_rankings,). ``prior`` adds pseudo-comparisons per item against a virtual item of worth 1
-    (half won, half lost) so that items always ranked last stay finite; 0 gives the plain MLE.
-    Each iteration is O(n_rankings * max_len).
-    """
-    r, valid, length = _check_rankings(rankings, n_items)
-    n_r, width = r.shape
-    w = np.ones(n_r) if weights is None else np.asarray(weights, dtype=np.float64)
+
+def _pl_fit(r, valid, length, w, n_items, prior, max_iter, tol, start=None):
+    """MM iterations for log-worths (Hunter 2004, section 5)."""
+    width = r.shape[1]
     pos = np.broadcast_to(np.arange(width), r.shape)
     items = np.maximum(r, 0)
     # A stage t of ranking j chooses r[j, t] among the items ranked t or later; the last
@@ -74,20 +84,12 @@ def plackett_luce(
     wr = np.broadcast_to(w[:, None], r.shape)
     wins = np.bincount(items[chooses], weights=wr[chooses], minlength=n_items) + 0.5 * prior
     appears = np.bincount(items[valid], weights=wr[valid], minlength=n_items)
-    gamma = np.ones(n_items)
+    gamma = np.ones(n_items) if start is None else np.exp(start)
     seen = appears > 0
-    last_stage = np.maximum(length - 2, 0)
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        suffix = _pl_terms(gamma, r, valid, length)
-        inv = np.where(chooses, w[:, None] / np.where(chooses, suffix, 1.0), 0.0)
-        cum = np.cumsum(inv, axis=1)
-        # an item at position p is among the alternatives of stages 0..min(p, length - 2)
-        reach = np.minimum(pos, last_stage[:, None])
-        contrib = np.take_along_axis(cum, reach, axis=1)
-        contrib = np.where(valid & (length > 1)[:, None], contrib, 0.0)
-        denom = np.bincount(items[valid], weights=contrib[valid], minlength=n_items)
+        denom = _pl_stage_sums(gamma, r, valid, length, w)
         denom += prior / (gamma + 1.0)
         new = np.where(denom > 0, wins / np.where(denom > 0, denom, 1.0), gamma)
         new = np.maximum(new, 1e-300)
@@ -100,15 +102,82 @@ def plackett_luce(
         if step < tol:
             converged = True
             break
-    theta = np.log(gamma)
+    return np.log(gamma), appears, n_iter, converged
+
+
+def plackett_luce(
+    rankings,
+    *,
+    n_items,
+    weights=None,
+    prior=0.1,
+    ci=None,
+    level=0.95,
+    n_bootstrap=200,
+    rng=None,
+    groups=None,
+    max_iter=2000,
+    tol=1e-9,
+) -> PlackettLuceResult:
+    """Plackett–Luce worths from (partial) rankings by Hunter's (2004) MM algorithm.
+
+    Shapes: ``rankings`` (n_rankings, max_len) int item codes, best first, each row padded with
+    -1 after its last ranked item (top-k lists of different lengths are fine); ``weights``
+    (n_rankings,), read as counts (a ranking split in two halves of weight 1/2 counts once).
+    ``prior`` adds pseudo-comparisons per item against a virtual item of worth 1 (half won,
+    half lost) so that items always ranked last stay finite; 0 gives the plain MLE. Each
+    iteration is O(n_rankings * max_len).
+
+    ``ci``: "hessian" uses the diagonal of the observed information, at each stage the
+    variance of "this item is chosen" under the model, gamma/S (1 - gamma/S), summed with the
+    weights (each score's uncertainty with the others held fixed, as for Bradley–Terry);
+    "bootstrap" resamples ``n_bootstrap`` times with ``rng`` (None means seed 0), whole
+    ``groups`` (n_rankings,) int when given (e.g. the two halves of one tied ranking), else
+    single rankings, and takes percentile intervals; None (the default) skips intervals.
+    """
+    r, valid, length = _check_rankings(rankings, n_items)
+    n_r = r.shape[0]
+    w = np.ones(n_r) if weights is None else np.asarray(weights, dtype=np.float64)
+    theta, appears, n_iter, converged = _pl_fit(r, valid, length, w, n_items, prior, max_iter, tol)
+    gamma = np.exp(theta)
+    seen = appears > 0
+    pos = np.broadcast_to(np.arange(r.shape[1]), r.shape)
+    chooses = valid & (pos < (length - 1)[:, None])
     suffix = _pl_terms(gamma, r, valid, length)
-    chosen = np.where(chooses, np.take(theta, items), 0.0)
+    chosen = np.where(chooses, np.take(theta, np.maximum(r, 0)), 0.0)
     ll = float(
         (w[:, None] * np.where(chooses, chosen - np.log(np.where(chooses, suffix, 1.0)), 0.0)).sum()
     )
-    scores = theta - (theta[seen].mean() if seen.any() else 0.0)
+    shift = theta[seen].mean() if seen.any() else 0.0
+    scores = theta - shift
+    low = high = None
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    if ci == "hessian":
+        info = gamma * _pl_stage_sums(gamma, r, valid, length, w)
+        info -= gamma**2 * _pl_stage_sums(gamma, r, valid, length, w, power=2)
+        info += prior * gamma / (1.0 + gamma) ** 2
+        se = np.sqrt(np.divide(1.0, info, out=np.full(n_items, np.inf), where=info > 1e-12))
+        low, high = scores - z * se, scores + z * se
+    elif ci == "bootstrap":
+        tol_b = max(tol, 1e-6)
+
+        def refit(wb):
+            tb, ab, _, _ = _pl_fit(r, valid, length, wb, n_items, prior, max_iter, tol_b, theta)
+            return tb, ab > 0
+
+        low, high = bootstrap_interval(
+            refit, w, groups, n_items=n_items, level=level, n_bootstrap=n_bootstrap, rng=rng
+        )
+    elif ci is not None:
+        raise ValueError("ci must be 'hessian', 'bootstrap' or None")
     return PlackettLuceResult(
-        scores=scores, n_rankings=appears, log_likelihood=ll, n_iter=n_iter, converged=converged
+        scores=scores,
+        n_rankings=appears,
+        log_likelihood=ll,
+        n_iter=n_iter,
+        converged=converged,
+        ci_low=low,
+        ci_high=high,
     )
 
 

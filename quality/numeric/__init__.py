@@ -1,15 +1,24 @@
 """Quality measures of Vox in numpy (and scipy.special), no Django: agreement between raters
 and the trust posterior of accuracy on gold items."""
 
-from .agreement import cohen_kappa_matrix, fleiss_kappa, krippendorff_alpha, percent_agreement
+from .agreement import (
+    FleissKappa,
+    cohen_kappa_matrix,
+    fleiss_kappa,
+    fleiss_kappa_detail,
+    krippendorff_alpha,
+    percent_agreement,
+)
 from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
 
 __all__ = [
+    "FleissKappa",
     "PositionBias",
     "Trust",
     "TrustPosterior",
     "cohen_kappa_matrix",
     "fleiss_kappa",
+    "fleiss_kappa_detail",
     "krippendorff_alpha",
     "percent_agreement",
     "position_bias_test",

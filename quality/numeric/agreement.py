@@ -14,6 +14,8 @@ Krippendorff's alpha-reliability", University of Pennsylvania.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -91,8 +93,19 @@ def cohen_kappa_matrix(item_idx, rater_idx, label, *, n_raters, min_shared=5) ->
     return out
 
 
-def fleiss_kappa(item_idx, rater_idx, label) -> float:
-    """Fleiss' kappa over items with at least two raters.
+@dataclass(frozen=True)
+class FleissKappa:
+    """kappa (NaN when undefined); n_items: items with at least two raters, the ones it
+    stands on; n_labels: distinct labels given on them; n_votes: their votes (deduplicated)."""
+
+    kappa: float
+    n_items: int
+    n_labels: int
+    n_votes: int
+
+
+def fleiss_kappa_detail(item_idx, rater_idx, label) -> FleissKappa:
+    """Fleiss' kappa over items with at least two raters, and what it stands on.
 
     With a varying number of raters per item, each item's agreement P_i is computed with its own
     count n_i and averaged over items, and the label shares p_j pool all those votes; with a
@@ -100,7 +113,7 @@ def fleiss_kappa(item_idx, rater_idx, label) -> float:
     """
     item, _, lab = _dedupe(item_idx, rater_idx, label)
     if item.size == 0:
-        return float("nan")
+        return FleissKappa(float("nan"), 0, 0, 0)
     _, code = _codes(lab)
     k = int(code.max()) + 1
     n_items = int(item.max()) + 1
@@ -108,12 +121,18 @@ def fleiss_kappa(item_idx, rater_idx, label) -> float:
     m = counts.sum(axis=1)
     use = m >= 2
     if not use.any():
-        return float("nan")
+        return FleissKappa(float("nan"), 0, 0, 0)
     c, m = counts[use].astype(float), m[use].astype(float)
     p_i = ((c * (c - 1)).sum(axis=1)) / (m * (m - 1))
     p_j = c.sum(axis=0) / c.sum()
     p_bar, p_e = p_i.mean(), (p_j**2).sum()
-    return float((p_bar - p_e) / (1.0 - p_e)) if p_e < 1 else float("nan")
+    kappa = float((p_bar - p_e) / (1.0 - p_e)) if p_e < 1 else float("nan")
+    return FleissKappa(kappa, int(use.sum()), int((p_j > 0).sum()), int(m.sum()))
+
+
+def fleiss_kappa(item_idx, rater_idx, label) -> float:
+    """Fleiss' kappa over items with at least two raters (see :func:`fleiss_kappa_detail`)."""
+    return fleiss_kappa_detail(item_idx, rater_idx, label).kappa
 
 
 def krippendorff_alpha(item_idx, rater_idx, value, *, level="nominal") -> float:

@@ -176,6 +176,8 @@ class Kind:
     loads_rows: ClassVar[bool] = False
     # Whether the fit needs to know which model wrote each item's responses.
     wants_item_models: ClassVar[bool] = False
+    # Kinds that rank models say here how items name them; empty means no leaderboard.
+    models_hint: ClassVar[str] = ""
     # Item fields the fit and `agreement_figures` read (e.g. the text spans lie in): they
     # get {item id: {field: value}} of the live items, the fit as `extra_data["items"]`.
     reads_item_fields: ClassVar[tuple[str, ...]] = ()
@@ -223,6 +225,9 @@ class Kind:
     # Krippendorff's alpha distance between two agreement keys: "nominal" (same or not) or
     # "ordinal" (by rank on the scale).
     agreement_level: ClassVar[str] = "nominal"
+    # Each answer is one label out of a fixed few (single choice, pairwise), so Fleiss'
+    # kappa over the raters' answers means something.
+    answers_are_one_label: ClassVar[bool] = False
 
     # Whether the workbench shows sides in random order, so that a rater's answers can lean
     # to the left or right side of the screen (position bias).

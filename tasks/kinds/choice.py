@@ -142,6 +142,8 @@ class SingleChoice(Kind):
     def label_columns(self, schema: dict) -> list[Column]:
         return [_choice_column([c["value"] for c in schema["choices"]])]
 
+    answers_are_one_label = True
+
     def categorical_codes(self, schema: dict, arrays):
         return arrays["label"], [c["value"] for c in schema["choices"]]
 
@@ -244,6 +246,8 @@ class MultiChoice(SingleChoice):
 
     def label_columns(self, schema: dict) -> list[Column]:
         return [_tags_column([c["value"] for c in schema["choices"]])]
+
+    answers_are_one_label = False  # a set of tags per answer
 
     def categorical_codes(self, schema: dict, arrays):
         return None, None

@@ -289,12 +289,18 @@ class Pairwise(Kind):
 
     aggregation_methods = CATEGORICAL
     wants_item_models = True
+    models_hint = (
+        "Items don't name models: add model_a and model_b (the models behind response_a "
+        "and response_b) to each item's meta, then run aggregation again."
+    )
 
     def default_aggregation(self, *, subjective: bool) -> str:
         return "majority" if subjective else "dawid_skene"
 
     def label_columns(self, schema: dict) -> list[Column]:
         return _pairwise_columns()
+
+    answers_are_one_label = True
 
     def categorical_codes(self, schema: dict, arrays):
         # Both-bad counts as a tie, as in the preference model.

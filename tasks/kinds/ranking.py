@@ -181,13 +181,19 @@ class Ranking(Kind):
         return {"ranking": [sorted(t) for t in tiers]}
 
     aggregation_methods = ("plackett_luce", "borda")
+    # Items may name the model behind each response (meta "models"), for a leaderboard.
+    wants_item_models = True
+    models_hint = (
+        "Items don't name models: add models (a list naming the model behind each response, "
+        "in the order of responses) to each item's meta, then run aggregation again."
+    )
     # A ranking has as many places as the item has responses: no fixed columns.
     loads_rows = True
 
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_ranking
 
-        return fit_ranking(labels, method, params)
+        return fit_ranking(labels, method, params, extra_data.get("models"))
 
     makes_preferences = True
 
