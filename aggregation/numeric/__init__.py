@@ -4,6 +4,7 @@ Every categorical method takes ``item_idx``, ``rater_idx`` and ``label`` as int 
 (n_votes,) and returns a frozen dataclass with ``posterior`` (n_items, n_labels) and ``label``.
 """
 
+from .auto import AutoResult, auto
 from .categorical import (
     CategoricalResult,
     agreement_weights,
@@ -20,6 +21,7 @@ from .pairwise import BradleyTerryResult, PreferenceResult, bradley_terry, prefe
 from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
 
 __all__ = [
+    "AutoResult",
     "BiasCorrectedResult",
     "BordaResult",
     "BradleyTerryResult",
@@ -32,6 +34,7 @@ __all__ = [
     "PlackettLuceResult",
     "PreferenceResult",
     "agreement_weights",
+    "auto",
     "bias_corrected_mean",
     "borda",
     "bradley_terry",
