@@ -42,3 +42,42 @@ def test_the_aggregation_benchmark_runs_at_a_tiny_size_and_prints_its_json_keys(
         assert KEYS <= set(r)
         assert r["vox_s"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["vox_acc"] <= 1
         assert r["crowdkit_s"] is None
+
+
+def test_the_auto_benchmark_runs_small_and_reports_each_methods_accuracy_and_autos_choice(
+    tmp_path,
+):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "auto_method.py"),
+            "--datasets",
+            str(tmp_path),  # no shared crowds here: synthetic ones only
+            "--seeds",
+            "1",
+            "--synthetic-votes",
+            "1500",
+            "--no-crowdkit",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["real"] == {} and len(out["synthetic"]) == 4
+    for row in out["synthetic"].values():
+        assert set(row["vox"]) == {
+            "majority",
+            "weighted",
+            "dawid_skene",
+            "one_coin",
+            "mace",
+            "glad",
+        }
+        assert row["auto"]["chose"] in row["vox"] and row["auto"]["reason"]
+        # The unanimity guard may keep a few of the votes' labels over the chosen method's.
+        assert abs(row["auto"]["accuracy"] - row["vox"][row["auto"]["chose"]]) <= 0.01
+    assert out["synthetic_mean"]["auto"] > out["synthetic_mean"]["majority"]
