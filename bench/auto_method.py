@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import CROWDKIT, NAMES  # noqa: E402
+from bench.accuracy import CROWDKIT, shared_crowds  # noqa: E402
 
 # Synthetic crowds: (name, synthetic_crowd arguments). Spammers answer uniformly at random,
 # "constant" raters always give the same label; honest raters err towards the next class.
@@ -99,19 +99,12 @@ def main(argv=None) -> int:
     p.add_argument("--synthetic-votes", type=int, default=5000)
     p.add_argument("--no-crowdkit", action="store_true")
     args = p.parse_args(argv)
-    from aggregation.numeric.io import read_labels_csv, read_truth_csv
     from aggregation.numeric.synthetic import synthetic_crowd
 
     warnings.simplefilter("ignore")
     ck = None if args.no_crowdkit else crowd_kit()
     out = {"real": {}, "synthetic": {}}
-    for name in NAMES:
-        folder = args.datasets / name
-        if not (folder / "labels.csv").exists():
-            print(f"skipping {name}: not found in {args.datasets}", file=sys.stderr)
-            continue
-        t = read_labels_csv(folder / "labels.csv")
-        truth = read_truth_csv(folder / "truth.csv", t)
+    for name, t, truth in shared_crowds(args.datasets):
         out["real"][name] = score((t.item_idx, t.rater_idx, t.label), t.sizes, truth, ck)
         print(name, json.dumps(out["real"][name]["auto"]), file=sys.stderr, flush=True)
     for name, kw in SYNTHETIC:
