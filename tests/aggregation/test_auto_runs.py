@@ -2,14 +2,16 @@
 
 import json
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
-from aggregation.methods import default_method
+from aggregation.methods import RaterInfo, categorical_model, default_method
 from aggregation.numeric.auto import CANDIDATES
 from aggregation.selectors import aggregate_for_items
 from tasks import schema as schemas
 from tests.aggregation.test_kinds import run_now
+from tests.aggregation.test_numeric_auto import adversary_crowd
 from tests.tasks.test_exports import labelled, text, votes
 
 # The pilot of issue 20: both raters chose B on pw-2, yet Dawid–Skene (not identified on two
@@ -137,3 +139,19 @@ def test_the_project_dashboard_says_what_auto_chose_and_why(client, manager):
 )
 def test_auto_is_the_default_where_raters_are_judged_against_a_truth(kind, subjective, method):
     assert default_method(kind, subjective=subjective) == method
+
+
+def test_raters_whose_gold_trust_band_lies_below_one_half_may_be_overruled_and_others_not():
+    (item_idx, rater_idx, label), shape = adversary_crowd()
+    votes = (item_idx, rater_idx, label, shape["n_items"], shape["n_raters"], 2)
+
+    def auto_label(gold_n, gold_right):
+        raters = RaterInfo(
+            gold_n=np.array(gold_n, float), gold_score_sum=np.array(gold_right, float)
+        )
+        res, stats = categorical_model("auto", votes, raters, {}, subjective=False)
+        return res.label[30], stats["auto"]["n_kept_unanimous"]
+
+    assert auto_label([0, 0, 0, 0], [0, 0, 0, 0]) == (1, 1)  # no gold: the vote stands
+    assert auto_label([0, 0, 0, 3], [0, 0, 0, 1]) == (1, 1)  # 1 of 3: not credibly bad
+    assert auto_label([0, 0, 0, 12], [0, 0, 0, 1]) == (0, 0)  # 1 of 12: credibly bad

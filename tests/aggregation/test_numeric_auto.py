@@ -147,3 +147,21 @@ def test_auto_does_not_depend_on_the_order_of_the_rows():
     two = numeric.auto(c.item_idx[order], c.rater_idx[order], c.label[order], **shape)
     assert one.method == two.method and one.scores == two.scores
     np.testing.assert_allclose(one.posterior, two.posterior)
+
+
+def adversary_crowd():
+    """30 items labelled right by raters 0-2 and wrong by rater 3, then one item that only
+    rater 3 labelled: a fitted rater model reads rater 3 backwards and would flip it."""
+    truth = np.arange(30) % 2
+    table = [[t, t, t, 1 - t] for t in truth] + [[None, None, None, 1]]
+    return crowd_of(table, 2)
+
+
+def test_a_unanimous_item_is_overruled_only_when_gold_says_its_raters_are_unreliable():
+    votes, shape = adversary_crowd()
+    kept = numeric.auto(*votes, **shape)
+    assert kept.method != "majority" and kept.model.label[30] == 0
+    assert kept.label[30] == 1 and kept.n_kept_unanimous == 1
+    assert "kept the raters' unanimous label on 1 item(s)" in kept.reason
+    overruled = numeric.auto(*votes, **shape, unreliable=np.array([0, 0, 0, 1], bool))
+    assert overruled.label[30] == 0 and overruled.n_kept_unanimous == 0
