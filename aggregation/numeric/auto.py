@@ -20,12 +20,18 @@ Dawid–Skene. The choice, in order:
    rater model of its own; it is scored with the one it implies, raters interchangeable (one
    pooled confusion matrix estimated from its posterior). This is the likelihood principle
    applied to what is observed, the labels, so the truth is never used (Smyth 2000 on
-   cross-validated likelihood for choosing latent-class models).
+   cross-validated likelihood for choosing among mixture models).
 
 After the fit, **a unanimous item is never flipped** unless the evidence is strong: an item
 whose every vote names one label keeps that label, unless every rater who voted on it is
 ``unreliable`` (from gold: credibly wrong more often than right). The items kept this way are
 counted in ``n_kept_unanimous``; their posterior is the vote's.
+
+P. Smyth (2000), "Model selection for probabilistic clustering using cross-validated
+likelihood", Statistics and Computing 10:63–73. J. B. Kruskal (1977), "Three-way arrays: rank
+and uniqueness of trilinear decompositions", Linear Algebra and its Applications 18:95–138.
+E. S. Allman, C. Matias and J. A. Rhodes (2009), "Identifiability of parameters in latent
+structure models with many observed variables", Annals of Statistics 37(6A):3099–3132.
 """
 
 from __future__ import annotations
@@ -178,7 +184,7 @@ def _eligibility(votes, shape) -> dict[str, str | None]:
 
 def keep_unanimous(votes, label, posterior, unreliable):
     """Put back the raters' label on unanimous items the model flipped, unless every rater on
-    the item is unreliable. Returns (label, posterior, ties mask of kept items)."""
+    the item is unreliable. Returns (label, posterior, mask of the kept items)."""
     counts = vote_counts(votes)
     n = votes.effective_votes()
     vote_label = np.argmax(counts, axis=1)
