@@ -23,6 +23,7 @@ import numpy as np
 
 from aggregation import numeric
 from aggregation.loading import MISSING
+from aggregation.numeric.auto import CANDIDATES, UNRELIABLE_BELOW
 from quality.numeric import trust_posterior
 from tasks import kinds
 from tasks import schema as schemas
@@ -113,6 +114,35 @@ def _r(x: float, digits: int = 6):
     return None if x is None or not np.isfinite(x) else round(float(x), digits)
 
 
+def _auto_model(votes, raters, params, *, subjective):
+    """``auto`` over the categorical methods, with what the project knows from gold.
+
+    The weighted-vote candidate weighs raters as the weighted method would when that does
+    not depend on the votes (gold, or uniform for subjective projects); otherwise auto
+    computes agreement weights on each fold's own labels. Raters whose gold accuracy is
+    credibly below 1/2 (the upper end of their trust band, quality.numeric.trust_posterior)
+    are the strong evidence on which a unanimous vote may be overruled.
+    """
+    item_idx, rater_idx, label, n_items, n_raters, n_labels = votes
+    weights = None
+    if subjective or np.any(raters.gold_n > 0):
+        weights, _ = rater_weights(votes, raters, params, subjective=subjective)
+    trust = trust_posterior(raters.gold_score_sum, raters.gold_n)
+    unreliable = (raters.gold_n > 0) & (trust.upper < UNRELIABLE_BELOW)
+    return numeric.auto(
+        item_idx,
+        rater_idx,
+        label,
+        n_items=n_items,
+        n_raters=n_raters,
+        n_labels=n_labels,
+        unreliable=unreliable,
+        weights=weights,
+        rng=params.get("seed", 0),
+        method_kwargs={m: _categorical_kwargs(m, params) for m in CANDIDATES},
+    )
+
+
 def _categorical_kwargs(method: str, params: dict) -> dict:
     kw = {}
     if method in ("dawid_skene", "one_coin"):
@@ -159,7 +189,18 @@ def categorical_model(method, votes, raters, params, *, subjective):
     item_idx, rater_idx, label, n_items, n_raters, n_labels = votes
     shape = {"n_items": n_items, "n_raters": n_raters, "n_labels": n_labels}
     stats = {}
-    if method == "majority":
+    if method == "auto":
+        res = _auto_model(votes, raters, params, subjective=subjective)
+        stats["auto"] = {
+            "chosen": res.method,
+            "reason": res.reason,
+            "scores": res.scores,
+            "n_kept_unanimous": res.n_kept_unanimous,
+        }
+        if hasattr(res.model, "n_iter"):
+            stats.update(n_iter=int(res.model.n_iter), converged=bool(res.model.converged))
+            stats["log_likelihood"] = _r(res.model.log_likelihood, 4)
+    elif method == "majority":
         res = numeric.majority_vote(item_idx, rater_idx, label, **shape)
     elif method == "weighted":
         w, source = rater_weights(votes, raters, params, subjective=subjective)

@@ -6,6 +6,9 @@ from django.db.models import Q
 class Method(models.TextChoices):
     """Aggregation methods. Which ones apply depends on the project's kind (see methods.py)."""
 
+    # Chooses one of the categorical methods per run (aggregation.numeric.auto); the run's
+    # stats name the choice and why.
+    AUTO = "auto"
     MAJORITY = "majority"
     WEIGHTED = "weighted"
     DAWID_SKENE = "dawid_skene"

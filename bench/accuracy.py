@@ -41,6 +41,19 @@ CROWDKIT = {
 }
 
 
+def shared_crowds(datasets: Path):
+    """Yield (name, LabelTable, truth codes) for each shared crowd found under ``datasets``."""
+    from aggregation.numeric.io import read_labels_csv, read_truth_csv
+
+    for name in NAMES:
+        folder = datasets / name
+        if not (folder / "labels.csv").exists():
+            print(f"skipping {name}: not found in {datasets}", file=sys.stderr)
+            continue
+        t = read_labels_csv(folder / "labels.csv")
+        yield name, t, read_truth_csv(folder / "truth.csv", t)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
@@ -49,7 +62,6 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=float, default=0.0, help="share of rows answered twice")
     args = p.parse_args(argv)
     from aggregation import numeric
-    from aggregation.numeric.io import read_labels_csv, read_truth_csv
     from aggregation.numeric.synthetic import with_repeats
 
     functions = {
@@ -69,13 +81,7 @@ def main(argv=None) -> int:
             ck = None
     warnings.simplefilter("ignore")
     rows = []
-    for name in NAMES:
-        folder = args.datasets / name
-        if not (folder / "labels.csv").exists():
-            print(f"skipping {name}: not found in {args.datasets}", file=sys.stderr)
-            continue
-        t = read_labels_csv(folder / "labels.csv")
-        truth = read_truth_csv(folder / "truth.csv", t)
+    for name, t, truth in shared_crowds(args.datasets):
         known = truth >= 0
         votes = (t.item_idx, t.rater_idx, t.label)
         if args.repeats:

@@ -4,6 +4,7 @@ Every categorical method takes ``item_idx``, ``rater_idx`` and ``label`` as int 
 (n_votes,) and returns a frozen dataclass with ``posterior`` (n_items, n_labels) and ``label``.
 """
 
+from .auto import AutoResult, auto
 from .categorical import (
     CategoricalResult,
     agreement_weights,
@@ -27,6 +28,7 @@ from .pairwise import (
 from .ranking import BordaResult, PlackettLuceResult, borda, plackett_luce
 
 __all__ = [
+    "AutoResult",
     "BiasCorrectedResult",
     "BordaResult",
     "BradleyTerryResult",
@@ -40,6 +42,7 @@ __all__ = [
     "PreferenceResult",
     "WinMatrix",
     "agreement_weights",
+    "auto",
     "bias_corrected_mean",
     "borda",
     "bradley_terry",

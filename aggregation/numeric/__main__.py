@@ -1,8 +1,9 @@
 """Command line: ``python -m aggregation.numeric METHOD labels.csv``.
 
-Categorical methods (mv, wv, ds, onecoin, mace, glad) read ``item,worker,label`` (or
+Categorical methods (auto, mv, wv, ds, onecoin, mace, glad) read ``item,worker,label`` (or
 crowd-kit's ``task,worker,label``) and write ``item,label,confidence`` to stdout, where
-confidence is the posterior probability of the chosen label. Pairwise methods (bt,
+confidence is the posterior probability of the chosen label; ``auto`` says on stderr which
+method it chose and why. Pairwise methods (bt,
 bradley-terry) read ``worker,left,right,label`` with the winner's id or ``tie`` as label and
 write ``item,score``. No database or Django settings are needed. Input errors name the file and
 line and exit with status 2.
@@ -14,6 +15,7 @@ import argparse
 import csv
 import sys
 
+from .auto import auto
 from .categorical import majority_vote, weighted_vote
 from .dawid_skene import dawid_skene, one_coin_dawid_skene
 from .glad import glad
@@ -22,6 +24,7 @@ from .mace import mace
 from .pairwise import bradley_terry
 
 CATEGORICAL = {
+    "auto": auto,
     "mv": majority_vote,
     "majority-vote": majority_vote,
     "wv": weighted_vote,
@@ -61,6 +64,8 @@ def main(argv=None) -> int:
     except OSError as e:
         print(f"error: {args.path}: {e.strerror}", file=sys.stderr)
         return 2
+    if args.method == "auto":
+        print(f"auto: chose {res.method} because {res.reason}", file=sys.stderr)
     out.writerow(["item", "label", "confidence"])
     conf = res.posterior[range(len(t.items)), res.label]
     for name, lab, c in zip(t.items, res.label, conf, strict=False):

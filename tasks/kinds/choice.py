@@ -27,9 +27,11 @@ from .base import (
 from .keys import ItemExample, Key, option_entries
 
 MIN_CHOICES, MAX_CHOICES = 2, 50
-# Methods for kinds with one categorical answer per rater; Dawid–Skene is the default where
-# raters are judged against a truth, majority shares where the disagreement is the data.
-CATEGORICAL = ("majority", "weighted", "dawid_skene", "one_coin", "mace", "glad")
+# Methods for kinds with one categorical answer per rater. `auto` is the default where raters
+# are judged against a truth: it picks one of the others per run, and a vote where no rater
+# model can be identified (aggregation.numeric.auto). Majority shares are the default where
+# the disagreement is the data.
+CATEGORICAL = ("auto", "majority", "weighted", "dawid_skene", "one_coin", "mace", "glad")
 
 
 def choices_validate(raw: Any) -> list[Choice]:
@@ -137,7 +139,7 @@ class SingleChoice(Kind):
     aggregation_methods = CATEGORICAL
 
     def default_aggregation(self, *, subjective: bool) -> str:
-        return "majority" if subjective else "dawid_skene"
+        return "majority" if subjective else "auto"
 
     def label_columns(self, schema: dict) -> list[Column]:
         return [_choice_column([c["value"] for c in schema["choices"]])]

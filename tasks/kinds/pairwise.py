@@ -295,7 +295,7 @@ class Pairwise(Kind):
     )
 
     def default_aggregation(self, *, subjective: bool) -> str:
-        return "majority" if subjective else "dawid_skene"
+        return "majority" if subjective else "auto"
 
     def label_columns(self, schema: dict) -> list[Column]:
         return _pairwise_columns()

@@ -74,3 +74,27 @@ def test_cli_rejects_a_pairwise_label_that_is_neither_side(tmp_path):
     proc = run_cli("bt", f)
     assert proc.returncode == 2
     assert ":2: label 'C'" in proc.stderr
+
+
+def test_cli_auto_prints_item_label_confidence_and_says_why_on_stderr(tmp_path):
+    f = tmp_path / "pilot.csv"
+    f.write_text(
+        "item,worker,label\npw-1,r1,A\npw-1,r2,A\npw-2,r1,B\npw-2,r2,B\npw-3,r1,A\npw-3,r2,tie\n"
+    )
+    proc = run_cli("auto", f)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "item,label,confidence",
+        "pw-1,A,1.000000",
+        "pw-2,B,1.000000",
+        "pw-3,A,0.500000",
+    ]
+    assert "auto: chose majority because no rater model can be identified" in proc.stderr
+
+
+def test_cli_auto_names_the_line_of_a_bad_row_and_exits_with_2(tmp_path):
+    f = tmp_path / "labels.csv"
+    f.write_text("item,worker,label\n1,a,x\n1,b,x\n2,a,\n")
+    proc = run_cli("auto", f)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f"{f}:4: missing field 'label'" in proc.stderr
