@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from tasks import kinds
 from tasks import schema as schemas
-from tasks.kinds.keys import item_fields
+from tasks.kinds.keys import OTHER_FIELDS, item_fields
 
 
 def _field(key, owner: str):
@@ -44,7 +44,7 @@ def _kind_doc(label_kind) -> str:
     return (
         f"The label schema of a {label_kind.label.lower()} project (kind `{label_kind.name}`).\n\n"
         f"Item fields: required {', '.join(fields['required']) or 'none'}{optional}. "
-        f"{fields['note']} Other fields are kept in `meta` for exports.\n\n"
+        f"{fields['note']} {OTHER_FIELDS}\n\n"
         f"Example item line: `{fields['line']}` under the schema `{fields['schema']}`."
     )
 

@@ -85,6 +85,14 @@ class ItemExample:
     schema: dict
 
 
+# What every kind's items may carry besides their fields, as the importer reads a line.
+OTHER_FIELDS = (
+    "Fields a kind does not show stay with the item and are exported. meta, an object, holds "
+    "provenance such as model names and tags; external_id makes re-imports skip known items; "
+    "priority orders the queue."
+)
+
+
 def item_fields(label_kind) -> dict:
     """What the API and the project page say of a kind's items: its required and optional
     fields, the note, and the example line and schema as JSON."""
@@ -94,6 +102,7 @@ def item_fields(label_kind) -> dict:
         "required": required,
         "optional": [f for f in label_kind.optional_fields if f not in required],
         "note": example.note,
+        "other": OTHER_FIELDS,
         "line": json.dumps(example.line, ensure_ascii=False),
         "schema": json.dumps(example.schema, ensure_ascii=False),
     }

@@ -98,12 +98,14 @@ class Ranking(Kind):
     )
     item_example = ItemExample(
         note=(
-            "prompt is text or a chat; responses is a list of texts or {text, model} objects, "
-            "shown in a random order."
+            "prompt is text or a chat; responses is a list of texts (or {text} objects), shown "
+            "in a random order. Name the model behind each response in meta.models, in the "
+            "same order, for the leaderboard."
         ),
         line={
             "prompt": "Suggest a name for a bakery.",
-            "responses": ["Rise & Shine", {"text": "The Daily Loaf", "model": "model-x"}, "Crumbs"],
+            "responses": ["Rise & Shine", "The Daily Loaf", "Crumbs"],
+            "meta": {"models": ["model-x", "model-y", "model-z"]},
         },
         schema={},
     )

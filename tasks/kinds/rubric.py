@@ -11,6 +11,7 @@ of them. Rationales are not scored.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -541,6 +542,59 @@ class Rubric(Kind):
             for t in range(MAX_TURNS)
             for c in schema["criteria"]
         ]
+
+    export_formats = {
+        "reward_ratings": (
+            "Reward-model ratings (TRL prompt-completion, conversational), JSONL",
+            "ratings.jsonl",
+            "application/x-ndjson",
+        )
+    }
+
+    def export_lines(self, fmt: str, schema: dict, item: dict, values: list, label) -> str:
+        """One line per rated response or assistant turn, for training a reward model on
+        ratings: `prompt` the messages before it, `completion` the rated turn (always as
+        message lists, so one file has one shape), `scores` the final rating per criterion
+        on the 1..scale scale and `score` their mean mapped to 0..1, with the item's
+        provenance. Gold items (checks on raters) and items without a final label are left
+        out."""
+        if fmt != "reward_ratings":
+            return super().export_lines(fmt, schema, item, values, label)
+        ratings = _ratings(label)
+        if item["is_gold"] or not ratings:
+            return ""
+        data, lines = item["data"], []
+        if schema["target"] == "response":
+            rated = [(chat_turns(data.get("prompt") or ""), data.get("response") or "")]
+        else:
+            turns = chat_turns(data.get("conversation") or [])
+            rated = [
+                (turns[:i], t["content"]) for i, t in enumerate(turns) if t["role"] == "assistant"
+            ]
+        top = schema["scale"] - 1
+        for t, ((prompt, text), rating) in enumerate(zip(rated, ratings, strict=False)):
+            scores = {
+                c["name"]: rating["scores"][c["name"]]
+                for c in schema["criteria"]
+                if isinstance((rating.get("scores") or {}).get(c["name"]), int | float)
+            }
+            if not scores:
+                continue
+            row = {
+                "prompt": prompt,
+                "completion": [{"role": "assistant", "content": text}],
+                "scores": scores,
+                "score": round((sum(scores.values()) / len(scores) - 1) / top, 6),
+                "turn": t + 1,
+                "item_id": item["item_id"],
+                "external_id": item["external_id"],
+                "meta": item["meta"],
+                "n_raters": len(values),
+                "raters": item["raters"],
+                "guideline_versions": item["guideline_versions"],
+            }
+            lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+        return "".join(lines)
 
     # --- Gold ---
 

@@ -552,3 +552,51 @@ def test_an_undone_answer_comes_back_into_the_widget_with_its_rationales(client,
     assert 'name="value.0.helpfulness" value="5" checked' in html
     assert 'name="value.1.honesty" value="4" checked' in html
     assert ">it hedged</textarea>" in html
+
+
+def _export(project, fmt):
+    boss = UserFactory(username=f"boss{project.pk}")
+    MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+    client = APIClient()
+    client.force_authenticate(boss)
+    response = client.get(f"/api/projects/{project.pk}/export/?type={fmt}")
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
+def test_turn_ratings_export_as_reward_model_rows_that_load_as_trainers_do(turns_project, tmp_path):
+    from tests.tasks.test_exports import load_as_trainers_do
+
+    project, items, _ = turns_project
+    run_now(project, "mean")
+    ItemFactory(project=project, data=chat(1), is_gold=True)  # a check, not training data
+    rows = load_as_trainers_do(tmp_path, _export(project, "reward_ratings"))
+    assert rows.num_rows == 3  # two rated turns of the long chat, one of the short
+    first, second, third = rows
+    assert first["prompt"] == [{"role": "user", "content": "question 1"}]
+    assert first["completion"] == [{"role": "assistant", "content": "answer 1"}]
+    assert second["prompt"][-1] == {"role": "user", "content": "question 2"}
+    assert len(second["prompt"]) == 3 and second["turn"] == 2
+    assert first["scores"] == pytest.approx({"helpfulness": 4.6667, "honesty": 1.3333})
+    # The mean of the criteria on 1..5, mapped to 0..1: (3.0 - 1) / 4.
+    assert first["score"] == pytest.approx(0.5)
+    assert third["item_id"] == items[1].pk and third["n_raters"] == 3
+    assert all(r.startswith("R-") for r in third["raters"])
+
+
+def test_response_ratings_export_a_text_prompt_as_one_user_turn(db, tmp_path):
+    from tests.tasks.test_exports import load_as_trainers_do
+
+    project = ProjectFactory(kind="rubric", schema=RESPONSE, overlap=2)
+    raters = make_raters(project, 2)
+    item = ItemFactory(
+        project=project, data={"prompt": "Boil an egg?", "response": "Nine minutes."}
+    )
+    unrated = ItemFactory(project=project, data={"prompt": "Fry one?", "response": "Two."})
+    annotate_table([item], raters, [[rate((5, 3)), rate((4, 3))]])
+    run_now(project, "mean")
+    rows = load_as_trainers_do(tmp_path, _export(project, "reward_ratings"))
+    assert rows.num_rows == 1 and rows[0]["item_id"] == item.pk != unrated.pk
+    assert rows[0]["prompt"] == [{"role": "user", "content": "Boil an egg?"}]
+    assert rows[0]["scores"] == {"helpfulness": 4.5, "honesty": 3.0}
+    assert rows[0]["score"] == pytest.approx(((4.5 + 3.0) / 2 - 1) / 6)
