@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 from config.pagination import Pagination
 from raters.models import Membership
 from tasks import schema as schemas
-from tasks.cards import export_card
+from tasks.cards import download_card, export_card
 from tasks.export import CONVERSATIONAL, FORMATS, TIES, ExportOptions, ExportRefused, export_stream
 from tasks.markdown import render_markdown
 from tasks.models import ExportJob, ImportJob, Item, Project
@@ -491,6 +492,19 @@ class ExportApi(APIView):
             f'attachment; filename="vox-project-{project.pk}-{options.filename_suffix}"'
         )
         return response
+
+
+class ExportCardNowApi(APIView):
+    @extend_schema(parameters=[ExportRequestSerializer], responses={(200, "text/markdown"): str})
+    def get(self, request, project_id):
+        """The dataset card of the file GET .../export/ streams with the same parameters, for
+        small projects (VOX_EXPORT_STREAM_MAX_ITEMS); a larger one exports as a job, whose
+        card is GET /api/exports/{id}/card/."""
+        project = project_for_manager(request.user, project_id)
+        options = _export_options(request.query_params, project)
+        if project.n_items > settings.VOX_EXPORT_STREAM_MAX_ITEMS:
+            raise ValidationError({"type": ["large projects get their card with an export job"]})
+        return HttpResponse(download_card(project, options), content_type="text/markdown")
 
 
 class ExportCreateApi(APIView):

@@ -27,6 +27,11 @@ urlpatterns = [
         name="import-create",
     ),
     path("projects/<id:project_id>/export/", api.ExportApi.as_view(), name="project-export"),
+    path(
+        "projects/<id:project_id>/export/card/",
+        api.ExportCardNowApi.as_view(),
+        name="project-export-card",
+    ),
     path("imports/<id:import_id>/", api.ImportDetailApi.as_view(), name="import-detail"),
     path(
         "projects/<id:project_id>/exports/",

@@ -14,9 +14,10 @@ import json
 
 from django.db.models import Count
 from django.http import Http404
+from django.utils import timezone
 
 from tasks import kinds
-from tasks.export import ExportOptions
+from tasks.export import ExportOptions, export_stream
 from tasks.models import ExportJob, Guideline
 
 # What the rows of each format hold, in a sentence each, for the card's Fields section.
@@ -45,18 +46,34 @@ def export_card(job: ExportJob) -> str:
     page's link and the API's endpoint serve it through here."""
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
-    return dataset_card(job, n_rows=job.n_rows)
+    return dataset_card(
+        job.project,
+        ExportOptions(format=job.format, **job.options),
+        file_name=job.file.name.rsplit("/", 1)[-1],
+        n_rows=job.n_rows,
+        made_on=job.finished_at or job.created_at,
+    )
 
 
-def dataset_card(job: ExportJob, *, n_rows: int) -> str:
-    """The README.md for a finished export job of `n_rows` rows (lines of the file)."""
+def download_card(project, options: ExportOptions) -> str:
+    """The card of a small project's download (streamed at once, without a job): the file
+    is written again to count its rows, as the job counts the lines it writes."""
+    n_rows = sum(piece.count("\n") for piece in export_stream(project, options))
+    return dataset_card(
+        project,
+        options,
+        file_name=f"vox-project-{project.pk}-{options.filename_suffix}",
+        n_rows=n_rows,
+        made_on=timezone.now(),
+    )
+
+
+def dataset_card(project, options: ExportOptions, *, file_name: str, n_rows: int, made_on) -> str:
+    """The README.md for an export file `file_name` of `n_rows` rows (lines of the file)."""
     from aggregation.selectors import aggregation_run_current
     from annotation.models import Annotation
 
-    project = job.project
-    options = ExportOptions(format=job.format, **job.options)
     label_kind = kinds.get(project.kind)
-    file_name = job.file.name.rsplit("/", 1)[-1] if job.file else options.filename_suffix
     answers = Annotation.objects.filter(project=project, item__is_gold=False).aggregate(
         n=Count("id"), raters=Count("rater", distinct=True)
     )
@@ -95,7 +112,7 @@ def dataset_card(job: ExportJob, *, n_rows: int) -> str:
         f"# {project.name}",
         "",
         f"Human labels collected with Vox: a {label_kind.label.lower()} project, exported "
-        f"as `{job.format}` on {job.finished_at or job.created_at:%Y-%m-%d}.",
+        f"as `{options.format}` on {made_on:%Y-%m-%d}.",
         "",
         "## Counts",
         "",
@@ -113,7 +130,7 @@ def dataset_card(job: ExportJob, *, n_rows: int) -> str:
         "",
         "## Fields",
         "",
-        FIELDS.get(job.format, f"rows of the {job.format} format; see the Vox docs."),
+        FIELDS.get(options.format, f"rows of the {options.format} format; see the Vox docs."),
         "",
         "## Label schema",
         "",

@@ -16,6 +16,11 @@ urlpatterns = [
     path("projects/<id:project_id>/export.jsonl", views.project_export, name="project-export"),
     path("projects/<id:project_id>/exports/", views.export_new, name="export-new"),
     path("projects/<id:project_id>/export/", views.export_download_now, name="export-now"),
+    path(
+        "projects/<id:project_id>/export/card/",
+        views.export_download_card,
+        name="export-now-card",
+    ),
     path("projects/<id:project_id>/guidelines/", views.guideline_read, name="guideline-read"),
     path("projects/<id:project_id>/guidelines/edit/", views.guideline_edit, name="guideline-edit"),
     path(

@@ -14,6 +14,7 @@ from config import jsonbody
 from config.converters import posted_ids
 from tasks import kinds
 from tasks import schema as schemas
+from tasks.cards import download_card
 from tasks.cards import export_card as export_card_text
 from tasks.export import FORMATS, ExportOptions, ExportRefused, export_jsonl, export_stream
 from tasks.forms import (
@@ -231,6 +232,8 @@ def project_detail(request, project_id):
             "import_form": ImportForm(),
             "export_form": ExportForm(),
             "item_fields": item_fields(kinds.get(project.kind)),
+            # Small projects download at once, so their card comes from the form too.
+            "small_export": project.n_items <= settings.VOX_EXPORT_STREAM_MAX_ITEMS,
             "preference_ok": kinds.get(project.kind).makes_preferences,
             "kind_formats": [
                 (fmt, title)
@@ -382,9 +385,9 @@ def project_export(request, project_id):
     return response
 
 
-@login_required
-def export_download_now(request, project_id):
-    project = project_for_manager(request.user, project_id)
+def _download_options(request, project):
+    """The export options a GET of the export form asks for, or the page to go back to with
+    the reason; 404 for a form that is not one."""
     form = ExportForm(request.GET)
     if not form.is_valid():
         raise Http404
@@ -393,8 +396,34 @@ def export_download_now(request, project_id):
         options.check(project)
     except ExportRefused as exc:
         messages.error(request, str(exc))
+        return None, redirect("tasks:project-detail", project_id=project.pk)
+    return options, None
+
+
+@login_required
+def export_download_now(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    options, back = _download_options(request, project)
+    return back or _export_response(project, options)
+
+
+@login_required
+def export_download_card(request, project_id):
+    """The dataset card of the download the export form would give now (small projects)."""
+    project = project_for_manager(request.user, project_id)
+    options, back = _download_options(request, project)
+    if back:
+        return back
+    if project.n_items > settings.VOX_EXPORT_STREAM_MAX_ITEMS:
+        messages.error(request, "Large projects export in the background; each job has its card.")
         return redirect("tasks:project-detail", project_id=project.pk)
-    return _export_response(project, options)
+    return _card_response(download_card(project, options))
+
+
+def _card_response(text: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="README.md"'
+    return response
 
 
 @require_POST
@@ -414,7 +443,9 @@ def export_new(request, project_id):
         return redirect("tasks:project-detail", project_id=project.pk)
     if project.n_items <= settings.VOX_EXPORT_STREAM_MAX_ITEMS:
         query = urlencode({k: v for k, v in form.cleaned_data.items() if v not in (False, None)})
-        return redirect(reverse("tasks:export-now", args=[project.pk]) + "?" + query)
+        # The form's second button asks for the dataset card of the same download.
+        target = "tasks:export-now-card" if request.POST.get("card") else "tasks:export-now"
+        return redirect(reverse(target, args=[project.pk]) + "?" + query)
     export_create(project=project, user=request.user, options=options)
     messages.success(request, "Export started. You can leave this page; the file will wait here.")
     return redirect("tasks:project-detail", project_id=project.pk)
@@ -439,10 +470,7 @@ def export_file(request, export_id):
 @login_required
 def export_card(request, export_id):
     """The dataset card (README.md) of a finished export, to publish beside its file."""
-    job = export_for_manager(request.user, export_id)
-    response = HttpResponse(export_card_text(job), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="README.md"'
-    return response
+    return _card_response(export_card_text(export_for_manager(request.user, export_id)))
 
 
 # --- Guidelines -----------------------------------------------------------------------------

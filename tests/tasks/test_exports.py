@@ -534,3 +534,31 @@ def test_a_finished_export_has_a_dataset_card_with_its_counts_method_and_schema(
     outsider = APIClient()
     outsider.force_authenticate(UserFactory())
     assert outsider.get(f"/api/exports/{job.pk}/card/").status_code == 404
+
+
+def test_a_small_projects_download_has_its_dataset_card_from_the_form_and_the_api(manager, client):
+    project = labelled(manager, "pairwise", {}, pairwise_records("p0", "p1"))
+    client.force_login(manager)
+    asked = client.post(
+        reverse("tasks:export-new", args=[project.pk]),
+        {"format": "preference_jsonl", "ties": "exclude", "conversational": "auto", "card": "1"},
+    )
+    assert asked.status_code == 302 and "/export/card/" in asked["Location"]
+    card = client.get(asked["Location"]).content.decode()
+    download = client.post(
+        reverse("tasks:export-new", args=[project.pk]),
+        {"format": "preference_jsonl", "ties": "exclude", "conversational": "auto"},
+    )
+    body = b"".join(client.get(download["Location"]).streaming_content).decode()
+    # The card names the file as the download names it, and counts the rows it has.
+    name = client.get(download["Location"])["Content-Disposition"]
+    name = name.split('filename="', 1)[1].rstrip('"')
+    assert f'path: "{name}"' in card
+    assert f"rows in `{name}`: {body.count(chr(10))}\n" in card and body.count(chr(10)) == 2
+    api = APIClient()
+    api.force_authenticate(manager)
+    same = api.get(f"/api/projects/{project.pk}/export/card/?type=preference_jsonl")
+    assert same.status_code == 200 and "rows in `" in same.content.decode()
+    outsider = APIClient()
+    outsider.force_authenticate(UserFactory())
+    assert outsider.get(f"/api/projects/{project.pk}/export/card/").status_code == 404
