@@ -474,8 +474,12 @@ def _kind_file(project: Project, options: ExportOptions, chunks) -> Iterator[str
                 # Aligned with values: who answered (by pseudonym) under which guideline.
                 "raters": [raters.pseudonym(a[0]) for a in row.annotations],
                 "guideline_versions": [a[4] for a in row.annotations],
+                # What every row of a training file carries (n_raters, raters, guideline
+                # versions, confidence, agreement, soft_label, run_id, method).
+                "provenance": raters.provenance(row),
             }
             values = [json.loads(a[1]) for a in row.annotations]
-            label, _ = final_label(label_kind, schema, row, values)
+            label, source = final_label(label_kind, schema, row, values)
+            item["provenance"]["label_source"] = source
             out.append(lines_of(options.format, schema, item, values, label))
         yield "".join(out)

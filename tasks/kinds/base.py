@@ -291,8 +291,9 @@ class Kind:
 
     def export_lines(self, fmt: str, schema: dict, item: dict, values: list, label) -> str:
         """One item's text in one of `export_formats`. `item` has item_id, external_id,
-        is_gold, data, meta, and raters (pseudonyms) and guideline_versions aligned with
-        `values`, the canonical answers; `label` is the final one or None."""
+        is_gold, data, meta, raters (pseudonyms) and guideline_versions aligned with
+        `values`, the canonical answers, and `provenance`, the fields every training row
+        carries; `label` is the final one or None."""
         raise ValueError(f"{self.name} projects make no {fmt} files")
 
     def label_csv_columns(self, schema: dict) -> list[tuple[str, tuple]]:

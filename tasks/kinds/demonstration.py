@@ -121,6 +121,8 @@ class Demonstration(Kind):
                 "meta": item["meta"],
                 "rater": rater,
                 "guideline_version": version,
+                # The item's: every rater's pseudonym and version, any run's figures.
+                **item["provenance"],
             }
             lines.append(json.dumps(row, ensure_ascii=False) + "\n")
         return "".join(lines)

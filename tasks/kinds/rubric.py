@@ -589,9 +589,7 @@ class Rubric(Kind):
                 "item_id": item["item_id"],
                 "external_id": item["external_id"],
                 "meta": item["meta"],
-                "n_raters": len(values),
-                "raters": item["raters"],
-                "guideline_versions": item["guideline_versions"],
+                **item["provenance"],
             }
             lines.append(json.dumps(row, ensure_ascii=False) + "\n")
         return "".join(lines)

@@ -442,6 +442,7 @@ def test_demonstrations_export_as_sft_messages_that_load_as_trainers_do(manager,
     assert "Checked." not in body
     assert rows[0]["meta"] == {"source": "pilot"}
     assert rows[0]["rater"].startswith("R-") and rows[0]["rater"] != rows[1]["rater"]
+    assert rows[0]["n_raters"] == 2 and rows[0]["raters"] == [rows[0]["rater"], rows[1]["rater"]]
     assert "r1" not in body and "r2" not in body
 
 

@@ -582,6 +582,9 @@ def test_turn_ratings_export_as_reward_model_rows_that_load_as_trainers_do(turns
     assert first["score"] == pytest.approx(0.5)
     assert third["item_id"] == items[1].pk and third["n_raters"] == 3
     assert all(r.startswith("R-") for r in third["raters"])
+    # The run behind the scores rides along, as in every training file.
+    assert (first["method"], first["label_source"]) == ("mean", "aggregate")
+    assert first["run_id"] is not None and first["guideline_versions"] == [None, None, None]
 
 
 def test_response_ratings_export_a_text_prompt_as_one_user_turn(db, tmp_path):
