@@ -169,6 +169,10 @@ class RaterScore(models.Model):
     ds_confusion = models.JSONField(null=True)
     ds_accuracy = models.FloatField(null=True)
     mace_competence = models.FloatField(null=True)
+    # Rating kinds (Likert, rubric): counts of each rating given (columns) against the final
+    # rating rounded (rows), and Cohen's quadratic-weighted kappa against it.
+    ordinal_confusion = models.JSONField(null=True)
+    ordinal_kappa = models.FloatField(null=True)
     duration_ms_median = models.FloatField(null=True)
     active_ms_median = models.FloatField(null=True)
     fast_fraction = models.FloatField(null=True)

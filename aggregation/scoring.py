@@ -15,7 +15,12 @@ from aggregation import numeric
 from aggregation.loading import MISSING, annotation_arrays
 from aggregation.models import ItemResult, RaterScore
 from aggregation.selectors import aggregation_run_current, project_is_subjective
-from quality.numeric import cohen_kappa_matrix, position_bias_test, trust_posterior
+from quality.numeric import (
+    cohen_kappa_matrix,
+    ordinal_rater_figures,
+    position_bias_test,
+    trust_posterior,
+)
 from raters.models import Membership
 from tasks import kinds
 from tasks.models import Project
@@ -69,6 +74,40 @@ def _median_by(rater_idx, values, n_raters):
     return out
 
 
+def _rating_figures(label_kind, schema, arrays, results: dict, rater_idx, n_r, scale):
+    """Ratings against the final ratings, every rated column pooled: (closeness, ordinal
+    confusion per rater as nested lists, quadratic-weighted kappa). The final rating is
+    rounded to the nearest point to be a row of the confusion."""
+    where = {int(i): j for j, i in enumerate(arrays.item_ids)}
+    reference: dict[str, np.ndarray] = {}
+    for item_id, label in results.items():
+        if item_id not in where:
+            continue
+        for column, x in label_kind.rating_reference(schema, label).items():
+            ref = reference.setdefault(column, np.full(arrays.item_ids.size, -1, np.int64))
+            ref[where[item_id]] = int(np.clip(np.rint(x), 1, scale)) - 1
+    raters, given, final = [], [], []
+    for column, ref in reference.items():
+        if column not in arrays.columns:
+            continue
+        col, against = arrays[column], ref[arrays.item_idx]
+        ok = (col >= 1) & (col <= scale) & (against >= 0)
+        raters.append(rater_idx[ok])
+        given.append(col[ok] - 1)
+        final.append(against[ok])
+    if not raters:
+        return np.full(n_r, np.nan), [None] * n_r, np.full(n_r, np.nan)
+    closeness, confusion, kappa = ordinal_rater_figures(
+        np.concatenate(raters),
+        np.concatenate(given),
+        np.concatenate(final),
+        n_raters=n_r,
+        n_levels=scale,
+    )
+    seen = confusion.sum(axis=(1, 2)) > 0
+    return closeness, [confusion[r].tolist() if seen[r] else None for r in range(n_r)], kappa
+
+
 def rater_scores_compute(*, project_id: int) -> int:
     """Measure every rater of the project and store one RaterScore each; returns how many."""
     project = Project.objects.get(pk=project_id)
@@ -103,6 +142,7 @@ def rater_scores_compute(*, project_id: int) -> int:
     confusion = [None] * n_r
     ds_acc = np.full(n_r, np.nan)
     mace_comp = np.full(n_r, np.nan)
+    ordinal, ordinal_kappa = [None] * n_r, np.full(n_r, np.nan)
     run = aggregation_run_current(project)
     if label is not None:
         ok = label != MISSING
@@ -145,6 +185,11 @@ def rater_scores_compute(*, project_id: int) -> int:
         partial = label_kind.partial_agreement(project.schema, arrays, results, rater_idx, n_r)
         if partial is not None:
             agreement = partial
+        scale = label_kind.rating_scale(project.schema)
+        if scale is not None:
+            agreement, ordinal, ordinal_kappa = _rating_figures(
+                label_kind, project.schema, arrays, results(), rater_idx, n_r, scale
+            )
 
     # Speed: server-side duration and client-reported active time.
     duration = arrays["duration_ms"].astype(np.float64)
@@ -188,6 +233,8 @@ def rater_scores_compute(*, project_id: int) -> int:
                 ds_confusion=confusion[r],
                 ds_accuracy=_f(ds_acc[r]),
                 mace_competence=_f(mace_comp[r]),
+                ordinal_confusion=ordinal[r],
+                ordinal_kappa=_f(ordinal_kappa[r]),
                 duration_ms_median=_f(med_duration[r]),
                 active_ms_median=_f(med_active[r]),
                 fast_fraction=_f(fast_frac[r]),

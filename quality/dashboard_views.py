@@ -143,6 +143,17 @@ def rater_page(request, project_id, membership_id):
             )
             if d["confusion"] and len(d["confusion"]) == len(d["labels"])
             else charts.heatmap_svg([], [], [], label="confusion matrix"),
+            "ordinal": charts.heatmap_svg(
+                # Shares of each final rating's row, as the Dawid–Skene rows are; the
+                # counts are in the JSON.
+                [[n / max(sum(row), 1) for n in row] for row in d["ordinal_confusion"]],
+                d["scale_points"],
+                d["scale_points"],
+                label="ratings against the final rating",
+                row_title="final ↓ · given →",
+            )
+            if d["ordinal_confusion"]
+            else None,
             "speed": charts.histogram_svg(
                 d["speed_rater"],
                 names,

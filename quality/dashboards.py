@@ -321,6 +321,12 @@ def rater_detail(membership: Membership) -> dict:
         "speed_project": (snapshot.data.get("speed_histogram") if snapshot else None) or [],
         "confusion": score.ds_confusion if score else None,
         "labels": label_kind.aggregate_labels(project.schema),
+        # Rating kinds: each rating given against the final rating, and the weighted kappa.
+        "ordinal_confusion": score.ordinal_confusion if score else None,
+        "ordinal_kappa": score.ordinal_kappa if score else None,
+        "scale_points": [
+            str(p) for p in range(1, (label_kind.rating_scale(project.schema) or 0) + 1)
+        ],
         "has_sides": label_kind.has_sides,
     }
 
@@ -335,6 +341,11 @@ def rater_detail_json(detail: dict) -> dict:
         },
         "gold_scores": detail["gold_scores"],
         "confusion": {"labels": detail["labels"], "matrix": detail["confusion"]},
+        "ordinal": {
+            "points": detail["scale_points"],
+            "matrix": detail["ordinal_confusion"],
+            "weighted_kappa": detail["ordinal_kappa"],
+        },
         "speed": {
             "edges_seconds": detail["speed_edges"],
             "rater": detail["speed_rater"],

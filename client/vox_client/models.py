@@ -203,6 +203,10 @@ class RaterScore(_Record):
     ds_confusion: list[list[float]] | None = None
     ds_accuracy: float | None = None
     mace_competence: float | None = None
+    # Rating kinds: each rating given (columns) against the final rating (rows), and the
+    # quadratic-weighted kappa against it.
+    ordinal_confusion: list[list[int]] | None = None
+    ordinal_kappa: float | None = None
     duration_ms_median: float | None = None
     active_ms_median: float | None = None
     fast_fraction: float | None = None

@@ -7,6 +7,7 @@ from .agreement import (
     fleiss_kappa,
     fleiss_kappa_detail,
     krippendorff_alpha,
+    ordinal_rater_figures,
     percent_agreement,
 )
 from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
@@ -18,6 +19,7 @@ __all__ = [
     "TrustPosterior",
     "cohen_kappa_matrix",
     "fleiss_kappa",
+    "ordinal_rater_figures",
     "fleiss_kappa_detail",
     "krippendorff_alpha",
     "percent_agreement",

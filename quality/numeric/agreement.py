@@ -177,3 +177,40 @@ def krippendorff_alpha(item_idx, rater_idx, value, *, level="nominal") -> float:
     if d_e == 0:
         return float("nan")
     return float(1.0 - (n - 1) * d_o / d_e)
+
+
+def ordinal_rater_figures(rater_idx, rating, reference, *, n_raters: int, n_levels: int):
+    """Each rater's ratings against a reference rating per vote (the final label, rounded),
+    on an ordinal scale of levels 0..n_levels-1.
+
+    Returns (closeness, confusion, weighted_kappa):
+    - closeness (n_raters,): 1 - mean |rating - reference| / (n_levels - 1), 1 when always equal;
+    - confusion (n_raters, n_levels, n_levels): counts, rows the reference, columns the rating;
+    - weighted_kappa (n_raters,): Cohen's (1968) quadratic-weighted kappa of the rater against
+      the reference, chance taken from the two margins of that rater's own table.
+    NaN where a rater has no rated vote (or, for kappa, where their table has no spread).
+    """
+    rater_idx = np.asarray(rater_idx, dtype=np.int64)
+    rating = np.asarray(rating, dtype=np.int64)
+    reference = np.asarray(reference, dtype=np.int64)
+    top = max(n_levels - 1, 1)
+    n = np.bincount(rater_idx, minlength=n_raters).astype(float)
+    gap = np.bincount(rater_idx, weights=np.abs(rating - reference), minlength=n_raters)
+    closeness = np.divide(n - gap / top, n, out=np.full(n_raters, np.nan), where=n > 0)
+    cell = (rater_idx * n_levels + reference) * n_levels + rating
+    confusion = np.bincount(cell, minlength=n_raters * n_levels * n_levels).reshape(
+        n_raters, n_levels, n_levels
+    )
+    levels = np.arange(n_levels)
+    weight = (levels[:, None] - levels[None, :]) ** 2 / top**2
+    observed = confusion / np.maximum(n, 1)[:, None, None]
+    expected = observed.sum(axis=2)[:, :, None] * observed.sum(axis=1)[:, None, :]
+    disagree_obs = (observed * weight).sum(axis=(1, 2))
+    disagree_exp = (expected * weight).sum(axis=(1, 2))
+    kappa = np.divide(
+        disagree_exp - disagree_obs,
+        disagree_exp,
+        out=np.full(n_raters, np.nan),
+        where=(n > 0) & (disagree_exp > 0),
+    )
+    return closeness, confusion, kappa

@@ -207,6 +207,16 @@ class Kind:
         from the database: only kinds that use it pay for the query."""
         return None
 
+    def rating_scale(self, schema: dict) -> int | None:
+        """The number of points of a kind whose answers are ratings on one scale (Likert,
+        rubric), in its `dim:` label columns; None for other kinds. Rater scores then
+        measure each rater against the final ratings (aggregation.scoring)."""
+        return None
+
+    def rating_reference(self, schema: dict, label) -> dict[str, float]:
+        """{label column: the final label's rating there} for a kind with a rating scale."""
+        return {}
+
     def side_counts(self, arrays, rater_idx, n_raters):
         """(answers for the left side, for the right side) per rater, as shown on screen, for
         kinds with sides; None otherwise."""

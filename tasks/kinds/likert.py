@@ -164,6 +164,18 @@ class Likert(Kind):
     def label_columns(self, schema: dict) -> list[Column]:
         return [_likert_column(d["name"]) for d in schema["dimensions"]]
 
+    def rating_scale(self, schema: dict) -> int | None:
+        return schema["scale"]
+
+    def rating_reference(self, schema: dict, label) -> dict[str, float]:
+        if not isinstance(label, dict):
+            return {}
+        return {
+            f"dim:{name}": x
+            for name, x in label.items()
+            if isinstance(x, int | float) and not isinstance(x, bool)
+        }
+
     def answer_keys(self, schema: dict, arrays):
         key = np.zeros(arrays.n, dtype=np.int64)
         for d in schema["dimensions"]:

@@ -397,6 +397,17 @@ class Rubric(Kind):
 
     aggregation_methods = ("mean", "median", "bias_corrected")
 
+    def rating_scale(self, schema: dict) -> int | None:
+        return schema["scale"]
+
+    def rating_reference(self, schema: dict, label) -> dict[str, float]:
+        return {
+            f"dim:{t}.{name}": x
+            for t, rating in enumerate(_ratings(label))
+            for name, x in (rating.get("scores") or {}).items()
+            if isinstance(x, int | float) and not isinstance(x, bool)
+        }
+
     def label_columns(self, schema: dict) -> list[Column]:
         return [
             _score_column(t, c["name"])

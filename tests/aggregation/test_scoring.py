@@ -122,3 +122,65 @@ def test_likert_straight_lining_is_measured_on_whole_answers(db):
     scores = latest(project)
     assert scores["r0"].straightline_streak == 4
     assert scores["r1"].straightline_streak == 3
+
+
+def test_a_raters_ordinal_figures_against_the_final_rating_are_exact_on_a_small_table():
+    import numpy as np
+
+    from quality.numeric import ordinal_rater_figures
+
+    # Rater 0 always matches; rater 1 is one point high on two of four; rater 2 reverses.
+    reference = np.array([0, 1, 2, 3] * 3)
+    given = np.array([0, 1, 2, 3, 1, 2, 2, 3, 3, 2, 1, 0])
+    raters = np.repeat([0, 1, 2], 4)
+    closeness, confusion, kappa = ordinal_rater_figures(
+        raters, given, reference, n_raters=4, n_levels=4
+    )
+    assert closeness[:3] == pytest.approx([1.0, 1 - 2 / (4 * 3), 1 - 8 / (4 * 3)])
+    assert np.isnan(closeness[3]) and np.isnan(kappa[3])
+    assert confusion[1].tolist() == [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    assert kappa[0] == pytest.approx(1.0) and kappa[2] == pytest.approx(-1.0)
+    # By hand for rater 1: observed quadratic disagreement 2/36 (two cells one step off,
+    # weight 1/9 each, a quarter of the votes each); expected from the margins (a quarter
+    # on each final rating; given 0, 1/4, 1/2, 1/4) 2/9; kappa 1 - (2/36) / (2/9) = 0.75.
+    assert kappa[1] == pytest.approx(0.75)
+
+
+def test_likert_raters_are_scored_against_the_final_ratings_with_an_ordinal_confusion(db, client):
+    project = ProjectFactory(
+        kind=schemas.LIKERT,
+        schema=schemas.schema_validate(schemas.LIKERT, {"scale": 5, "dimensions": ["a"]}),
+        overlap=3,
+    )
+    raters = make_raters(project, 3)
+    items = ItemFactory.create_batch(6, project=project)
+    # r0 and r1 agree on a spread of ratings; r2 rates everything 5.
+    table = [[{"a": x}, {"a": x}, {"a": 5}] for x in (1, 2, 3, 4, 5, 1)]
+    annotate_table(items, raters, table)
+    run = aggregation_run_request(project=project, method="median")
+    aggregation_run_execute(run_id=run.pk)
+    rater_scores_compute(project_id=project.pk)
+    scores = latest(project)
+    careful, constant = scores["r0"], scores["r2"]
+    assert careful.agreement_with_aggregate == pytest.approx(1.0)
+    assert careful.ordinal_kappa == pytest.approx(1.0)
+    assert constant.ordinal_kappa == pytest.approx(0.0, abs=1e-9)  # no better than chance
+    assert constant.agreement_with_aggregate < 0.7
+    # Rows: the final (median) rating 1..5; r2's every answer falls in the last column.
+    assert [row[-1] for row in constant.ordinal_confusion] == [2, 1, 1, 1, 1]
+    assert sum(map(sum, careful.ordinal_confusion)) == 6
+
+    # The rater page draws it and its JSON carries the counts, for the project's manager.
+    from django.urls import reverse
+
+    from tests.factories import MembershipFactory, UserFactory
+
+    boss = UserFactory(username="boss")
+    MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+    client.force_login(boss)
+    m = Membership.objects.get(project=project, user=raters[2])
+    page = client.get(reverse("dashboards:rater", args=[project.pk, m.pk])).content.decode()
+    assert "Ratings against the final rating" in page and "Dawid–Skene" not in page
+    data = client.get(reverse("dashboards:api-rater", args=[project.pk, m.pk])).json()
+    assert data["ordinal"]["points"] == ["1", "2", "3", "4", "5"]
+    assert data["ordinal"]["matrix"] == constant.ordinal_confusion
