@@ -173,6 +173,9 @@ class RaterScore(models.Model):
     # rating rounded (rows), and Cohen's quadratic-weighted kappa against it.
     ordinal_confusion = models.JSONField(null=True)
     ordinal_kappa = models.FloatField(null=True)
+    # Ranking kinds: the mean Kendall tau-b of the rater's rankings against the final order
+    # (ordinal_confusion then counts places: final place rows, the rater's tier columns).
+    ranking_tau = models.FloatField(null=True)
     duration_ms_median = models.FloatField(null=True)
     active_ms_median = models.FloatField(null=True)
     fast_fraction = models.FloatField(null=True)

@@ -19,6 +19,7 @@ from quality.numeric import (
     cohen_kappa_matrix,
     ordinal_rater_figures,
     position_bias_test,
+    ranking_rater_figures,
     trust_posterior,
 )
 from raters.models import Membership
@@ -108,6 +109,32 @@ def _rating_figures(label_kind, schema, arrays, results: dict, rater_idx, n_r, s
     return closeness, [confusion[r].tolist() if seen[r] else None for r in range(n_r)], kappa
 
 
+def _ranking_figures(label_kind, project, results: dict, rater_ids):
+    """Rankings against the final order: (mean Kendall tau-b per rater, the confusion of
+    places per rater as nested lists). Reads the answers themselves: a ranking has no
+    label columns."""
+    from aggregation.services import project_annotations_rows
+
+    width = len(label_kind.ordinal_points(project.schema))
+    owners, given, final = [], [], []
+    for item_id, rater_id, value in project_annotations_rows(project):
+        places = label_kind.rank_places(value, results.get(item_id))
+        if places is None or len(places[0]) > width:
+            continue
+        pad = [-1] * (width - len(places[0]))
+        owners.append(int(np.searchsorted(rater_ids, rater_id)))
+        given.append(places[0] + pad)
+        final.append(places[1] + pad)
+    n_r = rater_ids.size
+    if not owners:
+        return np.full(n_r, np.nan), [None] * n_r
+    tau, confusion = ranking_rater_figures(
+        np.array(owners), np.array(given), np.array(final), n_raters=n_r, n_positions=width
+    )
+    seen = confusion.sum(axis=(1, 2)) > 0
+    return tau, [confusion[r].tolist() if seen[r] else None for r in range(n_r)]
+
+
 def rater_scores_compute(*, project_id: int) -> int:
     """Measure every rater of the project and store one RaterScore each; returns how many."""
     project = Project.objects.get(pk=project_id)
@@ -142,7 +169,7 @@ def rater_scores_compute(*, project_id: int) -> int:
     confusion = [None] * n_r
     ds_acc = np.full(n_r, np.nan)
     mace_comp = np.full(n_r, np.nan)
-    ordinal, ordinal_kappa = [None] * n_r, np.full(n_r, np.nan)
+    ordinal, ordinal_kappa, tau = [None] * n_r, np.full(n_r, np.nan), np.full(n_r, np.nan)
     run = aggregation_run_current(project)
     if label is not None:
         ok = label != MISSING
@@ -190,6 +217,9 @@ def rater_scores_compute(*, project_id: int) -> int:
             agreement, ordinal, ordinal_kappa = _rating_figures(
                 label_kind, project.schema, arrays, results(), rater_idx, n_r, scale
             )
+        elif label_kind.ordinal_figure is not None:
+            tau, ordinal = _ranking_figures(label_kind, project, results(), rater_ids)
+            agreement = (tau + 1.0) / 2.0
 
     # Speed: server-side duration and client-reported active time.
     duration = arrays["duration_ms"].astype(np.float64)
@@ -235,6 +265,7 @@ def rater_scores_compute(*, project_id: int) -> int:
                 mace_competence=_f(mace_comp[r]),
                 ordinal_confusion=ordinal[r],
                 ordinal_kappa=_f(ordinal_kappa[r]),
+                ranking_tau=_f(tau[r]),
                 duration_ms_median=_f(med_duration[r]),
                 active_ms_median=_f(med_active[r]),
                 fast_fraction=_f(fast_frac[r]),

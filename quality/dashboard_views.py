@@ -149,7 +149,7 @@ def rater_page(request, project_id, membership_id):
                 [[n / max(sum(row), 1) for n in row] for row in d["ordinal_confusion"]],
                 d["scale_points"],
                 d["scale_points"],
-                label="ratings against the final rating",
+                label=d["ordinal_figure"][0].lower(),
                 row_title="final ↓ · given →",
             )
             if d["ordinal_confusion"]

@@ -324,9 +324,9 @@ def rater_detail(membership: Membership) -> dict:
         # Rating kinds: each rating given against the final rating, and the weighted kappa.
         "ordinal_confusion": score.ordinal_confusion if score else None,
         "ordinal_kappa": score.ordinal_kappa if score else None,
-        "scale_points": [
-            str(p) for p in range(1, (label_kind.rating_scale(project.schema) or 0) + 1)
-        ],
+        "ranking_tau": score.ranking_tau if score else None,
+        "scale_points": label_kind.ordinal_points(project.schema),
+        "ordinal_figure": label_kind.ordinal_figure,
         "has_sides": label_kind.has_sides,
     }
 
@@ -345,6 +345,7 @@ def rater_detail_json(detail: dict) -> dict:
             "points": detail["scale_points"],
             "matrix": detail["ordinal_confusion"],
             "weighted_kappa": detail["ordinal_kappa"],
+            "kendall_tau": detail["ranking_tau"],
         },
         "speed": {
             "edges_seconds": detail["speed_edges"],

@@ -19,4 +19,9 @@ class Migration(migrations.Migration):
             name="ordinal_kappa",
             field=models.FloatField(null=True),
         ),
+        migrations.AddField(
+            model_name="raterscore",
+            name="ranking_tau",
+            field=models.FloatField(null=True),
+        ),
     ]

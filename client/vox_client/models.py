@@ -207,6 +207,7 @@ class RaterScore(_Record):
     # quadratic-weighted kappa against it.
     ordinal_confusion: list[list[int]] | None = None
     ordinal_kappa: float | None = None
+    ranking_tau: float | None = None
     duration_ms_median: float | None = None
     active_ms_median: float | None = None
     fast_fraction: float | None = None

@@ -9,6 +9,7 @@ from .agreement import (
     krippendorff_alpha,
     ordinal_rater_figures,
     percent_agreement,
+    ranking_rater_figures,
 )
 from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
 
@@ -23,6 +24,7 @@ __all__ = [
     "fleiss_kappa_detail",
     "krippendorff_alpha",
     "percent_agreement",
+    "ranking_rater_figures",
     "position_bias_test",
     "trust_posterior",
 ]

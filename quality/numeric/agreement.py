@@ -214,3 +214,42 @@ def ordinal_rater_figures(rater_idx, rating, reference, *, n_raters: int, n_leve
         where=(n > 0) & (disagree_exp > 0),
     )
     return closeness, confusion, kappa
+
+
+def ranking_rater_figures(rater_idx, given, final, *, n_raters: int, n_positions: int):
+    """Each rater's rankings against the final order of the same items.
+
+    given, final: (n_rankings, n_positions) int; row k holds, for each response of ranking
+    k's item, its place in the rater's ranking (a tier index: tied responses share it) and in
+    the final order; -1 pads items with fewer responses. Returns (tau, confusion):
+    - tau (n_raters,): the mean over the rater's rankings of Kendall's tau-b against the
+      final order (1 the same order, -1 reversed; a ranking whose pairs are all tied counts
+      0), NaN for a rater without rankings;
+    - confusion (n_raters, n_positions, n_positions): counts, rows the final place of a
+      response, columns the rater's tier for it.
+    """
+    rater_idx = np.asarray(rater_idx, dtype=np.int64)
+    given = np.asarray(given, dtype=np.int64)
+    final = np.asarray(final, dtype=np.int64)
+    i, j = np.triu_indices(n_positions, k=1)
+    valid = (given[:, i] >= 0) & (given[:, j] >= 0)
+    g = np.sign(given[:, i] - given[:, j]) * valid
+    f = np.sign(final[:, i] - final[:, j]) * valid
+    # tau-b: (concordant - discordant) / sqrt(pairs untied in each), per ranking.
+    numerator = (g * f).sum(axis=1)
+    denominator = np.sqrt((g != 0).sum(axis=1) * (f != 0).sum(axis=1))
+    tau = np.divide(numerator, denominator, out=np.zeros(len(g)), where=denominator > 0)
+    n = np.bincount(rater_idx, minlength=n_raters)
+    mean = np.divide(
+        np.bincount(rater_idx, weights=tau, minlength=n_raters),
+        n,
+        out=np.full(n_raters, np.nan),
+        where=n > 0,
+    )
+    has = (given >= 0) & (final >= 0)
+    owner = np.broadcast_to(rater_idx[:, None], given.shape)[has]
+    cell = (owner * n_positions + final[has]) * n_positions + given[has]
+    confusion = np.bincount(cell, minlength=n_raters * n_positions**2).reshape(
+        n_raters, n_positions, n_positions
+    )
+    return mean, confusion

@@ -217,6 +217,19 @@ class Kind:
         """{label column: the final label's rating there} for a kind with a rating scale."""
         return {}
 
+    def rank_places(self, value, label) -> tuple[list[int], list[int]] | None:
+        """For a kind whose answers order responses: (the rater's tier for each response
+        index, its place in the final order `label`), -1 where missing; None otherwise."""
+        return None
+
+    # How a rater page titles and explains the ordinal confusion of a rating or ranking
+    # kind (rows, columns), and what its points are called; None for other kinds.
+    ordinal_figure: ClassVar[tuple[str, str] | None] = None
+
+    def ordinal_points(self, schema: dict) -> list[str]:
+        scale = self.rating_scale(schema)
+        return [str(p) for p in range(1, (scale or 0) + 1)]
+
     def side_counts(self, arrays, rater_idx, n_raters):
         """(answers for the left side, for the right side) per rater, as shown on screen, for
         kinds with sides; None otherwise."""

@@ -164,6 +164,11 @@ class Likert(Kind):
     def label_columns(self, schema: dict) -> list[Column]:
         return [_likert_column(d["name"]) for d in schema["dimensions"]]
 
+    ordinal_figure = (
+        "Ratings against the final rating",
+        "Rows: the final rating, rounded; columns: the rating given.",
+    )
+
     def rating_scale(self, schema: dict) -> int | None:
         return schema["scale"]
 

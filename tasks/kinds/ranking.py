@@ -199,6 +199,29 @@ class Ranking(Kind):
 
     makes_preferences = True
 
+    ordinal_figure = (
+        "Places against the final order",
+        "Rows: a response's place in the final order; columns: the rater's tier for it.",
+    )
+
+    def ordinal_points(self, schema: dict) -> list[str]:
+        return [str(p) for p in range(1, schema["max_responses"] + 1)]
+
+    def rank_places(self, value, label) -> tuple[list[int], list[int]] | None:
+        tiers = value.get("ranking") if isinstance(value, dict) else None
+        if not tiers or not isinstance(label, list) or not label:
+            return None
+        n = len(label)
+        given, final = [-1] * n, [-1] * n
+        for t, tier in enumerate(tiers):
+            for i in tier if isinstance(tier, list) else ():
+                if isinstance(i, int) and 0 <= i < n:
+                    given[i] = t
+        for place, i in enumerate(label):
+            if isinstance(i, int) and 0 <= i < n:
+                final[i] = place
+        return given, final
+
     # The order is a shuffle of the item's own responses.
     presentation_per_item = True
 

@@ -397,6 +397,11 @@ class Rubric(Kind):
 
     aggregation_methods = ("mean", "median", "bias_corrected")
 
+    ordinal_figure = (
+        "Ratings against the final rating",
+        "Rows: the final rating, rounded; columns: the rating given (every criterion and turn).",
+    )
+
     def rating_scale(self, schema: dict) -> int | None:
         return schema["scale"]
 

@@ -184,3 +184,40 @@ def test_likert_raters_are_scored_against_the_final_ratings_with_an_ordinal_conf
     data = client.get(reverse("dashboards:api-rater", args=[project.pk, m.pk])).json()
     assert data["ordinal"]["points"] == ["1", "2", "3", "4", "5"]
     assert data["ordinal"]["matrix"] == constant.ordinal_confusion
+
+
+def test_kendall_tau_b_of_rankings_against_the_final_order_counts_ties_as_tau_b_does():
+    import numpy as np
+
+    from quality.numeric import ranking_rater_figures
+
+    final = np.array([[0, 1, 2, -1], [0, 1, 2, 3], [0, 1, 2, 3]])
+    given = np.array([[0, 1, 2, -1], [3, 2, 1, 0], [0, 0, 1, 2]])  # same; reversed; tied top
+    tau, confusion = ranking_rater_figures(
+        np.array([0, 1, 1]), given, final, n_raters=2, n_positions=4
+    )
+    # Rater 1: -1 for the reversal; tau-b of (0,0,1,2) against (0,1,2,3) is 5/sqrt(5*6).
+    assert tau[0] == pytest.approx(1.0)
+    assert tau[1] == pytest.approx((-1 + 5 / np.sqrt(30)) / 2)
+    assert confusion[0].trace() == 3 and confusion[1][0].tolist() == [1, 0, 0, 1]
+
+
+def test_ranking_raters_are_scored_by_kendall_tau_against_the_final_order(db):
+    project = ProjectFactory(
+        kind=schemas.RANKING, schema=schemas.schema_validate(schemas.RANKING, {}), overlap=4
+    )
+    raters = make_raters(project, 4)
+    items = ItemFactory.create_batch(
+        5, project=project, data={"prompt": "p", "responses": ["a", "b", "c"]}
+    )
+    same, backwards = {"ranking": [[0], [1], [2]]}, {"ranking": [[2], [1], [0]]}
+    annotate_table(items, raters, [[same, same, same, backwards] for _ in items])
+    run = aggregation_run_request(project=project, method="borda")
+    aggregation_run_execute(run_id=run.pk)
+    rater_scores_compute(project_id=project.pk)
+    scores = latest(project)
+    assert scores["r0"].ranking_tau == pytest.approx(1.0)
+    assert scores["r3"].ranking_tau == pytest.approx(-1.0)
+    assert scores["r3"].agreement_with_aggregate == pytest.approx(0.0)
+    # Rows: the final place; r3 puts the final first in its last tier, every time.
+    assert scores["r3"].ordinal_confusion[0][2] == 5
