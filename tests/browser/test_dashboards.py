@@ -151,3 +151,35 @@ def test_the_api_docs_render_offline_from_vendored_files_under_the_policy(live_s
     # image, and nothing else of the page comes from outside.
     assert all("cdn.redoc.ly" in u for u in outside), outside
     assert all("cdn.redoc.ly" in v for v in violations), violations
+
+
+def test_a_likert_raters_page_draws_their_ratings_against_the_final_ones(
+    live_server, page, screenshot
+):
+    from aggregation.scoring import rater_scores_compute
+    from aggregation.services import aggregation_run_execute, aggregation_run_request
+    from tasks import schema as schemas
+    from tests.aggregation.helpers import annotate_table
+    from tests.conftest import make_raters
+    from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
+
+    boss = UserFactory(username="mona")
+    project = ProjectFactory(
+        kind=schemas.LIKERT,
+        schema=schemas.schema_validate(schemas.LIKERT, {"scale": 5, "dimensions": ["fluency"]}),
+        overlap=3,
+    )
+    MembershipFactory(project=project, user=boss, role=Membership.Role.MANAGER)
+    raters = make_raters(project, 3)
+    items = ItemFactory.create_batch(10, project=project)
+    ratings = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
+    table = [[{"fluency": x}, {"fluency": x}, {"fluency": min(5, x + 1)}] for x in ratings]
+    annotate_table(items, raters, table)
+    aggregation_run_execute(run_id=aggregation_run_request(project=project, method="median").pk)
+    rater_scores_compute(project_id=project.pk)
+    m = Membership.objects.get(project=project, user=raters[2])
+    log_in(page, live_server.url, "mona")
+    page.goto(f"{live_server.url}/projects/{project.pk}/dashboards/raters/{m.pk}/")
+    page.get_by_role("heading", name="Ratings against the final rating").wait_for()
+    assert page.get_by_text("Quadratic-weighted κ against it").count() == 1
+    screenshot("rater-ordinal-confusion")
