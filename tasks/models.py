@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from tasks import schema as schemas
 from tasks.content import content_hash
@@ -111,9 +112,10 @@ class Item(models.Model):
     def is_complete(self) -> bool:
         return self.n_done >= self.project.overlap
 
-    @property
+    @cached_property
     def public_id(self) -> int:
-        """The id raters see; see tasks/ids.py for why it is not the database id."""
+        """The id raters see; see tasks/ids.py for why it is not the database id. Kept on
+        the instance: a workbench reply writes it seven times, four HMAC rounds each."""
         from tasks.ids import encode_item_id
 
         return encode_item_id(self.pk)
