@@ -349,6 +349,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportStatusEnum": "tasks.models.ImportJob.Status",
         "JobStatusEnum": "tasks.models.ExportJob.Status",
+        # The label kinds, and what an admin may do to a rater, each one set wherever used.
+        "LabelKindEnum": "tasks.models.Project.Kind",
+        "RaterActionEnum": "raters.services.RATER_ACTIONS",
     },
 }
 
