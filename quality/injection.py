@@ -67,16 +67,22 @@ def gold_pick_at() -> int:
     return _random.randrange(2**31)
 
 
-def unseen_gold_sql(*, project: str, rater: str, pool: str = "'injection'") -> str:
+def unseen_gold_sql(
+    *, project: str, rater: str, pool: str = "'injection'", blocked: str | None = None
+) -> str:
     """The ids of the project's gold items of `pool` this rater was never served, with
     `project`, `rater` and `pool` as SQL placeholders (or literals). Each gold item reaches a rater at most
     once (one assignment per item and rater), so none becomes recognisable by repetition,
     and a gold copy of a live item never reaches a rater who was served the original or
-    any item of the same content (tasks.content.content_hash)."""
+    any item of the same content (tasks.content.content_hash). With `blocked` (the
+    placeholder of raters.skills.blocked_param), only gold of tags the rater works on:
+    silent gold checks them on the work they are routed to."""
     from quality.models import GoldItem
+    from raters.skills import allowed_sql
     from tasks.models import Item
 
     lease, item = Assignment._meta.db_table, Item._meta.db_table
+    routed = f"AND {allowed_sql('gi', blocked)}" if blocked is not None else ""
     # Scalar subqueries on the (item, rater) unique index: as NOT EXISTS, a generic plan
     # made on a small lease table scanned every lease for each gold item. The content
     # check walks the (project, content_hash) index, where a gold item's own row is
@@ -95,6 +101,7 @@ def unseen_gold_sql(*, project: str, rater: str, pool: str = "'injection'") -> s
                         JOIN {lease} a ON a.item_id = s.id AND a.rater_id + 0 = {rater}
                         WHERE s.project_id = {project} AND s.content_hash = gi.content_hash
                           AND s.id <> g.item_id), 0) = 0
+          {routed}
     """  # noqa: S608 - names come from the models, values are parameters
 
 

@@ -48,6 +48,11 @@ class QualityPolicy(models.Model):
     min_seconds_per_item = models.FloatField(default=2.0)
     straightline_streak = models.PositiveSmallIntegerField(default=15)
     auto_suspend_on_flags = models.BooleanField(default=False)
+    # Routing by skill (raters.SkillRule): what a rater without any of the project's
+    # skills gets. "untagged": the items that need no skill; "wait": nothing, until a
+    # manager grants a skill or qualification earns one.
+    SKILL_FALLBACKS = (("untagged", "serve items that need no skill"), ("wait", "wait"))
+    skill_fallback = models.CharField(max_length=16, choices=SKILL_FALLBACKS, default="untagged")
 
     class Meta:
         verbose_name_plural = "quality policies"

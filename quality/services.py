@@ -15,7 +15,7 @@ from quality import scoring
 from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
 from quality.selectors import open_session, policy_for, session_next_gold, trust_of
 from raters.models import LIVE_STAGES, Membership, RaterNotice, Stage
-from raters.services import stage_change
+from raters.services import skill_count_gold, stage_change
 from tasks import schema as schemas
 from tasks.models import Item, Project
 
@@ -269,6 +269,7 @@ def gold_answers_score(*, project_id: int | None = None) -> int:
                 gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
             )
             membership.refresh_from_db()
+            skill_count_gold(membership=membership, item=annotation.item, score=score)
             _trust_check_after_gold(membership, policy_for(project))
             n += 1
     return n
@@ -406,6 +407,7 @@ def session_answer(*, session: GoldSession, gold: GoldItem, value) -> Feedback:
             value=value,
             score=score,
         )
+        skill_count_gold(membership=session.membership, item=gold.item, score=score)
         finished = session_finish(session=session) if session_next_gold(session) is None else None
     lines = scoring.feedback_lines(
         project.kind, project.schema, gold.answer, value, item_data=gold.item.data

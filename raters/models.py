@@ -103,3 +103,84 @@ class RaterNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} for {self.membership}"
+
+
+class SkillRule(models.Model):
+    """Routing: this project's items tagged `tag` go only to raters whose skill `tag` is at
+    least `min_level` (0–100, as Toloka's skills). A skill counts as earned from gold only
+    after `min_gold` check answers on items with the tag (Potato's category qualification
+    has the same two numbers: a threshold and a minimum number of questions)."""
+
+    project = models.ForeignKey(
+        "tasks.Project", on_delete=models.CASCADE, related_name="skill_rules"
+    )
+    tag = models.CharField(max_length=64)
+    min_level = models.PositiveSmallIntegerField(default=70)
+    min_gold = models.PositiveSmallIntegerField(default=5)
+
+    class Meta:
+        ordering = ["tag"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "tag"], name="skill_rule_unique_tag"),
+            models.CheckConstraint(
+                condition=models.Q(min_level__lte=100), name="skill_rule_level_le_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} >= {self.min_level} in {self.project}"
+
+
+class Skill(models.Model):
+    """A rater's skill for one tag of one project: granted by a manager, earned from gold
+    answers on items with the tag, or both; a grant decides over what gold says."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="skills")
+    tag = models.CharField(max_length=64)
+    granted_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Gold answers on items with the tag (qualification, training, calibration and silent
+    # gold alike) and the level they earn: 100 × the posterior mean accuracy
+    # (quality.numeric.trust_posterior), whatever their number; a rule decides from how
+    # many answers on it counts (SkillRule.min_gold).
+    gold_n = models.PositiveIntegerField(default=0)
+    gold_score_sum = models.FloatField(default=0.0)
+    earned_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tag"]
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "tag"], name="skill_unique_tag")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.tag}"
+
+
+class SkillChange(models.Model):
+    """The audit trail of skills, as StageTransition is of stages: a grant or revocation
+    by a manager, or an earned level crossing a rule's bar."""
+
+    class Source(models.TextChoices):
+        GRANTED = "granted"
+        REVOKED = "revoked"
+        EARNED = "earned"
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="skill_changes"
+    )
+    tag = models.CharField(max_length=64)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    from_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.tag} {self.from_level} -> {self.to_level}"

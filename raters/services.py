@@ -224,3 +224,121 @@ def api_token_revoke(*, user) -> bool:
 
     deleted, _ = Token.objects.filter(user=user).delete()
     return bool(deleted)
+
+
+# --- Skills -------------------------------------------------------------------------------------
+
+
+def skill_rules_set(*, project, rules: list[dict], fallback: str | None = None) -> list:
+    """Replace the project's routing rules: [{"tag", "min_level", "min_gold"}], all or
+    nothing. Raises SchemaError naming the rule and field."""
+    from quality.models import QualityPolicy
+    from raters.models import SkillRule
+    from tasks.schema import SchemaError, tags_validate
+
+    if not isinstance(rules, list):
+        raise SchemaError("rules", "must be a list")
+    clean, seen = [], set()
+    for n, rule in enumerate(rules):
+        where = f"rules[{n}]"
+        if not isinstance(rule, dict):
+            raise SchemaError(where, "must be an object")
+        (tag,) = tags_validate([rule.get("tag")], field=f"{where}.tag")
+        if tag in seen:
+            raise SchemaError(f"{where}.tag", f"{tag!r} has two rules")
+        seen.add(tag)
+        numbers = {}
+        for name, default, top in (("min_level", 70, 100), ("min_gold", 5, 1000)):
+            value = rule.get(name, default)
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                raise SchemaError(f"{where}.{name}", f"must be a whole number from 0 to {top}")
+            numbers[name] = value
+        clean.append(SkillRule(project=project, tag=tag, **numbers))
+    if fallback is not None and fallback not in dict(QualityPolicy.SKILL_FALLBACKS):
+        raise SchemaError("fallback", "must be untagged or wait")
+    with transaction.atomic():
+        SkillRule.objects.filter(project=project).delete()
+        SkillRule.objects.bulk_create(clean)
+        if fallback is not None:
+            policy, _ = QualityPolicy.objects.get_or_create(project=project)
+            policy.skill_fallback = fallback
+            policy.save(update_fields=["skill_fallback"])
+    return clean
+
+
+def skill_grant(*, membership: Membership, tag: str, level: int | None, actor, reason: str):
+    """Set (or, with level None, take back) a manager's grant of a skill, audited.
+
+    A grant decides over what gold earned; taking it back leaves the earned level.
+    """
+    from raters.models import Skill, SkillChange
+    from raters.skills import level_for
+    from tasks.schema import SchemaError, tags_validate
+
+    (tag,) = tags_validate([tag], field="tag")
+    if level is not None and (isinstance(level, bool) or not 0 <= int(level) <= 100):
+        raise SchemaError("level", "must be a whole number from 0 to 100")
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchemaError("reason", "say why: the rater's audit trail keeps it")
+    with transaction.atomic():
+        skill, _ = Skill.objects.select_for_update().get_or_create(membership=membership, tag=tag)
+        rule = membership.project.skill_rules.filter(tag=tag).first()
+        before = level_for(skill, rule)
+        skill.granted_level = None if level is None else int(level)
+        skill.save(update_fields=["granted_level", "updated_at"])
+        SkillChange.objects.create(
+            membership=membership,
+            tag=tag,
+            source=SkillChange.Source.GRANTED if level is not None else SkillChange.Source.REVOKED,
+            from_level=before,
+            to_level=level_for(skill, rule),
+            reason=reason[:500],
+            actor=actor,
+        )
+    return skill
+
+
+def skill_count_gold(*, membership: Membership, item, score: float) -> None:
+    """Count one scored gold answer towards the rater's skill for each of the item's tags.
+
+    Called where gold answers are scored (sessions, and silent gold off the request path),
+    inside their transaction. An earned level that crosses a rule's bar is audited.
+    """
+    from django.db.models import F
+
+    from quality.selectors import trust_from_counts
+    from raters.models import Skill, SkillChange
+    from raters.skills import level_for
+
+    tags = item.meta.get("tags") if isinstance(item.meta, dict) else None
+    if not tags:
+        return
+    rules = {r.tag: r for r in membership.project.skill_rules.filter(tag__in=tags)}
+    for tag in tags:
+        skill, _ = Skill.objects.select_for_update().get_or_create(membership=membership, tag=tag)
+        rule = rules.get(tag)
+        before = level_for(skill, rule)
+        Skill.objects.filter(pk=skill.pk).update(
+            gold_n=F("gold_n") + 1, gold_score_sum=F("gold_score_sum") + score
+        )
+        skill.refresh_from_db()
+        # The trust posterior's mean (its prior and capping), as a 0-100 skill.
+        skill.earned_level = round(100 * trust_from_counts(skill.gold_score_sum, skill.gold_n).mean)
+        skill.save(update_fields=["earned_level", "updated_at"])
+        after = level_for(skill, rule)
+        if rule is not None and _passes(before, rule) != _passes(after, rule):
+            SkillChange.objects.create(
+                membership=membership,
+                tag=tag,
+                source=SkillChange.Source.EARNED,
+                from_level=before,
+                to_level=after,
+                reason=f"{skill.gold_n} check answers on {tag!r} items",
+            )
+
+
+def _passes(level: int | None, rule) -> bool:
+    return level is not None and level >= rule.min_level

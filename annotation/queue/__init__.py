@@ -14,7 +14,15 @@ from annotation.queue.claim import (
     prefetch,
 )
 from annotation.queue.counters import after_submit, after_submits, counters_fold
-from annotation.queue.gate import CALIBRATION, GUIDELINE, ONBOARDING, SUSPENDED, Reason, gate
+from annotation.queue.gate import (
+    CALIBRATION,
+    GUIDELINE,
+    ONBOARDING,
+    SKILL,
+    SUSPENDED,
+    Reason,
+    gate,
+)
 from annotation.queue.seat import Seat, db_id, item_pk, seat_read
 
 # The claim's statements and bounds, for tests that check their plans.
@@ -27,6 +35,7 @@ __all__ = [
     "CALIBRATION",
     "GUIDELINE",
     "ONBOARDING",
+    "SKILL",
     "SUSPENDED",
     "ACTIVE_MS_MAX",
     "Reason",

@@ -25,6 +25,7 @@ from annotation.queue import sql
 from annotation.queue.gate import gate
 from config import rows
 from quality.injection import gold_pick_at, gold_slot_drawn
+from raters.skills import blocked_param
 from tasks import kinds
 from tasks.models import Item, Project
 
@@ -121,7 +122,7 @@ def claim(seat, *, status: str) -> Assignment | None:
     )
     if project.relabel_open_now:
         with transaction.atomic():
-            item = _claim_relabel(rater=rater, project=project)
+            item = _claim_relabel(rater=rater, project=project, blocked=seat.blocked_tags)
             if item is not None:
                 return _lease(lease, item)
     params = {
@@ -135,6 +136,7 @@ def claim(seat, *, status: str) -> Assignment | None:
         "shuffle": kinds.get(project.kind).presentation_per_item,
         "gold": gold_slot_drawn(membership=seat.membership, policy=seat.policy),
         "gold_at": gold_pick_at(),
+        "blocked": blocked_param(seat.blocked_tags),
     }
     if connection.vendor == "postgresql":
         with one_statement(), connection.cursor() as cursor:
@@ -206,11 +208,12 @@ def _lease(lease: Assignment, item: Item) -> Assignment:
     return lease
 
 
-def _claim_relabel(*, rater, project: Project) -> Item | None:
+def _claim_relabel(*, rater, project: Project, blocked=()) -> Item | None:
     """A slot on an item a reviewer sent back for more labels, if one is open to this rater.
 
     Such an item needs `n_done_then + extra_labels` labels, beyond the project's overlap;
     the request closes once it has them. Open requests are few, so this is a short probe.
+    Routing holds here too: an item with a tag the rater may not work on is not theirs.
     """
     from quality.models import RelabelRequest
 
@@ -221,6 +224,8 @@ def _claim_relabel(*, rater, project: Project) -> Item | None:
     for item_id, target in open_requests.values_list(
         "item_id", F("n_done_then") + F("extra_labels")
     ):
+        if blocked and not _routed_to(item_id, blocked):
+            continue
         claimed = (
             Item.objects.filter(pk=item_id)
             .alias(taken=F("n_done") + F("n_open"))
@@ -233,6 +238,12 @@ def _claim_relabel(*, rater, project: Project) -> Item | None:
             item.project = project
             return item
     return None
+
+
+def _routed_to(item_id: int, blocked) -> bool:
+    meta = Item.objects.filter(pk=item_id).values_list("meta", flat=True).first() or {}
+    tags = meta.get("tags") if isinstance(meta, dict) else None
+    return not set(tags or ()) & set(blocked)
 
 
 def leases_reclaim(*, project: Project | None = None, now=None) -> int:

@@ -25,6 +25,7 @@ GUIDELINE = "guideline"
 ONBOARDING = "onboarding"
 SUSPENDED = "suspended"
 CALIBRATION = "calibration"
+SKILL = "skill"
 
 
 def gate(seat) -> Reason | None:
@@ -42,4 +43,10 @@ def gate(seat) -> Reason | None:
     due = calibration_due(membership, seat.policy, seat.now)
     if due is not None:
         return Reason(CALIBRATION, f"A calibration session is due: {due}.")
+    if (
+        seat.n_skill_rules
+        and len(seat.blocked_tags) >= seat.n_skill_rules
+        and seat.policy.skill_fallback == "wait"
+    ):
+        return Reason(SKILL, "This project's items need a skill you do not hold yet.")
     return None

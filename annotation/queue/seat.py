@@ -6,7 +6,7 @@ seat here, then asks the one gate (`annotation.queue.gate`) before it claims or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -19,6 +19,7 @@ from annotation.queue import sql
 from config import rows
 from quality.models import QualityPolicy
 from raters.models import Membership
+from raters.skills import blocked_from_row
 from tasks.ids import decode_item_id
 from tasks.models import Item, Project
 
@@ -42,6 +43,10 @@ class Seat:
     # with `.item`; None when there is none.
     lease: Assignment | None
     now: object
+    # Routing by skill (raters.skills): the project's tags this rater may not work on,
+    # and the number of the project's rules.
+    blocked_tags: list = field(default_factory=list)
+    n_skill_rules: int = 0
 
     @property
     def project(self) -> Project:
@@ -129,10 +134,10 @@ def _seat_from_row(row, user, now) -> Seat:
     start += rows.width(QualityPolicy)
     # Reverse one-to-one cache: None makes `project.quality` raise DoesNotExist at once.
     project._state.fields_cache["quality"] = policy
-    top, relabel_open, version, acked, overdue = row[start : start + 5]
+    top, relabel_open, version, acked, overdue, blocked, n_rules = row[start : start + 7]
     project.top_priority_now, project.relabel_open_now = top, bool(relabel_open)
     project.guideline_version_now = version
-    start += 5
+    start += 7
     membership.project, membership.user = project, user
     lease = None
     if row[start] is not None and row[start + rows.width(Assignment)] is not None:
@@ -147,4 +152,6 @@ def _seat_from_row(row, user, now) -> Seat:
         overdue=bool(overdue),
         lease=lease,
         now=now,
+        blocked_tags=blocked_from_row(blocked),
+        n_skill_rules=int(n_rules or 0),
     )

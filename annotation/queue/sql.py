@@ -16,6 +16,7 @@ from annotation.models import Annotation, Assignment, CounterShard
 from config import rows
 from quality.injection import unseen_gold_sql
 from quality.models import QualityPolicy, RelabelRequest
+from raters import skills
 from raters.models import Membership
 from tasks.models import Guideline, GuidelineAck, Item, Project
 
@@ -59,6 +60,9 @@ def _seat_sql(*, by: str, lease: str) -> str:
         # Overdue leases, probed on the expiry index: the claim reclaims only when any are.
         f"""EXISTS (SELECT 1 FROM {LEASES} o WHERE o.project_id = p.id
                     AND o.status IN {HELD_SQL} AND o.expires_at <= %(now)s)""",
+        # Routing by skill: the tags this rater may not work on, and how many rules there are.
+        skills.blocked_tags_sql("m.id", "p.id"),
+        skills.rules_count_sql("p.id"),
         rows.columns(Assignment, "a"),
         rows.columns(Item, "i"),
     ]
@@ -122,7 +126,8 @@ def _not_own(item: str) -> str:
                = 'expired'"""
 
 
-_FREE = "i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold"
+_FREE = f"""i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold
+            AND {skills.allowed_sql("i", "%(blocked)s")}"""
 _WHERES = {
     # Closest to completion first among the first CLAIM_HEAD candidates; then the first
     # fresh item; then a full walk of the level, needed only when no fresh item is left.
@@ -130,6 +135,7 @@ _WHERES = {
                     SELECT c.id FROM {ITEMS} c
                     WHERE c.project_id = %(project)s AND c.priority = %(priority)s
                       AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
+                      AND {skills.allowed_sql("c", "%(blocked)s")}
                     ORDER BY c.n_done DESC, c.id LIMIT {CLAIM_HEAD}) h
                 WHERE {_not_own("h.id")} LIMIT {CLAIM_HEAD_PICK})""",
     "fresh": f"""i.project_id = %(project)s AND i.priority = %(priority)s AND i.n_done = 0
@@ -147,7 +153,7 @@ def _pick_sql(step: str) -> str:
     no row, so no gold is served once live work is gone."""
     live = f"""SELECT i.id FROM {ITEMS} i WHERE {_WHERES[step]} AND {_FREE}
                ORDER BY {_ORDERS[step]} LIMIT 1{skip_locked()}"""
-    unseen = unseen_gold_sql(project="%(project)s", rater="%(rater)s")
+    unseen = unseen_gold_sql(project="%(project)s", rater="%(rater)s", blocked="%(blocked)s")
     gold = f"""SELECT u.id FROM (SELECT s.id, ROW_NUMBER() OVER (ORDER BY s.id) AS rn,
                                        COUNT(*) OVER () AS n FROM ({unseen}) s) u
                WHERE u.rn = 1 + %(gold_at)s - (%(gold_at)s / u.n) * u.n"""

@@ -184,7 +184,7 @@ def test_the_claims_check_of_the_raters_own_items_looks_up_one_lease_per_candida
     values = {
         "project": project.pk, "k": project.overlap, "rater": rater.pk, "now": now,
         "expires": now, "presentation": "{}", "priority": 0, "status": "active",
-        "shuffle": False, "gold": False, "gold_at": 0,
+        "shuffle": False, "gold": False, "gold_at": 0, "blocked": [],
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(claim.prepare_sql().replace(claim.name, "vox_test_plan", 1))

@@ -1,0 +1,214 @@
+"""Routing by skill: tagged items reach only the raters who hold the project's skill for
+the tag, through the one claim, for gold as for live items."""
+
+import pytest
+from django.db import connection
+
+from annotation import queue
+from annotation.models import Assignment
+from quality.models import GoldItem, QualityPolicy
+from quality.services import gold_answers_score, gold_create, session_answer, session_start
+from raters.models import Membership, Skill, SkillChange, SkillRule, Stage
+from raters.services import skill_grant, skill_rules_set
+from raters.skills import level_for
+from tasks.models import Item
+from tasks.schema import SchemaError
+from tests.factories import ItemFactory, MembershipFactory, UserFactory
+
+
+def _membership(project, user) -> Membership:
+    return Membership.objects.get(project=project, user=user)
+
+
+def _served(project, user, n=50) -> list[Item]:
+    """Everything the queue serves this rater, answering each item as it comes."""
+    served = []
+    for _ in range(n):
+        seat = queue.seat_read(project.pk, user=user)
+        try:
+            lease = queue.next_lease(seat)
+        except queue.Refused:
+            break
+        if lease is None:
+            break
+        served.append(lease.item)
+        seat = queue.seat_read(project.pk, user=user, item=lease.item.public_id)
+        queue.submit(seat, value="yes", idempotency_key=f"k{lease.item.pk}")
+    return served
+
+
+@pytest.fixture
+def tagged(project):
+    """Three items that need German, two that need nothing."""
+    german = [ItemFactory(project=project, meta={"tags": ["lang:de"]}) for _ in range(3)]
+    plain = ItemFactory.create_batch(2, project=project)
+    skill_rules_set(project=project, rules=[{"tag": "lang:de", "min_level": 70}])
+    return german, plain
+
+
+@pytest.mark.django_db
+def test_a_rater_without_the_skill_is_served_only_the_items_that_need_none(project, rater, tagged):
+    german, plain = tagged
+    served = _served(project, rater)
+    assert {i.pk for i in served} == {i.pk for i in plain}
+
+
+@pytest.mark.django_db
+def test_a_granted_skill_opens_the_tagged_items_and_is_audited(project, rater, manager, tagged):
+    german, plain = tagged
+    membership = _membership(project, rater)
+    skill_grant(membership=membership, tag="lang:de", level=80, actor=manager, reason="native")
+    served = _served(project, rater)
+    assert {i.pk for i in served} == {i.pk for i in german + plain}
+    change = SkillChange.objects.get(membership=membership)
+    assert (change.source, change.from_level, change.to_level, change.actor) == (
+        "granted",
+        None,
+        80,
+        manager,
+    )
+
+
+@pytest.mark.django_db
+def test_a_grant_below_the_rules_level_keeps_the_items_closed(project, rater, manager, tagged):
+    german, plain = tagged
+    membership = _membership(project, rater)
+    skill_grant(membership=membership, tag="lang:de", level=60, actor=manager, reason="some")
+    assert {i.pk for i in _served(project, rater)} == {i.pk for i in plain}
+
+
+@pytest.mark.django_db
+def test_taking_a_grant_back_closes_the_items_again(project, rater, manager, tagged):
+    membership = _membership(project, rater)
+    skill_grant(membership=membership, tag="lang:de", level=90, actor=manager, reason="yes")
+    skill_grant(membership=membership, tag="lang:de", level=None, actor=manager, reason="no")
+    seat = queue.seat_read(project.pk, user=rater)
+    assert seat.blocked_tags == ["lang:de"]
+    assert list(
+        SkillChange.objects.filter(membership=membership).values_list("source", flat=True)
+    ) == ["revoked", "granted"]
+
+
+@pytest.mark.django_db
+def test_with_the_wait_fallback_a_rater_without_any_skill_is_gated(project, rater, tagged):
+    skill_rules_set(project=project, rules=[{"tag": "lang:de"}], fallback="wait")
+    seat = queue.seat_read(project.pk, user=rater)
+    with pytest.raises(queue.Refused) as refused:
+        queue.next_lease(seat)
+    assert refused.value.reason.code == queue.SKILL
+
+
+@pytest.mark.django_db
+def test_silent_gold_is_drawn_only_from_tags_the_rater_works_on(project, rater, settings):
+    settings.VOX_GOLD_POLICY = "tests.annotation.test_gold_hook.every_slot_is_gold"
+    ItemFactory.create_batch(3, project=project)
+    skill_rules_set(project=project, rules=[{"tag": "lang:de"}])
+    german_gold = gold_create(
+        project=project,
+        data={"text": "Ist das richtig?"},
+        pool=GoldItem.Pool.INJECTION,
+        answer="yes",
+        meta={"tags": ["lang:de"]},
+    )
+    plain_gold = gold_create(
+        project=project, data={"text": "a check"}, pool=GoldItem.Pool.INJECTION, answer="yes"
+    )
+    served = {i.pk for i in _served(project, rater)}
+    assert plain_gold.item_id in served
+    assert german_gold.item_id not in served
+
+
+@pytest.mark.django_db
+def test_gold_answers_on_tagged_items_earn_the_skill_after_the_rules_minimum(project, rater):
+    membership = _membership(project, rater)
+    skill_rules_set(project=project, rules=[{"tag": "lang:de", "min_level": 70, "min_gold": 3}])
+    golds = [
+        gold_create(
+            project=project,
+            data={"text": f"Frage {n}"},
+            pool=GoldItem.Pool.QUALIFICATION,
+            answer="yes",
+            meta={"tags": ["lang:de"]},
+        )
+        for n in range(4)
+    ]
+    QualityPolicy.objects.update_or_create(
+        project=project, defaults={"requires_qualification": True, "qualification_items": 4}
+    )
+    Membership.objects.filter(pk=membership.pk).update(stage=Stage.QUALIFYING)
+    membership.refresh_from_db()
+    session = session_start(membership=membership, kind="qualification")
+    levels = []
+    for gold in golds:
+        session.refresh_from_db()
+        session_answer(session=session, gold=gold, value="yes")
+        skill = Skill.objects.get(membership=membership, tag="lang:de")
+        levels.append(level_for(skill, SkillRule.objects.get(project=project)))
+    # Nothing counts before the third answer; then the posterior mean, rising.
+    assert levels[:2] == [None, None]
+    assert 70 <= levels[2] < levels[3] <= 100
+    change = SkillChange.objects.get(membership=membership)
+    assert (change.source, change.from_level, change.to_level) == ("earned", None, levels[2])
+
+
+@pytest.mark.django_db
+def test_silent_gold_counts_towards_the_skill_of_its_tags(project, rater, settings):
+    settings.VOX_GOLD_POLICY = "tests.annotation.test_gold_hook.every_slot_is_gold"
+    ItemFactory.create_batch(2, project=project)
+    gold_create(
+        project=project,
+        data={"text": "a tagged check"},
+        pool=GoldItem.Pool.INJECTION,
+        answer="no",
+        meta={"tags": ["domain:law"]},
+    )
+    _served(project, rater)
+    gold_answers_score(project_id=project.pk)
+    skill = Skill.objects.get(membership__user=rater, tag="domain:law")
+    assert (skill.gold_n, skill.gold_score_sum) == (1, 0.0)  # answered "yes"
+    assert skill.earned_level < 50
+
+
+@pytest.mark.django_db
+def test_the_seat_statement_and_level_for_agree_on_every_case(project):
+    """The level rule is written in SQL (the seat) and in Python (pages): same answers."""
+    skill_rules_set(
+        project=project,
+        rules=[{"tag": t, "min_level": 70, "min_gold": 3} for t in ("a", "b", "c", "d", "e")],
+    )
+    user = UserFactory(username="case")
+    membership = MembershipFactory(project=project, user=user)
+    cases = {
+        "a": {"granted_level": 70},  # granted at the bar: passes
+        "b": {"granted_level": 10, "earned_level": 99, "gold_n": 9},  # the grant decides
+        "c": {"earned_level": 90, "gold_n": 2},  # too few answers yet
+        "d": {"earned_level": 90, "gold_n": 3},  # earned
+    }  # "e": no skill at all
+    for tag, fields in cases.items():
+        Skill.objects.create(membership=membership, tag=tag, **fields)
+    seat = queue.seat_read(project.pk, user=user)
+    rules = {r.tag: r for r in SkillRule.objects.filter(project=project)}
+    skills = {s.tag: s for s in Skill.objects.filter(membership=membership)}
+    python_blocked = [
+        t for t in sorted(rules) if (level_for(skills.get(t), rules[t]) or -1) < rules[t].min_level
+    ]
+    assert seat.blocked_tags == python_blocked == ["b", "c", "e"]
+
+
+@pytest.mark.django_db
+def test_bad_rules_are_refused_whole_naming_the_rule_and_field(project):
+    skill_rules_set(project=project, rules=[{"tag": "keep"}])
+    with pytest.raises(SchemaError) as bad:
+        skill_rules_set(project=project, rules=[{"tag": "ok"}, {"tag": "x", "min_level": 101}])
+    assert bad.value.field == "rules[1].min_level"
+    with pytest.raises(SchemaError) as twice:
+        skill_rules_set(project=project, rules=[{"tag": "x"}, {"tag": "x"}])
+    assert twice.value.field == "rules[1].tag"
+    assert list(SkillRule.objects.filter(project=project).values_list("tag", flat=True)) == ["keep"]
+
+
+@pytest.mark.django_db
+def test_a_project_without_rules_claims_as_before(project, rater, items):
+    assert {i.pk for i in _served(project, rater)} == {i.pk for i in items}
+    assert Assignment.objects.filter(rater=rater).count() == len(items)
+    assert connection.vendor in ("postgresql", "sqlite")
