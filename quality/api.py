@@ -34,7 +34,8 @@ from quality.services import (
     session_start,
 )
 from raters.models import Membership
-from raters.services import RATER_ACTIONS, rater_action
+from raters.services import RATER_ACTIONS, rater_action, skill_grant, skill_rules_set
+from raters.skills import skills_of, skills_table
 from tasks import schema as schemas
 from tasks.selectors import project_for_annotator, project_for_manager
 
@@ -256,6 +257,83 @@ class RaterActionApi(APIView):
             raise ValidationError({"reason": [str(exc)]}) from None
         m.refresh_from_db()
         return Response({"membership_id": m.pk, "stage": m.stage})
+
+
+class SkillRuleSerializer(serializers.Serializer):
+    tag = serializers.CharField(max_length=64, help_text="An item tag (meta.tags).")
+    min_level = serializers.IntegerField(
+        min_value=0, max_value=100, default=70, help_text="The skill level needed, 0-100."
+    )
+    min_gold = serializers.IntegerField(
+        min_value=0,
+        max_value=1000,
+        default=5,
+        help_text="Check answers on items with the tag before an earned level counts.",
+    )
+
+
+class SkillRulesSerializer(serializers.Serializer):
+    rules = SkillRuleSerializer(many=True)
+
+
+class SkillGrantSerializer(serializers.Serializer):
+    tag = serializers.CharField(max_length=64)
+    level = serializers.IntegerField(
+        min_value=0, max_value=100, allow_null=True, help_text="null takes the grant back."
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+def _skills_json(project) -> dict:
+    table = skills_table(project)
+    return {
+        "rules": [
+            {"tag": r.tag, "min_level": r.min_level, "min_gold": r.min_gold} for r in table["rules"]
+        ],
+        "fallback": policy_for(project).skill_fallback,
+        "raters": [
+            {
+                "membership_id": row["membership"].pk,
+                "username": row["membership"].user.username,
+                "skills": row["skills"],
+            }
+            for row in table["raters"]
+        ],
+    }
+
+
+class SkillsApi(APIView):
+    """Routing by skill: the rules, and every annotator's skills with their gold accuracy.
+    The fallback for raters without a skill is a quality rule (skill_fallback)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, project_id):
+        return Response(_skills_json(project_for_manager(request.user, project_id)))
+
+    @extend_schema(request=SkillRulesSerializer, responses=OpenApiTypes.OBJECT)
+    def put(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        serializer = SkillRulesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            skill_rules_set(project=project, rules=serializer.validated_data["rules"])
+        except schemas.SchemaError as exc:
+            raise _field_error(exc) from None
+        return Response(_skills_json(project))
+
+
+class SkillGrantApi(APIView):
+    @extend_schema(request=SkillGrantSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, project_id, membership_id):
+        project = project_for_manager(request.user, project_id)
+        m = get_object_or_404(Membership, pk=membership_id, project=project)
+        serializer = SkillGrantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            skill_grant(membership=m, actor=request.user, **serializer.validated_data)
+        except schemas.SchemaError as exc:
+            raise _field_error(exc) from None
+        return Response({"membership_id": m.pk, "skills": skills_of(m)})
 
 
 def _my_membership(request, project_id) -> Membership:

@@ -32,6 +32,12 @@ urlpatterns = [
         api.RaterActionApi.as_view(),
         name="rater-action",
     ),
+    path(
+        "projects/<id:project_id>/raters/<id:membership_id>/skills/",
+        api.SkillGrantApi.as_view(),
+        name="skill-grant",
+    ),
+    path("projects/<id:project_id>/skills/", api.SkillsApi.as_view(), name="skills"),
     path("projects/<id:project_id>/me/", api.MyStandingApi.as_view(), name="my-standing"),
     path("projects/<id:project_id>/sessions/", api.SessionApi.as_view(), name="sessions"),
     path(

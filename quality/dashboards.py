@@ -29,6 +29,7 @@ from quality.selectors import (
 )
 from raters.models import Membership, Stage
 from raters.pseudonyms import rater_pseudonym
+from raters.skills import skills_of
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item, Project
@@ -328,6 +329,7 @@ def rater_detail(membership: Membership) -> dict:
         "scale_points": label_kind.ordinal_points(project.schema),
         "ordinal_figure": label_kind.ordinal_figure,
         "has_sides": label_kind.has_sides,
+        "skills": skills_of(membership),
     }
 
 
@@ -340,6 +342,7 @@ def rater_detail_json(detail: dict) -> dict:
             "suspend_below": detail["policy"].suspend_below,
         },
         "gold_scores": detail["gold_scores"],
+        "skills": detail["skills"],
         "confusion": {"labels": detail["labels"], "matrix": detail["confusion"]},
         "ordinal": {
             "points": detail["scale_points"],

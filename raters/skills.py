@@ -70,3 +70,58 @@ def blocked_from_row(value) -> list[str]:
     if value is None:
         return []
     return list(json.loads(value) if isinstance(value, str) else value)
+
+
+def _cells(held: dict, rules: dict, tags) -> list[dict]:
+    from quality.selectors import trust_from_counts
+
+    cells = []
+    for tag in tags:
+        skill, rule = held.get(tag), rules.get(tag)
+        level = level_for(skill, rule)
+        accuracy = None
+        if skill is not None and skill.gold_n:
+            accuracy = round(trust_from_counts(skill.gold_score_sum, skill.gold_n).mean, 4)
+        cells.append(
+            {
+                "tag": tag,
+                "level": level,
+                "granted_level": skill.granted_level if skill else None,
+                "earned_level": skill.earned_level if skill else None,
+                "gold_n": skill.gold_n if skill else 0,
+                "accuracy": accuracy,
+                "routed": rule is not None,
+                "min_level": rule.min_level if rule else None,
+                "passes": rule is None or (level is not None and level >= rule.min_level),
+            }
+        )
+    return cells
+
+
+def skills_of(membership) -> list[dict]:
+    """One rater's skills and gold accuracy per tag: every routed tag, and any other tag
+    they answered gold on (the manager's rater page and its JSON)."""
+    rules = {r.tag: r for r in membership.project.skill_rules.all()}
+    held = {s.tag: s for s in membership.skills.all()}
+    return _cells(held, rules, sorted({*rules, *held}))
+
+
+def skills_table(project) -> dict:
+    """The project's rules and every annotator's skills, for the manager's page and the API:
+    per tag the level routing reads, where it comes from, and the accuracy on gold behind
+    it (the trust posterior's mean, and the number of answers)."""
+    from raters.models import Membership
+
+    rules = {r.tag: r for r in project.skill_rules.all()}
+    memberships = list(
+        Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR)
+        .select_related("user")
+        .prefetch_related("skills")
+        .order_by("user__username")
+    )
+    tags = sorted({*rules, *(s.tag for m in memberships for s in m.skills.all())})
+    raters = [
+        {"membership": m, "skills": _cells({s.tag: s for s in m.skills.all()}, rules, tags)}
+        for m in memberships
+    ]
+    return {"rules": list(rules.values()), "tags": tags, "raters": raters}

@@ -14,4 +14,6 @@ urlpatterns = [
         name="practice-start",
     ),
     path("projects/<id:project_id>/practice/<str:kind>/", views.practice, name="practice"),
+    path("projects/<id:project_id>/skills/", views.skills, name="skills"),
+    path("projects/<id:project_id>/skills/grant/", views.skill_grant_view, name="skill-grant"),
 ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -23,12 +23,13 @@ from quality.selectors import (
     training_done,
 )
 from quality.services import NOT_THE_CURRENT_ITEM, SessionRefused, session_answer, session_start
-from raters.models import LIVE_STAGES, Stage
-from raters.services import notices_mark_read
+from raters.models import LIVE_STAGES, Membership, SkillChange, Stage
+from raters.services import notices_mark_read, skill_grant, skill_rules_set
+from raters.skills import skills_table
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.markdown import render_markdown
-from tasks.selectors import project_for_annotator
+from tasks.selectors import project_for_annotator, project_for_manager
 
 
 def _membership(request, project_id):
@@ -65,6 +66,7 @@ def standing(request, project_id):
         "notices": notices,
         "unread": unread,
         "calibration_reason": calibration_due(membership, policy),
+        "skill_wait": _skill_wait(project, request.user),
         "training_done": training_done(membership),
         "pools": pool_sizes(project),
         "live": membership.stage in LIVE_STAGES,
@@ -74,6 +76,18 @@ def standing(request, project_id):
     if unread:
         notices_mark_read(membership=membership)
     return response
+
+
+def _skill_wait(project, user):
+    """The gate's reason when it is routing's (the project waits for a skill), else None."""
+    from annotation import queue
+
+    try:
+        seat = queue.seat_read(project.pk, user=user)
+    except Http404:  # not an annotator here
+        return None
+    reason = queue.gate(seat)
+    return reason if reason is not None and reason.code == queue.SKILL else None
 
 
 @require_POST
@@ -242,3 +256,77 @@ def api_token_revoke(request):
     else:
         messages.info(request, "You had no API token.")
     return redirect("raters:api-token")
+
+
+# --- Skills (a manager's page) ---------------------------------------------------------------
+
+
+def _rules_from_post(post) -> list[dict]:
+    """The rules table of the skills page: rows tag-N, min_level-N, min_gold-N; a row with
+    no tag, or ticked for removal, is dropped."""
+    rules = []
+    for n in range(int(post.get("rows") or 0) + 1):
+        tag = (post.get(f"tag-{n}") or "").strip()
+        if tag and not post.get(f"remove-{n}"):
+            rules.append(
+                {
+                    "tag": tag,
+                    "min_level": post.get(f"min_level-{n}") or 70,
+                    "min_gold": post.get(f"min_gold-{n}") or 5,
+                }
+            )
+    return rules
+
+
+@login_required
+def skills(request, project_id):
+    """Routing rules, and every annotator's skills with the gold accuracy behind them."""
+    project = project_for_manager(request.user, project_id)
+    if request.method == "POST":
+        try:
+            skill_rules_set(project=project, rules=_rules_from_post(request.POST))
+        except schemas.SchemaError as exc:
+            messages.error(request, f"Rules not saved: {exc}")
+        else:
+            messages.success(request, "Skill rules saved.")
+            return redirect("raters:skills", project_id=project.pk)
+    table = skills_table(project)
+    return render(
+        request,
+        "raters/skills.html",
+        {
+            "project": project,
+            "table": table,
+            "policy": policy_for(project),
+            "n_rules": len(table["rules"]),
+            "changes": SkillChange.objects.filter(membership__project=project)
+            .select_related("membership__user", "actor")
+            .order_by("-created_at", "-id")[:50],
+        },
+    )
+
+
+@require_POST
+@login_required
+def skill_grant_view(request, project_id):
+    project = project_for_manager(request.user, project_id)
+    membership = get_object_or_404(
+        Membership, pk=posted_id(request.POST, "membership"), project=project
+    )
+    raw = (request.POST.get("level") or "").strip()
+    try:
+        if raw and not raw.isdigit():
+            raise schemas.SchemaError("level", "must be a whole number from 0 to 100")
+        skill_grant(
+            membership=membership,
+            tag=request.POST.get("tag") or "",
+            level=int(raw) if raw else None,
+            actor=request.user,
+            reason=request.POST.get("reason") or "",
+        )
+    except schemas.SchemaError as exc:
+        messages.error(request, f"Skill not changed: {exc}")
+    else:
+        what = f"granted {raw}" if raw else "grant taken back"
+        messages.success(request, f"{membership.user.username}: {request.POST.get('tag')} {what}.")
+    return redirect("raters:skills", project_id=project.pk)

@@ -30,6 +30,8 @@ UI_TO_API = {
     "quality:gold-new": "api:gold-list",
     "quality:gold-import": "api:gold-import",
     "quality:rater-act": "api:rater-action",
+    "raters:skills": "api:skills",
+    "raters:skill-grant": "api:skill-grant",
     "dashboards:raters-bulk": "dashboards:api-raters-act",
     "dashboards:refresh": "dashboards:api-figures-refresh",
     "dashboards:run-now": "api:aggregation-run-list",
@@ -91,7 +93,13 @@ def test_every_post_page_of_a_manager_or_reviewer_has_an_api_endpoint():
 def _resolves(name) -> bool:
     from django.urls import NoReverseMatch
 
-    for kwargs in ({}, {"project_id": 1}, {"project_id": 1, "item_id": 1}, {"import_id": 1}):
+    for kwargs in (
+        {},
+        {"project_id": 1},
+        {"project_id": 1, "item_id": 1},
+        {"project_id": 1, "membership_id": 1},
+        {"import_id": 1},
+    ):
         try:
             reverse(name, kwargs=kwargs)
             return True

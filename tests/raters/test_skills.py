@@ -212,3 +212,81 @@ def test_a_project_without_rules_claims_as_before(project, rater, items):
     assert {i.pk for i in _served(project, rater)} == {i.pk for i in items}
     assert Assignment.objects.filter(rater=rater).count() == len(items)
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.django_db
+def test_the_skills_api_sets_rules_grants_and_reads_levels_with_field_errors(
+    client, project, manager, rater
+):
+    from django.urls import reverse
+
+    client.force_login(manager)
+    url = reverse("api:skills", args=[project.pk])
+    put = client.put(
+        url, {"rules": [{"tag": "lang:de", "min_level": 80}]}, content_type="application/json"
+    )
+    assert put.status_code == 200, put.content
+    assert put.json()["rules"] == [{"tag": "lang:de", "min_level": 80, "min_gold": 5}]
+    bad = client.put(url, {"rules": [{"tag": "a"}, {"tag": "a"}]}, content_type="application/json")
+    assert bad.status_code == 400 and "rules[1].tag" in bad.json()
+    membership = _membership(project, rater)
+    grant_url = reverse("api:skill-grant", args=[project.pk, membership.pk])
+    no_reason = client.post(grant_url, {"tag": "lang:de", "level": 90}, "application/json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    granted = client.post(
+        grant_url, {"tag": "lang:de", "level": 90, "reason": "native"}, "application/json"
+    )
+    assert granted.status_code == 200
+    (cell,) = granted.json()["skills"]
+    assert (cell["tag"], cell["level"], cell["passes"]) == ("lang:de", 90, True)
+    listed = client.get(url).json()
+    assert listed["fallback"] == "untagged"
+    assert listed["raters"][0]["skills"][0]["granted_level"] == 90
+    client.force_login(rater)
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_skills_page_saves_a_rules_table_and_grants_from_a_form(
+    client, project, manager, rater
+):
+    from django.urls import reverse
+
+    client.force_login(manager)
+    page = reverse("raters:skills", args=[project.pk])
+    saved = client.post(
+        page,
+        {"rows": 0, "tag-0": "domain:law", "min_level-0": "75", "min_gold-0": "4"},
+    )
+    assert saved.status_code == 302
+    rule = SkillRule.objects.get(project=project)
+    assert (rule.tag, rule.min_level, rule.min_gold) == ("domain:law", 75, 4)
+    membership = _membership(project, rater)
+    client.post(
+        reverse("raters:skill-grant", args=[project.pk]),
+        {"membership": membership.pk, "tag": "domain:law", "level": "80", "reason": "a lawyer"},
+    )
+    html = client.get(page).content.decode()
+    assert 'data-tag="domain:law"' in html and "<strong>80</strong>" in html
+    assert "a lawyer" in html
+    # Removing the rule's row removes the rule.
+    client.post(page, {"rows": 1, "tag-0": "domain:law", "remove-0": "on"})
+    assert not SkillRule.objects.filter(project=project).exists()
+    bad = client.post(page, {"rows": 0, "tag-0": "x", "min_level-0": "900"}, follow=True)
+    assert "rules[0].min_level" in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_waiting_rater_is_sent_to_their_standing_page_which_says_why(
+    client, project, rater, tagged
+):
+    from django.urls import reverse
+
+    skill_rules_set(project=project, rules=[{"tag": "lang:de"}], fallback="wait")
+    client.force_login(rater)
+    sent = client.get(reverse("annotation:label", args=[project.pk]))
+    assert sent.status_code == 302 and sent["X-Vox-Gate"] == "skill"
+    page = client.get(sent["Location"]).content.decode()
+    assert 'id="skill-wait"' in page and "need a skill" in page
+    api = client.post(reverse("api:next-item", args=[project.pk]))
+    assert api.status_code == 409 and api.json()["reason"] == "skill"
