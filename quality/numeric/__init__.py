@@ -26,14 +26,17 @@ from .confident_learning import (
     self_confidence,
 )
 from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
+from .model_consensus import ModelConsensusResult, model_consensus
 
 __all__ = [
     "FleissKappa",
     "LabelIssues",
+    "ModelConsensusResult",
     "confidence_weighted_entropy",
     "confident_joint",
     "find_label_issues",
     "label_quality_scores",
+    "model_consensus",
     "normalized_margin",
     "per_class_thresholds",
     "prune_by_class",

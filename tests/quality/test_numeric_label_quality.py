@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from aggregation.numeric import dawid_skene, majority_vote
 from quality.numeric import (
     confident_joint,
     find_label_issues,
     label_quality_scores,
+    model_consensus,
     per_class_thresholds,
 )
 from quality.numeric.confident_learning import RANKINGS, _rounded_counts
@@ -95,3 +97,60 @@ def test_permuting_classes_permutes_the_confident_joint():
     joint = confident_joint(labels, probs)
     permuted = confident_joint(perm[labels], probs[:, inv])
     np.testing.assert_allclose(permuted[np.ix_(perm, perm)], joint)
+
+
+# ---------------------------------------------------------------- consensus
+
+
+def synthetic_crowd(n=3000, k=4, per_item=3, n_raters=30, seed=0):
+    """One-coin raters of accuracy 0.55-0.75 and a good model (about 85% top-1)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, k, n)
+    acc = rng.uniform(0.55, 0.75, n_raters)
+    item = np.repeat(np.arange(n), per_item)
+    rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n)])
+    right = rng.random(item.size) < acc[rater]
+    label = np.where(right, truth[item], (truth[item] + rng.integers(1, k, item.size)) % k)
+    alpha = np.ones((n, k))
+    alpha[np.arange(n), truth] += 5.0
+    probs = np.array([rng.dirichlet(a) for a in alpha])
+    return truth, item, rater, label, probs, acc
+
+
+def test_consensus_recovers_the_truth_better_than_majority_and_dawid_skene():
+    truth, item, rater, label, probs, _ = synthetic_crowd()
+    n, k = probs.shape
+    sizes = {"n_items": n, "n_raters": 30, "n_labels": k}
+    res = model_consensus(item, rater, label, probs, n_raters=30)
+    mv = majority_vote(item, rater, label, **sizes).label
+    ds = dawid_skene(item, rater, label, **sizes).label
+    ours = (res.label == truth).mean()
+    assert ours > (mv == truth).mean() + 0.05
+    assert ours > (ds == truth).mean() + 0.05
+    assert ours > (probs.argmax(axis=1) == truth).mean()
+    np.testing.assert_allclose(res.posterior.sum(axis=1), 1.0)
+    np.testing.assert_allclose(res.quality, res.posterior.max(axis=1))
+
+
+def test_rater_quality_follows_rater_accuracy():
+    truth, item, rater, label, probs, acc = synthetic_crowd(n=4000, seed=5)
+    res = model_consensus(item, rater, label, probs, n_raters=30)
+    assert np.corrcoef(res.rater_quality, acc)[0, 1] > 0.8
+    assert np.corrcoef(res.rater_weight, acc)[0, 1] > 0.8
+
+
+def test_an_item_without_votes_gets_the_model_alone():
+    truth, item, rater, label, probs, _ = synthetic_crowd(n=500, seed=6)
+    keep = item != 0
+    res = model_consensus(item[keep], rater[keep], label[keep], probs, n_raters=30)
+    assert res.n_votes[0] == 0
+    assert res.label[0] == probs[0].argmax()
+
+
+def test_permuting_classes_permutes_the_consensus():
+    truth, item, rater, label, probs, _ = synthetic_crowd(n=800, seed=7)
+    perm = np.array([3, 1, 0, 2])
+    res = model_consensus(item, rater, label, probs, n_raters=30)
+    res_p = model_consensus(item, rater, perm[label], probs[:, np.argsort(perm)], n_raters=30)
+    np.testing.assert_array_equal(res_p.label, perm[res.label])
+    np.testing.assert_allclose(res_p.quality, res.quality)
