@@ -25,16 +25,37 @@ from .confident_learning import (
     prune_by_noise_rate,
     self_confidence,
 )
+from .dynamics import (
+    DataMap,
+    Forgetting,
+    area_under_margin,
+    assign_threshold_samples,
+    aum_threshold,
+    data_map,
+    forgetting_events,
+)
 from .gold import PositionBias, Trust, TrustPosterior, position_bias_test, trust_posterior
+from .influence import (
+    softmax_regression_checkpoints,
+    tracin_self_influence,
+    tracin_self_influence_from_probs,
+)
 from .model_consensus import ModelConsensusResult, model_consensus
 
 __all__ = [
+    "DataMap",
     "FleissKappa",
+    "Forgetting",
     "LabelIssues",
     "ModelConsensusResult",
+    "area_under_margin",
+    "assign_threshold_samples",
+    "aum_threshold",
     "confidence_weighted_entropy",
     "confident_joint",
+    "data_map",
     "find_label_issues",
+    "forgetting_events",
     "label_quality_scores",
     "model_consensus",
     "normalized_margin",
@@ -42,6 +63,9 @@ __all__ = [
     "prune_by_class",
     "prune_by_noise_rate",
     "self_confidence",
+    "softmax_regression_checkpoints",
+    "tracin_self_influence",
+    "tracin_self_influence_from_probs",
     "PositionBias",
     "Trust",
     "TrustPosterior",

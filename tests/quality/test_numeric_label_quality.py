@@ -10,11 +10,19 @@ import pytest
 
 from aggregation.numeric import dawid_skene, majority_vote
 from quality.numeric import (
+    area_under_margin,
+    assign_threshold_samples,
+    aum_threshold,
     confident_joint,
+    data_map,
     find_label_issues,
+    forgetting_events,
     label_quality_scores,
     model_consensus,
     per_class_thresholds,
+    softmax_regression_checkpoints,
+    tracin_self_influence,
+    tracin_self_influence_from_probs,
 )
 from quality.numeric.confident_learning import RANKINGS, _rounded_counts
 
@@ -154,3 +162,119 @@ def test_permuting_classes_permutes_the_consensus():
     res_p = model_consensus(item, rater, perm[label], probs[:, np.argsort(perm)], n_raters=30)
     np.testing.assert_array_equal(res_p.label, perm[res.label])
     np.testing.assert_allclose(res_p.quality, res.quality)
+
+
+# ---------------------------------------------------------------- training dynamics
+
+
+def test_data_map_gives_mean_spread_and_share_correct_of_the_given_label():
+    # 2 items, 2 classes, 4 epochs; item 0 labelled 0, item 1 labelled 1.
+    p0 = np.array([0.2, 0.6, 0.8, 0.8])  # p(class 0) for item 0
+    p1 = np.array([0.9, 0.9, 0.9, 0.9])  # p(class 0) for item 1
+    probs = np.stack([np.stack([p0, 1 - p0], axis=1), np.stack([p1, 1 - p1], axis=1)], axis=1)
+    m = data_map(probs, np.array([0, 1]))
+    np.testing.assert_allclose(m.confidence, [0.6, 0.1])
+    np.testing.assert_allclose(m.variability, [np.std(p0), 0.0], atol=1e-12)
+    np.testing.assert_allclose(m.correctness, [0.75, 0.0])
+
+
+def test_an_item_learned_then_forgotten_counts_one_forgetting_event():
+    # Correct at epochs 1 and 3 (0-based), wrong at 0, 2: learned, forgotten, relearned.
+    top = np.array([[1, 0, 0], [0, 0, 0], [1, 0, 1], [0, 0, 0]])  # (epochs, items) top class
+    probs = np.eye(2)[top]  # one-hot probabilities
+    f = forgetting_events(probs, np.array([0, 0, 1]))
+    np.testing.assert_array_equal(f.n_forgotten, [1, 0, 1])
+    np.testing.assert_array_equal(f.first_learned, [1, 0, 2])
+    np.testing.assert_array_equal(f.never_learned, [False, False, False])
+    g = forgetting_events(probs, np.array([1, 1, 1]))  # item 1 is never its label 1
+    assert g.never_learned[1] and g.score[1] == 4.0
+
+
+def test_an_item_whose_margin_stays_negative_has_low_aum():
+    logits = np.array(
+        [
+            [[3.0, 0.0, 1.0], [0.0, 2.0, 0.0]],
+            [[4.0, 0.0, 1.0], [0.0, 3.0, 1.0]],
+        ]
+    )  # (2 epochs, 2 items, 3 classes)
+    aum = area_under_margin(logits, np.array([0, 0]))
+    # item 0: margins 3-1 and 4-1; item 1: 0-2 and 0-3.
+    np.testing.assert_allclose(aum, [2.5, -2.5])
+
+
+def test_threshold_samples_are_one_class_worth_and_set_the_99th_percentile():
+    labels = np.repeat(np.arange(4), 250)
+    new, is_thr = assign_threshold_samples(labels, 4, rng=0)
+    assert is_thr.sum() == 1000 // 5
+    assert np.all(new[is_thr] == 4) and np.all(new[~is_thr] == labels[~is_thr])
+    aum = np.where(is_thr, np.linspace(-3, -1, 1000), 2.0)
+    assert aum_threshold(aum, is_thr) == pytest.approx(np.percentile(aum[is_thr], 99))
+
+
+def test_aum_with_threshold_samples_flags_flipped_labels_of_a_trained_model():
+    rng = np.random.default_rng(8)
+    k, n = 3, 900
+    truth = np.repeat(np.arange(k), n // k)
+    centres = np.array([[4.0, 0.0], [-2.0, 3.5], [-2.0, -3.5]])
+    x = centres[truth] + rng.normal(size=(n, 2))
+    labels = truth.copy()
+    flipped = rng.choice(n, 30, replace=False)
+    labels[flipped] = (truth[flipped] + 1) % k
+    train, is_thr = assign_threshold_samples(labels, k, rng=1)
+    ckpts, _ = softmax_regression_checkpoints(x, train, n_labels=k + 1, n_epochs=30)
+    logits = np.stack([np.hstack([x, np.ones((n, 1))]) @ w for w in ckpts[1:]])
+    aum = area_under_margin(logits, train)
+    cut = aum_threshold(aum, is_thr)
+    flagged = (aum < cut) & ~is_thr
+    real_flips = np.zeros(n, bool)
+    real_flips[flipped] = True
+    real_flips &= ~is_thr
+    assert (flagged & real_flips).sum() >= 0.8 * real_flips.sum()
+    assert (flagged & ~real_flips).sum() <= 0.05 * (~real_flips).sum()
+
+
+# ---------------------------------------------------------------- influence
+
+
+def separable_with_one_flip(seed=9):
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(-3, 0.5, (100, 2)), rng.normal(3, 0.5, (100, 2))])
+    labels = np.repeat([0, 1], 100)
+    labels[17] = 1  # deep inside class 0
+    return x, labels
+
+
+def test_self_influence_ranks_a_flipped_label_first_on_a_separable_set():
+    x, labels = separable_with_one_flip()
+    ckpts, _ = softmax_regression_checkpoints(x, labels, n_labels=2, n_epochs=15)
+    influence = tracin_self_influence(x, labels, ckpts, learning_rates=0.5)
+    assert np.argmax(influence) == 17
+
+
+def test_self_influence_is_the_squared_norm_of_the_outer_product_gradient():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(5, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    w = rng.normal(size=(2, 4, 3))
+    xi = np.hstack([x, np.ones((5, 1))])
+    expected = np.zeros(5)
+    for t in range(2):
+        z = xi @ w[t]
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        for i in range(5):
+            grad = np.outer(xi[i], p[i] - np.eye(3)[labels[i]])  # dLoss/dW, shape (d+1, K)
+            expected[i] += 0.1 * (grad**2).sum()
+    np.testing.assert_allclose(
+        tracin_self_influence(x, labels, w, learning_rates=0.1), expected, rtol=1e-12
+    )
+
+
+def test_self_influence_from_saved_probabilities_equals_the_one_from_checkpoints():
+    x, labels = separable_with_one_flip(seed=11)
+    ckpts, probs = softmax_regression_checkpoints(x, labels, n_labels=2, n_epochs=8)
+    np.testing.assert_allclose(
+        tracin_self_influence_from_probs(probs, labels, x),
+        tracin_self_influence(x, labels, ckpts),
+        rtol=1e-5,
+    )
