@@ -41,6 +41,7 @@ from .influence import (
     tracin_self_influence_from_probs,
 )
 from .model_consensus import ModelConsensusResult, model_consensus
+from .suspects import Suspects, suspect_scores
 
 __all__ = [
     "DataMap",
@@ -48,6 +49,7 @@ __all__ = [
     "Forgetting",
     "LabelIssues",
     "ModelConsensusResult",
+    "Suspects",
     "area_under_margin",
     "assign_threshold_samples",
     "aum_threshold",
@@ -64,6 +66,7 @@ __all__ = [
     "prune_by_noise_rate",
     "self_confidence",
     "softmax_regression_checkpoints",
+    "suspect_scores",
     "tracin_self_influence",
     "tracin_self_influence_from_probs",
     "PositionBias",

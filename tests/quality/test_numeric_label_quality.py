@@ -3,6 +3,8 @@
 cleanlab (>= 2.8, Apache-2.0) is the reference for confident learning; Vox never imports it.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +23,12 @@ from quality.numeric import (
     model_consensus,
     per_class_thresholds,
     softmax_regression_checkpoints,
+    suspect_scores,
     tracin_self_influence,
     tracin_self_influence_from_probs,
 )
 from quality.numeric.confident_learning import RANKINGS, _rounded_counts
+from quality.numeric.suspects import percentile_rank
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -278,3 +282,84 @@ def test_self_influence_from_saved_probabilities_equals_the_one_from_checkpoints
         tracin_self_influence(x, labels, ckpts),
         rtol=1e-5,
     )
+
+
+# ---------------------------------------------------------------- combined score
+
+
+def test_with_probabilities_alone_the_suspect_score_is_one_minus_self_confidence():
+    _, labels, probs, _ = noisy_classification(n=500, seed=12)
+    s = suspect_scores(labels, pred_probs=probs)
+    np.testing.assert_allclose(s.score, 1 - probs[np.arange(500), labels])
+    assert np.all(np.diff(s.score[s.order]) <= 0)
+    assert set(s.reasons) == {"confident_learning"}
+
+
+def test_the_combined_score_puts_a_flip_flagged_by_every_score_first():
+    x, labels = separable_with_one_flip()
+    ckpts, probs = softmax_regression_checkpoints(x, labels, n_labels=2, n_epochs=15)
+    logits = np.stack([np.hstack([x, np.ones((200, 1))]) @ w for w in ckpts])
+    s = suspect_scores(
+        labels,
+        pred_probs=probs[-1],
+        aum=area_under_margin(logits, labels),
+        forgetting=forgetting_events(probs, labels),
+        data_map=data_map(probs, labels),
+        self_influence=tracin_self_influence(x, labels, ckpts),
+    )
+    assert s.order[0] == 17
+    assert {"low_aum", "high_self_influence", "never_learned"} <= set(s.reasons_of(17))
+    assert 0 <= s.score.min() and s.score.max() <= 1
+
+
+def test_percentile_ranks_share_ties():
+    np.testing.assert_allclose(percentile_rank([3.0, 1.0, 3.0, 2.0]), [5 / 6, 0, 5 / 6, 1 / 3])
+
+
+# ---------------------------------------------------------------- command line
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "quality.numeric", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_cli_prints_confident_learning_issues_as_csv(tmp_path):
+    # Four items labelled 0, two labelled 1; the model puts "d" confidently in class 1.
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.85, 0.15], [0.1, 0.9], [0.2, 0.8], [0.05, 0.95]])
+    np.save(tmp_path / "p.npy", probs)
+    (tmp_path / "labels.csv").write_text("item,label\na,0\nb,0\nc,0\nd,0\ne,1\nf,1\n")
+    proc = run_cli("issues", tmp_path / "labels.csv", tmp_path / "p.npy")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["item,label,quality,issue,suggested", "d,0,0.100000,1,1"]
+
+
+def test_cli_prints_the_consensus_of_raters_and_model_as_csv(tmp_path):
+    np.save(tmp_path / "p.npy", np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]]))
+    (tmp_path / "votes.csv").write_text(
+        "item,worker,label\nx,w1,0\nx,w2,0\ny,w1,1\ny,w2,1\nz,w1,1\nz,w2,0\n"
+    )
+    proc = run_cli("consensus", tmp_path / "votes.csv", tmp_path / "p.npy")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "item,label,quality,n_votes"
+    assert [line.split(",")[:2] + line.split(",")[3:] for line in lines[1:]] == [
+        ["x", "0", "2"],
+        ["y", "1", "2"],
+        ["z", "0", "2"],  # a 1-1 split: the model breaks it
+    ]
+    assert "model weight" in proc.stderr
+
+
+def test_cli_refuses_a_label_that_is_not_a_column_and_exits_with_2(tmp_path):
+    np.save(tmp_path / "p.npy", np.array([[0.5, 0.5]]))
+    (tmp_path / "labels.csv").write_text("item,label\na,7\n")
+    proc = run_cli("issues", tmp_path / "labels.csv", tmp_path / "p.npy")
+    assert proc.returncode == 2
+    assert "labels.csv:2: label 7 is outside 0..1" in proc.stderr
