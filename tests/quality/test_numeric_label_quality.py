@@ -3,6 +3,7 @@
 cleanlab (>= 2.8, Apache-2.0) is the reference for confident learning; Vox never imports it.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -363,3 +364,20 @@ def test_cli_refuses_a_label_that_is_not_a_column_and_exits_with_2(tmp_path):
     proc = run_cli("issues", tmp_path / "labels.csv", tmp_path / "p.npy")
     assert proc.returncode == 2
     assert "labels.csv:2: label 7 is outside 0..1" in proc.stderr
+
+
+def test_the_scale_benchmark_prints_time_and_peak_memory_of_every_score():
+    proc = subprocess.run(
+        [sys.executable, "bench/model_loop.py", "--scale", "--items", "5000"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    scale = json.loads(proc.stdout)["scale"]
+    assert scale["n_items"] == 5000 and scale["peak_rss_mb"] > 0
+    assert {"find_label_issues", "model_consensus", "area_under_margin", "suspect_scores"} <= set(
+        scale["steps_s"]
+    )
