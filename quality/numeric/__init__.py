@@ -25,6 +25,7 @@ from .confident_learning import (
     prune_by_noise_rate,
     self_confidence,
 )
+from .consensus import ModelConsensusResult, model_consensus
 from .dynamics import (
     DataMap,
     Forgetting,
@@ -40,7 +41,6 @@ from .influence import (
     tracin_self_influence,
     tracin_self_influence_from_probs,
 )
-from .model_consensus import ModelConsensusResult, model_consensus
 from .suspects import Suspects, suspect_scores
 
 __all__ = [

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .confident_learning import RANKINGS, find_label_issues
-from .model_consensus import model_consensus
+from .consensus import model_consensus
 from .suspects import suspect_scores
 
 

@@ -3,7 +3,7 @@
 How the scores combine (docs/label_quality.md has the measurements behind it):
 
 1. The primary score is ``1 - P(given label is right)``: under the raters-plus-model
-   consensus posterior when votes exist (:func:`quality.numeric.model_consensus`), else
+   consensus posterior when votes exist (:func:`quality.numeric.consensus.model_consensus`), else
    under the model's out-of-sample probabilities (self-confidence, Kuan and Mueller 2022).
    Only one of the two is used, because the consensus posterior already contains the model:
    adding self-confidence on top would count the model twice (on CIFAR-10N it lowered AUPRC).
