@@ -74,6 +74,7 @@ class GoldSerializer(serializers.ModelSerializer):
             "explanation",
             "source",
             "position",
+            "sections",
             "created_at",
         ]
 
@@ -83,6 +84,12 @@ class GoldCreateSerializer(serializers.Serializer):
     data = serializers.JSONField()
     answer = serializers.JSONField()
     explanation = serializers.CharField(required=False, allow_blank=True, default="")
+    sections = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        help_text="Slugs of the guideline sections this item tests.",
+    )
 
 
 class GoldPromoteSerializer(serializers.Serializer):

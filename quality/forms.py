@@ -24,6 +24,13 @@ class GoldForm(forms.Form):
         '{"accept": ["A"], "strength": null}.'
     )
     explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    sections = forms.CharField(
+        required=False,
+        help_text="The guideline sections it tests, by slug, comma-separated (e.g. sarcasm).",
+    )
+
+    def clean_sections(self):
+        return [s.strip() for s in self.cleaned_data["sections"].split(",") if s.strip()]
 
     def _json(self, field):
         try:

@@ -95,6 +95,9 @@ class GoldItem(models.Model):
         "tasks.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     position = models.PositiveIntegerField(default=0, help_text="Order within its pool.")
+    # The guideline sections (their slugs) this item tests: a changed section sends the
+    # raters it concerns to a re-qualification on these items.
+    sections = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -114,6 +117,7 @@ class GoldSession(models.Model):
         QUALIFICATION = "qualification"
         TRAINING = "training"
         CALIBRATION = "calibration"
+        REQUALIFICATION = "requalification"
 
     membership = models.ForeignKey(
         "raters.Membership", on_delete=models.CASCADE, related_name="sessions"
@@ -139,6 +143,7 @@ class GoldResponse(models.Model):
         QUALIFICATION = "qualification"
         TRAINING = "training"
         CALIBRATION = "calibration"
+        REQUALIFICATION = "requalification"
         INJECTION = "injection"
 
     gold = models.ForeignKey(GoldItem, on_delete=models.CASCADE, related_name="responses")
@@ -264,3 +269,29 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"dashboard figures of {self.project_id} at {self.computed_at}"
+
+
+class Requalification(models.Model):
+    """A rater must pass a short test on the gold of guideline sections that a new version
+    changed before more live items (the queue's gate); open until `passed_at`."""
+
+    membership = models.ForeignKey(
+        "raters.Membership", on_delete=models.CASCADE, related_name="requalifications"
+    )
+    guideline = models.ForeignKey("tasks.Guideline", on_delete=models.CASCADE, related_name="+")
+    sections = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["membership"],
+                condition=models.Q(passed_at__isnull=True),
+                name="requalification_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"re-qualification of {self.membership} on {', '.join(self.sections)}"

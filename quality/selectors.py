@@ -133,6 +133,12 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
     if answered >= session.n_items:
         return None
     project_id = session.membership.project_id
+    if session.kind == GoldSession.Kind.REQUALIFICATION:
+        from quality.services import requalification_gold
+
+        done = set(session.responses.values_list("gold_id", flat=True))
+        left = [g for g in requalification_gold(session.membership) if g.pk not in done]
+        return left[0] if left else None
     pool = GoldItem.objects.filter(project_id=project_id, pool=session.kind).select_related("item")
     done_here = session.responses.values("gold_id")
     # A gold copy of a live item this rater was served, or of its content, is no check on

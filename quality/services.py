@@ -12,7 +12,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from quality import scoring
-from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy
+from quality.models import GoldItem, GoldResponse, GoldSession, QualityPolicy, Requalification
 from quality.selectors import open_session, policy_for, session_next_gold, trust_of
 from raters.models import LIVE_STAGES, Membership, RaterNotice, Stage
 from raters.services import skill_count_gold, stage_change
@@ -64,6 +64,7 @@ def gold_create(
     source: str = GoldItem.Source.MANUAL,
     meta: dict | None = None,
     source_item: Item | None = None,
+    sections=None,
 ) -> GoldItem:
     """A new gold item: an item like any other (same id space, same shape) plus its answer.
 
@@ -74,6 +75,7 @@ def gold_create(
     record = {**data, **({"meta": meta} if meta else {})}
     clean, _, _, item_meta = schemas.item_validate(project.kind, record, project.schema)
     canonical = scoring.gold_answer_validate(project.kind, project.schema, answer, item_data=clean)
+    sections = schemas.tags_validate(sections or [], field="sections")
     with transaction.atomic():
         item = Item.objects.create(project=project, data=clean, meta=item_meta, is_gold=True)
         last = GoldItem.objects.filter(project=project, pool=pool).order_by("-position").first()
@@ -87,6 +89,7 @@ def gold_create(
             source_item=source_item,
             created_by=user,
             position=(last.position + 1) if last else 0,
+            sections=sections,
         )
 
 
@@ -145,19 +148,21 @@ def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple
             continue
         answer = record.pop("answer")
         explanation = record.pop("explanation", "")
+        sections = record.pop("sections", [])
         try:
             data, _, _, meta = schemas.item_validate(project.kind, record, project.schema)
             scoring.gold_answer_validate(project.kind, project.schema, answer, item_data=data)
             if not isinstance(explanation, str):
                 raise schemas.SchemaError("explanation", "must be text")
+            sections = schemas.tags_validate(sections, field="sections")
         except schemas.SchemaError as exc:
             errors.append(GoldImportError(line_no, exc.field, exc.message))
             continue
-        parsed.append((data, meta, answer, explanation))
+        parsed.append((data, meta, answer, explanation, sections))
     if errors:
         return 0, errors
     with transaction.atomic():
-        for data, meta, answer, explanation in parsed:
+        for data, meta, answer, explanation, sections in parsed:
             gold_create(
                 project=project,
                 data=data,
@@ -167,6 +172,7 @@ def gold_import_jsonl(*, project: Project, lines, pool: str, user=None) -> tuple
                 explanation=explanation,
                 user=user,
                 source=GoldItem.Source.IMPORT,
+                sections=sections,
             )
     return len(parsed), []
 
@@ -371,9 +377,16 @@ def session_start(*, membership: Membership, kind: str, now=None) -> GoldSession
         if membership.stage not in LIVE_STAGES:
             raise SessionRefused("Calibration is for raters who label live items.")
         n = policy.calibration_items
+    elif kind == GoldSession.Kind.REQUALIFICATION:
+        if requalification_open(membership) is None:
+            raise SessionRefused("No guideline section asks you for a re-qualification.")
+        n = max(policy.calibration_items, 1)
     else:
         raise SessionRefused(f"Unknown session kind {kind!r}.")
-    available = GoldItem.objects.filter(project_id=membership.project_id, pool=kind).count()
+    if kind == GoldSession.Kind.REQUALIFICATION:
+        available = len(requalification_gold(membership))
+    else:
+        available = GoldItem.objects.filter(project_id=membership.project_id, pool=kind).count()
     n = min(n, available)
     if n == 0:
         raise SessionRefused(f"The project has no {kind} items yet; ask a manager to add some.")
@@ -458,6 +471,19 @@ def session_finish(*, session: GoldSession, now=None) -> GoldSession:
                 f"Review the training feedback, then retry after the cool-down "
                 f"({policy.qualification_cooldown_hours} h).",
             )
+    elif session.kind == GoldSession.Kind.REQUALIFICATION:
+        session.passed = session.score >= policy.qualification_pass
+        if session.passed:
+            Requalification.objects.filter(membership=membership, passed_at__isnull=True).update(
+                passed_at=now
+            )
+        else:
+            RaterNotice.objects.create(
+                membership=membership,
+                level=RaterNotice.Level.WARNING,
+                message=f"You scored {session.score:.0%} on the changed guideline sections; "
+                f"{policy.qualification_pass:.0%} is needed. Read them again and retry.",
+            )
     elif session.kind == GoldSession.Kind.TRAINING:
         session.passed = True
         done = membership.gold_responses.filter(mode=GoldResponse.Mode.TRAINING).count()
@@ -478,3 +504,90 @@ def session_finish(*, session: GoldSession, now=None) -> GoldSession:
             )
     session.save(update_fields=["score", "finished_at", "passed"])
     return session
+
+
+# --- Guideline sections and re-qualification ---------------------------------------------------
+
+# Gold that a re-qualification may ask: the session pools, never the live queue's.
+REQUALIFICATION_POOLS = (
+    GoldItem.Pool.QUALIFICATION,
+    GoldItem.Pool.TRAINING,
+    GoldItem.Pool.CALIBRATION,
+)
+
+
+def requalification_open(membership: Membership):
+    return Requalification.objects.filter(membership=membership, passed_at__isnull=True).first()
+
+
+def _section_gold(project, sections, blocked) -> list[GoldItem]:
+    """Session gold testing any of `sections` whose tags the rater works on."""
+    wanted, blocked = set(sections), set(blocked)
+    found = []
+    pools = GoldItem.objects.filter(project=project, pool__in=REQUALIFICATION_POOLS)
+    for gold in pools.select_related("item").order_by("pool", "position", "id"):
+        tags = gold.item.meta.get("tags") if isinstance(gold.item.meta, dict) else None
+        if wanted & set(gold.sections or ()) and not blocked & set(tags or ()):
+            found.append(gold)
+    return found
+
+
+def requalification_gold(membership: Membership) -> list[GoldItem]:
+    """The gold a rater's open re-qualification asks from, in a fixed order."""
+    from raters.skills import blocked_tags
+
+    open_one = requalification_open(membership)
+    if open_one is None:
+        return []
+    return _section_gold(membership.project, open_one.sections, blocked_tags(membership))
+
+
+def requalifications_open(*, guideline, previous) -> int:
+    """After a new guideline version: the live raters concerned by a changed section must
+    pass a re-qualification on its gold before more live items. A rater is concerned when
+    the section has gold they can be given (its tags are ones they work on); sections with
+    no gold ask nobody. Returns how many raters were asked."""
+    from raters.skills import blocked_tags
+    from tasks.markdown import sections_changed
+
+    if previous is None:
+        return 0
+    changed = sections_changed(previous.sections or [], guideline.sections or [])
+    if not changed:
+        return 0
+    project = guideline.project
+    titles = {x["slug"]: x["title"] for x in guideline.sections}
+    asked = 0
+    live = Membership.objects.filter(
+        project=project, role=Membership.Role.ANNOTATOR, stage__in=LIVE_STAGES
+    )
+    for membership in live.select_related("project"):
+        concerned = sorted(
+            {
+                slug
+                for gold in _section_gold(project, changed, blocked_tags(membership))
+                for slug in gold.sections
+                if slug in changed
+            }
+        )
+        if not concerned:
+            continue
+        with transaction.atomic():
+            open_one = requalification_open(membership)
+            if open_one is not None:  # one open re-qualification covers every change
+                open_one.sections = sorted({*open_one.sections, *concerned})
+                open_one.guideline = guideline
+                open_one.save(update_fields=["sections", "guideline"])
+            else:
+                Requalification.objects.create(
+                    membership=membership, guideline=guideline, sections=concerned
+                )
+            RaterNotice.objects.create(
+                membership=membership,
+                level=RaterNotice.Level.ACTION,
+                message=f"Version {guideline.version} of the guidelines changed "
+                f"{', '.join(titles.get(s, s) for s in concerned)}: pass a short "
+                "re-qualification on it before more live items.",
+            )
+        asked += 1
+    return asked

@@ -125,3 +125,10 @@ def skills_table(project) -> dict:
         for m in memberships
     ]
     return {"rules": list(rules.values()), "tags": tags, "raters": raters}
+
+
+def blocked_tags(membership) -> list[str]:
+    """The Python twin of blocked_tags_sql, for services outside the queue."""
+    held = {s.tag: s for s in membership.skills.all()}
+    rules = membership.project.skill_rules.all()
+    return sorted(r.tag for r in rules if (level_for(held.get(r.tag), r) or -1) < r.min_level)

@@ -22,7 +22,13 @@ from quality.selectors import (
     standing_for_rater,
     training_done,
 )
-from quality.services import NOT_THE_CURRENT_ITEM, SessionRefused, session_answer, session_start
+from quality.services import (
+    NOT_THE_CURRENT_ITEM,
+    SessionRefused,
+    requalification_open,
+    session_answer,
+    session_start,
+)
 from raters.models import LIVE_STAGES, Membership, SkillChange, Stage
 from raters.services import notices_mark_read, skill_grant, skill_rules_set
 from raters.skills import skills_table
@@ -67,6 +73,7 @@ def standing(request, project_id):
         "unread": unread,
         "calibration_reason": calibration_due(membership, policy),
         "skill_wait": _skill_wait(project, request.user),
+        "requalification": requalification_open(membership),
         "training_done": training_done(membership),
         "pools": pool_sizes(project),
         "live": membership.stage in LIVE_STAGES,
@@ -150,8 +157,8 @@ def practice(request, project_id, kind):
         except SessionRefused as exc:
             error = str(exc)
         else:
-            if kind == GoldSession.Kind.QUALIFICATION:
-                # No per-item feedback in the test itself: it would teach the answers.
+            if kind in (GoldSession.Kind.QUALIFICATION, GoldSession.Kind.REQUALIFICATION):
+                # No per-item feedback in a test: it would teach the answers.
                 feedback = None
                 if session_next_gold(session) is None:
                     session.refresh_from_db()

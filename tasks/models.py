@@ -246,6 +246,8 @@ class Guideline(models.Model):
     body = models.TextField(help_text="Markdown. Raw HTML is not allowed and is stripped.")
     # Worked examples per label option: {"<choice value>": "<markdown>"}.
     examples = models.JSONField(default=dict, blank=True)
+    # tasks.markdown.guideline_sections(body), kept so that versions compare cheaply.
+    sections = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -26,6 +26,7 @@ from raters.services import membership_onboard
 from tasks import importer, kinds
 from tasks import schema as schemas
 from tasks.export import ExportOptions, export_stream
+from tasks.markdown import guideline_sections
 from tasks.models import ExportJob, Guideline, GuidelineAck, ImportJob, Item, Project
 
 logger = logging.getLogger(__name__)
@@ -197,10 +198,20 @@ def guideline_publish(
     with transaction.atomic():
         # Lock the project row so two managers publishing at once get distinct versions.
         Project.objects.select_for_update().filter(pk=project.pk).first()
-        last = project.guidelines.order_by("-version").values_list("version", flat=True).first()
-        return Guideline.objects.create(
-            project=project, version=(last or 0) + 1, body=body, examples=examples, created_by=user
+        previous = project.guidelines.order_by("-version").first()
+        guideline = Guideline.objects.create(
+            project=project,
+            version=(previous.version if previous else 0) + 1,
+            body=body,
+            examples=examples,
+            created_by=user,
+            sections=guideline_sections(body),
         )
+        # Raters concerned by a changed section re-qualify on its gold; the others go on.
+        from quality.services import requalifications_open
+
+        requalifications_open(guideline=guideline, previous=previous)
+        return guideline
 
 
 def guideline_ack(*, guideline: Guideline, user) -> GuidelineAck:

@@ -26,6 +26,7 @@ ONBOARDING = "onboarding"
 SUSPENDED = "suspended"
 CALIBRATION = "calibration"
 SKILL = "skill"
+REQUALIFY = "requalification"
 
 
 def gate(seat) -> Reason | None:
@@ -40,6 +41,11 @@ def gate(seat) -> Reason | None:
         return Reason(SUSPENDED, "You are suspended from this project.")
     if membership.stage not in LIVE_STAGES:
         return Reason(ONBOARDING, f"Finish onboarding first (you are in {membership.stage}).")
+    if seat.requalify:
+        return Reason(
+            REQUALIFY,
+            "The guidelines changed a section you work on: pass a short re-qualification first.",
+        )
     due = calibration_due(membership, seat.policy, seat.now)
     if due is not None:
         return Reason(CALIBRATION, f"A calibration session is due: {due}.")

@@ -47,6 +47,8 @@ class Seat:
     # and the number of the project's rules.
     blocked_tags: list = field(default_factory=list)
     n_skill_rules: int = 0
+    # A changed guideline section asks this rater to re-qualify first.
+    requalify: bool = False
 
     @property
     def project(self) -> Project:
@@ -134,10 +136,10 @@ def _seat_from_row(row, user, now) -> Seat:
     start += rows.width(QualityPolicy)
     # Reverse one-to-one cache: None makes `project.quality` raise DoesNotExist at once.
     project._state.fields_cache["quality"] = policy
-    top, relabel_open, version, acked, overdue, blocked, n_rules = row[start : start + 7]
+    top, relabel_open, version, acked, overdue, blocked, n_rules, requalify = row[start : start + 8]
     project.top_priority_now, project.relabel_open_now = top, bool(relabel_open)
     project.guideline_version_now = version
-    start += 7
+    start += 8
     membership.project, membership.user = project, user
     lease = None
     if row[start] is not None and row[start + rows.width(Assignment)] is not None:
@@ -154,4 +156,5 @@ def _seat_from_row(row, user, now) -> Seat:
         now=now,
         blocked_tags=blocked_from_row(blocked),
         n_skill_rules=int(n_rules or 0),
+        requalify=bool(requalify),
     )

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from annotation.models import Annotation, Assignment, CounterShard
 from config import rows
 from quality.injection import unseen_gold_sql
-from quality.models import QualityPolicy, RelabelRequest
+from quality.models import QualityPolicy, RelabelRequest, Requalification
 from raters import skills
 from raters.models import Membership
 from tasks.models import Guideline, GuidelineAck, Item, Project
@@ -63,6 +63,9 @@ def _seat_sql(*, by: str, lease: str) -> str:
         # Routing by skill: the tags this rater may not work on, and how many rules there are.
         skills.blocked_tags_sql("m.id", "p.id"),
         skills.rules_count_sql("p.id"),
+        # A re-qualification on changed guideline sections that is still open.
+        f"""EXISTS (SELECT 1 FROM {Requalification._meta.db_table} rq
+                    WHERE rq.membership_id = m.id AND rq.passed_at IS NULL)""",
         rows.columns(Assignment, "a"),
         rows.columns(Item, "i"),
     ]
