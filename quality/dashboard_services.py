@@ -121,8 +121,13 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
         "alpha_by_week": [(w, _alpha(v, level), len(v)) for w, v in sorted(by_week.items())],
         "alpha_by_version": [
             (ver, _alpha(v, level), len(v))
-            for ver, v in sorted(by_version.items(), key=lambda kv: (kv[0] == "none", kv[0]))
+            # Versions sort as numbers (10 after 9), "before any guideline" last.
+            for ver, v in sorted(
+                by_version.items(),
+                key=lambda kv: (kv[0] == "none", int(kv[0]) if kv[0].isdigit() else 0),
+            )
         ],
+        "guideline_health": guideline_health(project, label_kind, level),
         "kappa": _kappa_pairs(votes, rater_votes),
         "fleiss": fleiss_figures(votes) if label_kind.answers_are_one_label else None,
         "kind_agreement": label_kind.agreement_figures(
@@ -141,6 +146,90 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     return DashboardSnapshot.objects.create(
         project=project, computed_at=timezone.now(), run=run, data=data
     )
+
+
+# Words a minute of careful reading, for the guideline's reading time.
+READING_WPM = 200
+
+
+def guideline_health(project: Project, label_kind, level: str) -> dict:
+    """Per guideline section and version: the error rate of gold answers on the gold that
+    tests the section, and Krippendorff's alpha among raters on it, each with the number
+    of answers behind it, so the sections that confuse raters stand out as the ones to
+    rewrite; and the current version's length and reading time.
+
+    An answer belongs to the version that was current when it was given (a live answer
+    records it; a session answer is dated against the versions' publication times)."""
+    from quality.models import GoldResponse
+    from tasks.models import Guideline
+
+    versions = list(
+        Guideline.objects.filter(project=project)
+        .order_by("version")
+        .values_list("version", "published_at", "sections", "body")
+    )
+    if not versions:
+        return {"sections": [], "words": 0, "reading_minutes": 0, "version": None}
+    current = versions[-1]
+    words = len(current[3].split())
+    titles = {x["slug"]: x["title"] for _, _, sections, _ in versions for x in sections or []}
+
+    def version_at(when):
+        found = None
+        for number, published, _, _ in versions:
+            if published <= when:
+                found = number
+        return found
+
+    cells: dict[tuple[str, int | None], dict] = defaultdict(lambda: {"scores": [], "votes": []})
+    answers = GoldResponse.objects.filter(gold__project=project).exclude(gold__sections=[])
+    for (
+        gold_item,
+        sections,
+        user_id,
+        value,
+        score,
+        created,
+        answered_version,
+    ) in answers.values_list(
+        "gold__item_id",
+        "gold__sections",
+        "membership__user_id",
+        "value",
+        "score",
+        "created_at",
+        "annotation__guideline_version",
+    ).iterator(chunk_size=20_000):
+        version = answered_version if answered_version is not None else version_at(created)
+        key = label_kind.agreement_key(value)
+        for slug in sections or ():
+            cell = cells[(slug, version)]
+            cell["scores"].append(score)
+            if key is not None:
+                cell["votes"].append((gold_item, user_id, key))
+    out = []
+    for slug in sorted({slug for slug, _ in cells}, key=lambda x: (x not in titles, x)):
+        rows = []
+        for (s, version), cell in sorted(
+            ((k, v) for k, v in cells.items() if k[0] == slug), key=lambda kv: kv[0][1] or 0
+        ):
+            rows.append(
+                {
+                    "version": version,
+                    "n": len(cell["scores"]),
+                    "gold_error": round(1.0 - sum(cell["scores"]) / len(cell["scores"]), 4),
+                    "alpha": _alpha(cell["votes"], level),
+                }
+            )
+        out.append({"slug": slug, "title": titles.get(slug, slug), "rows": rows})
+    # The worst first: the latest version's gold error rate, highest first.
+    out.sort(key=lambda x: -x["rows"][-1]["gold_error"])
+    return {
+        "sections": out,
+        "words": words,
+        "reading_minutes": max(1, round(words / READING_WPM)) if words else 0,
+        "version": current[0],
+    }
 
 
 def _kappa_pairs(votes, rater_votes: Counter) -> dict:
