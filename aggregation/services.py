@@ -363,6 +363,7 @@ def _execute(run: AggregationRun) -> None:
         AggregationRun.objects.filter(project=project, is_current=True).update(is_current=False)
         timings["write_s"] = round(time.perf_counter() - t2, 3)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
+        queue_after_run(project, run.pk, fit)
         AggregationRun.objects.filter(pk=run.pk).update(
             status=Status.DONE,
             phase=Phase.DONE,
@@ -511,3 +512,70 @@ def _write_results(run_id: int, fit: methods.Fit) -> None:
             ItemResult.objects.bulk_create(batch)
             batch = []
     ItemResult.objects.bulk_create(batch)
+
+
+def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
+    """What a run changes in the queue, in the run's transaction: with dynamic overlap it
+    reopens, up to the overlap, the settled items it finds unsure; with uncertainty-first
+    order it writes every item's queue level in one statement."""
+    from aggregation.numeric.stopping import (
+        LEVEL_DONE,
+        LEVEL_UNLABELLED,
+        uncertainty,
+        uncertainty_levels,
+    )
+    from quality.selectors import policy_for
+
+    policy = policy_for(project)
+    if policy.confidence_target is not None:
+        unsure = [
+            int(i)
+            for i, c in zip(fit.item_ids, fit.confidence, strict=True)
+            if c is not None and c < policy.confidence_target
+        ]
+        reopened = Item.objects.filter(
+            project=project, settled=True, pk__in=unsure, n_done__lt=project.overlap
+        ).update(settled=False)
+        if reopened:
+            # They no longer count as complete until they are again: through a counter
+            # shard, as their settling was counted, so the fold keeps the sum right.
+            from annotation.models import CounterShard
+
+            shard, _ = CounterShard.objects.get_or_create(project=project, shard=0)
+            CounterShard.objects.filter(pk=shard.pk).update(n_complete=F("n_complete") - reopened)
+    if policy.queue_order != "uncertainty" or not len(fit.item_ids):
+        return
+    labels = sorted({k for d in fit.distribution for k in (d or {})})
+    if len(labels) < 2:
+        return
+    post = np.array([[(d or {}).get(k, 0.0) for k in labels] for d in fit.distribution])
+    post = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-12)
+    levels = uncertainty_levels(uncertainty(post))
+    ids = [int(i) for i in fit.item_ids]
+    table = Item._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: items the run saw get their band, the rest (no labels yet) the
+            # top level, finished ones the bottom; unchanged rows are not rewritten.
+            cursor.execute(
+                f"""UPDATE {table} i SET priority = x.level FROM (
+                    SELECT i2.id, CASE WHEN i2.settled OR i2.n_done >= %s THEN {LEVEL_DONE}
+                                       ELSE COALESCE(u.level, {LEVEL_UNLABELLED}) END AS level
+                    FROM {table} i2
+                    LEFT JOIN unnest(%s::bigint[], %s::int[]) AS u(id, level) ON u.id = i2.id
+                    WHERE i2.project_id = %s AND NOT i2.is_gold) x
+                WHERE i.id = x.id AND i.priority <> x.level""",  # noqa: S608
+                [project.overlap, ids, [int(v) for v in levels], project.pk],
+            )
+            return
+        level_of = dict(zip(ids, (int(v) for v in levels), strict=True))
+        for pk, n_done, settled, priority in Item.objects.filter(
+            project=project, is_gold=False
+        ).values_list("pk", "n_done", "settled", "priority"):
+            level = (
+                LEVEL_DONE
+                if settled or n_done >= project.overlap
+                else level_of.get(pk, LEVEL_UNLABELLED)
+            )
+            if level != priority:
+                Item.objects.filter(pk=pk).update(priority=level)

@@ -53,6 +53,21 @@ class QualityPolicy(models.Model):
     # manager grants a skill or qualification earns one.
     SKILL_FALLBACKS = (("untagged", "serve items that need no skill"), ("wait", "wait"))
     skill_fallback = models.CharField(max_length=16, choices=SKILL_FALLBACKS, default="untagged")
+    # Collection. Dynamic overlap: with a confidence target, an item is done once its
+    # posterior reaches it after at least `overlap_min` labels (pairwise: once the interval
+    # for P(A beats B) at that level excludes 1/2), and at the latest at the project's
+    # overlap, which becomes the maximum (aggregation.numeric.stopping).
+    confidence_target = models.FloatField(
+        null=True, blank=True, help_text="Dynamic overlap: stop at this confidence (empty: off)."
+    )
+    overlap_min = models.PositiveSmallIntegerField(
+        default=2, help_text="Dynamic overlap: labels every item gets at least."
+    )
+    QUEUE_ORDERS = (
+        ("priority", "by priority, then the items closest to done"),
+        ("uncertainty", "unlabelled first, then the most uncertain (set by each run)"),
+    )
+    queue_order = models.CharField(max_length=16, choices=QUEUE_ORDERS, default="priority")
 
     class Meta:
         verbose_name_plural = "quality policies"

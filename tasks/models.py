@@ -73,6 +73,10 @@ class Item(models.Model):
     # Submitted labels and open leases: the queue reads these instead of counting rows.
     n_done = models.PositiveSmallIntegerField(default=0)
     n_open = models.PositiveSmallIntegerField(default=0)
+    # Dynamic overlap decided the item has enough labels before the project's overlap
+    # (annotation.queue.settle); the background re-fit may reopen it. A database default,
+    # so rows written by COPY and raw SQL get it too.
+    settled = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

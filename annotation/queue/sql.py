@@ -130,7 +130,7 @@ def _not_own(item: str) -> str:
 
 
 _FREE = f"""i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold
-            AND {skills.allowed_sql("i", "%(blocked)s")}"""
+            AND NOT i.settled AND {skills.allowed_sql("i", "%(blocked)s")}"""
 _WHERES = {
     # Closest to completion first among the first CLAIM_HEAD candidates; then the first
     # fresh item; then a full walk of the level, needed only when no fresh item is left.
@@ -138,6 +138,7 @@ _WHERES = {
                     SELECT c.id FROM {ITEMS} c
                     WHERE c.project_id = %(project)s AND c.priority = %(priority)s
                       AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
+                      AND NOT c.settled
                       AND {skills.allowed_sql("c", "%(blocked)s")}
                     ORDER BY c.n_done DESC, c.id LIMIT {CLAIM_HEAD}) h
                 WHERE {_not_own("h.id")} LIMIT {CLAIM_HEAD_PICK})""",
@@ -319,3 +320,40 @@ def SUBMITTED() -> str:
 def ANSWER_OF_ITEM() -> str:
     return f"""SELECT id FROM {Annotation._meta.db_table}
                WHERE rater_id = %s AND item_id = %s"""  # noqa: S608
+
+
+# --- Dynamic overlap (annotation.queue.settle) ------------------------------------------------
+
+
+@rows.statement("item_votes")
+def ITEM_VOTES() -> str:
+    # The item's answers with what each rater's accuracy is read from: their gold counts,
+    # and the latest accuracy an aggregation run measured. Gold and live alike.
+    from aggregation.models import RaterScore
+
+    scores = RaterScore._meta.db_table
+    return f"""SELECT a.value, m.gold_score_sum, m.gold_n,
+            (SELECT s.ds_accuracy FROM {scores} s
+             WHERE s.project_id = a.project_id AND s.rater_id = a.rater_id
+               AND s.ds_accuracy IS NOT NULL ORDER BY s.computed_at DESC LIMIT 1)
+        FROM {Annotation._meta.db_table} a
+        JOIN {Membership._meta.db_table} m ON m.user_id = a.rater_id AND m.project_id = a.project_id
+        WHERE a.item_id = %s"""  # noqa: S608
+
+
+@rows.statement("settle")
+def SETTLE() -> str:
+    # Done early: no more slots, and it counts as complete once (a complete item was
+    # counted by its last submit, so only items still short of the overlap are settled).
+    # Gold rows run the same statement and match nothing.
+    shards = CounterShard._meta.db_table
+    if connection.vendor != "postgresql":
+        return f"""UPDATE {ITEMS} SET settled = 1 WHERE id = %s AND NOT settled AND NOT is_gold
+                   AND n_done < %s"""  # noqa: S608
+    return f"""WITH done AS (
+            UPDATE {ITEMS} SET settled = true WHERE id = %s AND NOT settled AND NOT is_gold
+              AND n_done < %s RETURNING project_id)
+        INSERT INTO {shards} (project_id, shard, n_annotations, n_complete)
+        SELECT project_id, %s, 0, 1 FROM done
+        ON CONFLICT (project_id, shard) DO UPDATE SET
+            n_complete = {shards}.n_complete + excluded.n_complete"""  # noqa: S608

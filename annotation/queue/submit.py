@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotation.models import Annotation, Assignment, CounterShard
-from annotation.queue import sql
+from annotation.queue import settle, sql
 from annotation.queue.claim import HELD, Refused, one_statement
 from annotation.queue.counters import after_submit
 from annotation.queue.gate import gate
@@ -67,6 +67,8 @@ def submit(seat, *, value, idempotency_key: str, active_ms: int | None = None) -
         return _replayed(seat, idempotency_key)
     annotation.pk = row[0]
     annotation._state.adding = False
+    if settle.dynamic(seat.policy):
+        settle.after_answer(seat, lease.item.pk, seat.user.pk)
     annotation.seat_after = _seat_after(seat, row)
     if after_submit(project.pk):
         annotation.seat_after = None  # the trust rules ran inline (tests): read it again

@@ -145,6 +145,7 @@ class SingleChoice(Kind):
         return [_choice_column([c["value"] for c in schema["choices"]])]
 
     answers_are_one_label = True
+    stop_rule = "categorical"
 
     def categorical_codes(self, schema: dict, arrays):
         return arrays["label"], [c["value"] for c in schema["choices"]]

@@ -301,6 +301,7 @@ class Pairwise(Kind):
         return _pairwise_columns()
 
     answers_are_one_label = True
+    stop_rule = "pairwise"
 
     def categorical_codes(self, schema: dict, arrays):
         # Both-bad counts as a tie, as in the preference model.

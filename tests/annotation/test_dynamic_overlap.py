@@ -1,0 +1,164 @@
+"""Labels spent where they change the answer: dynamic overlap stops an item once its
+posterior is confident, the re-fit may reopen it, and uncertainty-first order puts
+unlabelled items, then the most uncertain, at the head of the queue."""
+
+import numpy as np
+import pytest
+
+from aggregation.numeric.stopping import (
+    LEVEL_DONE,
+    LEVEL_UNLABELLED,
+    categorical_stop,
+    pairwise_stop,
+    uncertainty,
+    uncertainty_levels,
+)
+from annotation import queue
+from quality.models import GoldItem
+from quality.services import gold_create, policy_update
+from raters.models import Membership
+from tasks.models import Item, Project
+from tasks.schema import SchemaError
+from tests.aggregation.helpers import annotate
+from tests.aggregation.test_kinds import run_now
+from tests.conftest import make_raters
+from tests.factories import ItemFactory
+
+
+def test_two_trusted_raters_who_agree_close_a_binary_item_and_a_spammer_does_not():
+    bounds = {"target": 0.95, "n_min": 2, "n_max": 5}
+    assert categorical_stop([0, 0], [0.9, 0.9], 2, **bounds).done
+    assert not categorical_stop([0, 0], [0.9, 0.5], 2, **bounds).done
+    assert not categorical_stop([0, 1], [0.9, 0.9], 2, **bounds).done
+    # The minimum holds even for a near-perfect rater; the maximum closes regardless.
+    assert not categorical_stop([0], [0.99], 2, **bounds).done
+    assert categorical_stop([0, 1, 0, 1, 0], [0.6] * 5, 2, **bounds).reason == "max"
+
+
+def test_pairwise_stops_when_the_interval_excludes_a_half_or_ties_dominate():
+    bounds = {"level": 0.9, "n_min": 2, "n_max": 8}
+    assert not pairwise_stop(["A", "A"], [0.95, 0.95], **bounds).done
+    assert pairwise_stop(["A"] * 4, [0.95] * 4, **bounds).reason == "interval"
+    assert pairwise_stop(["tie", "tie", "A"], [0.9] * 3, **bounds).reason == "ties"
+    assert not pairwise_stop(["A", "B", "A", "B"], [0.9] * 4, **bounds).done
+
+
+def test_uncertainty_levels_put_the_most_uncertain_highest_and_below_unlabelled():
+    u = uncertainty(np.array([[0.5, 0.5], [0.99, 0.01], [0.8, 0.2]]))
+    levels = uncertainty_levels(u)
+    assert levels[0] > levels[2] > levels[1]
+    assert LEVEL_DONE < levels.min() and levels.max() < LEVEL_UNLABELLED
+
+
+@pytest.fixture
+def dynamic(project):
+    """Overlap 3 at most, 2 at least, stop at 95 %; two raters proven on gold, one new."""
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    policy_update(project=project, confidence_target=0.95, overlap_min=2)
+    raters = make_raters(project, 3)
+    Membership.objects.filter(project=project, user__in=raters[:2]).update(
+        gold_n=30, gold_score_sum=29.0
+    )
+    return raters
+
+
+def _answer(project, user, value):
+    seat = queue.seat_read(project.pk, user=user)
+    lease = queue.next_lease(seat)
+    seat = queue.seat_read(project.pk, user=user, item=lease.item.public_id)
+    queue.submit(seat, value=value, idempotency_key=f"{user.pk}-{lease.item.pk}")
+    return lease.item
+
+
+@pytest.mark.django_db
+def test_an_item_stops_being_served_once_two_trusted_raters_agree(project, dynamic):
+    first, second, third = dynamic
+    item = ItemFactory(project=project)
+    other = ItemFactory(project=project)
+    assert _answer(project, first, "yes") == item
+    assert _answer(project, second, "yes") == item
+    item.refresh_from_db()
+    assert item.settled and item.n_done == 2
+    # The third rater gets the other item, then nothing: the settled one needs no more.
+    assert _answer(project, third, "yes") == other
+    assert queue.next_lease(queue.seat_read(project.pk, user=third)) is None
+    queue.counters_fold(project_id=project.pk)
+    project.refresh_from_db()
+    assert project.n_complete == 1  # settled counts once as complete
+
+
+@pytest.mark.django_db
+def test_disagreement_keeps_the_item_open_up_to_the_maximum(project, dynamic):
+    first, second, third = dynamic
+    item = ItemFactory(project=project)
+    _answer(project, first, "yes")
+    _answer(project, second, "no")
+    item.refresh_from_db()
+    assert not item.settled
+    assert _answer(project, third, "yes") == item
+
+
+@pytest.mark.django_db
+def test_gold_items_run_the_same_check_and_are_never_settled(project, dynamic, settings):
+    settings.VOX_GOLD_POLICY = "tests.annotation.test_gold_hook.every_slot_is_gold"
+    first, second, _ = dynamic
+    ItemFactory(project=project)
+    gold = gold_create(
+        project=project, data={"text": "a check"}, pool=GoldItem.Pool.INJECTION, answer="yes"
+    )
+    assert _answer(project, first, "yes").pk == gold.item_id
+    assert _answer(project, second, "yes").pk == gold.item_id
+    assert not Item.objects.get(pk=gold.item_id).settled
+
+
+@pytest.mark.django_db
+def test_the_background_refit_reopens_a_settled_item_it_finds_unsure(project, dynamic):
+    first, second, _ = dynamic
+    sure, unsure = ItemFactory.create_batch(2, project=project)
+    for item, votes in ((sure, ("yes", "yes")), (unsure, ("yes", "no"))):
+        for rater, value in zip((first, second), votes, strict=True):
+            annotate(item, rater, value)
+    # Settled when the submits saw them (say, before the raters' accuracy was re-measured).
+    Item.objects.filter(pk__in=[sure.pk, unsure.pk]).update(n_done=2, settled=True)
+    run_now(project, method="majority")  # confidence 1.0 and 0.5
+    assert Item.objects.get(pk=sure.pk).settled
+    assert not Item.objects.get(pk=unsure.pk).settled
+    assert queue.next_lease(queue.seat_read(project.pk, user=dynamic[2])).item == unsure
+
+
+@pytest.mark.django_db
+def test_bad_dynamic_settings_are_refused_naming_the_field(project):
+    with pytest.raises(SchemaError) as bad:
+        policy_update(project=project, confidence_target=1.5)
+    assert bad.value.field == "confidence_target"
+    with pytest.raises(SchemaError) as too_many:
+        policy_update(project=project, overlap_min=project.overlap + 1)
+    assert too_many.value.field == "overlap_min"
+
+
+@pytest.mark.django_db
+def test_uncertainty_first_order_serves_unlabelled_items_then_the_most_uncertain(project):
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    policy_update(project=project, queue_order="uncertainty")
+    raters = make_raters(project, 3)
+    agreed, split, fresh = ItemFactory.create_batch(3, project=project)
+    for r in raters[:2]:
+        annotate(agreed, r, "yes")
+    annotate(split, raters[0], "yes")
+    annotate(split, raters[1], "no")
+    Item.objects.filter(pk__in=[agreed.pk, split.pk]).update(n_done=2)
+    run_now(project, method="majority")
+    levels = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
+    assert levels[fresh.pk] == LEVEL_UNLABELLED
+    assert levels[split.pk] > levels[agreed.pk] > LEVEL_DONE
+    newcomer = make_raters(project, 1, prefix="new")[0]
+    served = []
+    for _ in range(3):
+        seat = queue.seat_read(project.pk, user=newcomer)
+        lease = queue.next_lease(seat)
+        served.append(lease.item.pk)
+        seat = queue.seat_read(project.pk, user=newcomer, item=lease.item.public_id)
+        queue.submit(seat, value="yes", idempotency_key=f"n{lease.item.pk}")
+    assert served == [fresh.pk, split.pk, agreed.pk]
