@@ -139,6 +139,7 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
         "speed_histogram": speed_histogram(durations),
         "confidence_histogram": [],
         "disputed": [],
+        "dynamic_overlap": dynamic_overlap_figures(project),
     }
     if run is not None:
         data.update(_run_figures(run, vote_entropy(votes)))
@@ -146,6 +147,29 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
     return DashboardSnapshot.objects.create(
         project=project, computed_at=timezone.now(), run=run, data=data
     )
+
+
+def dynamic_overlap_figures(project: Project) -> dict | None:
+    """With dynamic overlap: how many items it settled early and the labels that saved
+    against the fixed overlap (the project's overlap, now the maximum)."""
+    from django.db.models import Count, Sum
+
+    from quality.selectors import policy_for
+
+    policy = policy_for(project)
+    if policy.confidence_target is None:
+        return None
+    settled = Item.objects.filter(project=project, is_gold=False, settled=True).aggregate(
+        n=Count("id"), labels=Sum("n_done")
+    )
+    n = settled["n"] or 0
+    return {
+        "target": policy.confidence_target,
+        "min": policy.overlap_min,
+        "max": project.overlap,
+        "settled": n,
+        "labels_saved": n * project.overlap - (settled["labels"] or 0),
+    }
 
 
 # Words a minute of careful reading, for the guideline's reading time.

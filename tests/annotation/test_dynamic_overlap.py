@@ -86,6 +86,10 @@ def test_an_item_stops_being_served_once_two_trusted_raters_agree(project, dynam
     queue.counters_fold(project_id=project.pk)
     project.refresh_from_db()
     assert project.n_complete == 1  # settled counts once as complete
+    from quality.dashboard_services import dashboard_snapshot_compute
+
+    figures = dashboard_snapshot_compute(project_id=project.pk).data["dynamic_overlap"]
+    assert (figures["settled"], figures["labels_saved"]) == (1, 1)  # 2 labels, not 3
 
 
 @pytest.mark.django_db
