@@ -50,19 +50,17 @@ def main() -> dict:
     with transaction.atomic():
         boss, _ = user_create(username="settle-bench-boss")
         raters = [user_create(username=f"settle-bench-{i}")[0] for i in range(args.votes)]
-        for kind, schema, value in (
-            ("single_choice", {"choices": ["yes", "no"]}, "yes"),
-            ("pairwise", {}, {"choice": "A"}),
+        pair = {"prompt": "p", "response_a": "a", "response_b": "b"}
+        for kind, schema, value, data in (
+            ("single_choice", {"choices": ["yes", "no"]}, "yes", {"text": "t"}),
+            ("pairwise", {}, {"choice": "A"}, pair),
         ):
             project = project_create(user=boss, name=f"settle {kind}", kind=kind, schema=schema)
             project.overlap = args.votes + 1
             project.save(update_fields=["overlap"])
             # An unreachable target: every call runs the whole check and never settles.
             policy_update(project=project, confidence_target=0.999999, overlap_min=args.votes + 1)
-            data = {"prompt": "p", "response_a": "a", "response_b": "b"}
-            item = Item.objects.create(
-                project=project, data={"text": "t"} if kind == "single_choice" else data
-            )
+            item = Item.objects.create(project=project, data=data)
             for user in raters:
                 Membership.objects.create(
                     project=project, user=user, role="annotator", gold_n=30, gold_score_sum=27.0

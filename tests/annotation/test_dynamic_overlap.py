@@ -137,7 +137,7 @@ def test_bad_dynamic_settings_are_refused_naming_the_field(project):
         policy_update(project=project, confidence_target=1.5)
     assert bad.value.field == "confidence_target"
     with pytest.raises(SchemaError) as too_many:
-        policy_update(project=project, overlap_min=project.overlap + 1)
+        policy_update(project=project, confidence_target=0.9, overlap_min=project.overlap + 1)
     assert too_many.value.field == "overlap_min"
 
 
