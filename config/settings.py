@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "annotation",
     "quality",
     "aggregation",
+    "modelruns",
 ]
 
 MIDDLEWARE = [
