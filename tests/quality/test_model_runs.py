@@ -265,7 +265,11 @@ def test_noisy_cross_validation_ranks_the_planted_wrong_label_near_the_top(
     assert items[7].pk in top
     planted = next(r for r in body["results"] if r["item_id"] == items[7].pk)
     assert planted["label"] == "cooking" and planted["model_label"] == "sports"
-    assert planted["reasons"]
+    assert planted["rank"] == 1 and "confident_learning" in planted["reasons"]
+    only = client.get(
+        reverse("modelruns:api-suspects", args=[project.pk]), {"reason": "confident_learning"}
+    ).json()
+    assert [r["item_id"] for r in only["results"]] == [items[7].pk] and only["count"] == 1
 
 
 def test_the_suspects_page_shows_escaped_items_a_data_map_and_filters_by_reason(
@@ -336,3 +340,17 @@ def test_the_suspects_api_says_so_when_there_is_no_model_run(client, project, ma
     client.force_login(manager)
     body = client.get(reverse("modelruns:api-suspects", args=[project.pk])).json()
     assert body["model_run"] is None and body["results"] == [] and "No model run" in body["note"]
+
+
+def test_the_suspects_page_reads_a_fixed_number_of_queries_whatever_the_rows(
+    text_project, manager, client, django_assert_max_num_queries
+):
+    project, _ = text_project
+    run = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=run.pk)
+    client.force_login(manager)
+    url = reverse("modelruns:suspects", args=[project.pk])
+    client.get(url)
+    # Session, user, project and role, the run, labels, predictions, votes, one page of items.
+    with django_assert_max_num_queries(16):
+        assert client.get(url).status_code == 200
