@@ -37,11 +37,19 @@ def _full_columns(proba: np.ndarray, classes: np.ndarray, n_labels: int) -> np.n
 
 
 def noisy_cv_probs(
-    texts: list[str], y, *, n_labels: int, n_folds: int = 5, n_epochs: int = 5, seed: int = 0
+    texts: list[str],
+    y,
+    *,
+    n_labels: int,
+    n_folds: int = 5,
+    n_epochs: int = 5,
+    seed: int = 0,
+    progress=None,
 ) -> NoisyCV:
     """Out-of-fold probabilities of a TF-IDF + LogisticRegression model, and per-epoch ones
     of SGDClassifier(loss="log_loss"). texts: n strings; y: (n,) int codes in [0, n_labels).
-    Folds are stratified, and fewer than n_folds when the rarest label has fewer items."""
+    Folds are stratified, and fewer than n_folds when the largest label has fewer items.
+    progress(share done in [0, 1]) is called after each fold and epoch."""
     y = np.asarray(y, dtype=np.int64)
     n = y.size
     counts = np.bincount(y, minlength=n_labels)
@@ -58,7 +66,11 @@ def noisy_cv_probs(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         splits = list(splitter.split(x, y))
+    steps, done = len(splits) + n_epochs, 0
     for train, test in splits:
+        done += 1
+        if progress is not None:
+            progress(done / steps)
         classes = np.unique(y[train])
         if classes.size < 2:
             probs[test] = np.eye(n_labels)[classes[0]]
@@ -70,6 +82,9 @@ def noisy_cv_probs(
     rng = np.random.default_rng(seed)
     epochs = np.zeros((n_epochs, n, n_labels))
     for e in range(n_epochs):
+        done += 1
+        if progress is not None:
+            progress(done / steps)
         order = rng.permutation(n)
         sgd.partial_fit(x[order], y[order], classes=classes)
         epochs[e] = _full_columns(sgd.predict_proba(x), sgd.classes_, n_labels)

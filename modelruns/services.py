@@ -145,7 +145,8 @@ def _drop_files(run: ModelRun) -> None:
 
 
 def _fail(run: ModelRun, errors: list) -> None:
-    ModelRun.objects.filter(pk=run.pk).update(
+    # Running only: a run another delivery finished meanwhile keeps its result.
+    ModelRun.objects.filter(pk=run.pk, status=ModelRun.Status.RUNNING).update(
         status=ModelRun.Status.FAILED,
         errors=[e.as_dict() for e in errors],
         finished_at=timezone.now(),
@@ -169,14 +170,15 @@ def model_run_load(*, run_id: int) -> None:
             _fail(run, parsed.errors)
             return
         _progress(run.pk, 60)
-        _save(run, item_ids, parsed.probs, parsed.epochs)
+        saved = _save(run, item_ids, parsed.probs, parsed.epochs)
     except OperationalError:
         raise
     except Exception as exc:
         logger.exception("model run %s stopped", run_id)
         _fail(run, [parsing.UploadError(0, "(job)", f"stopped on an internal error ({exc})")])
         return
-    _drop_files(run)
+    if saved:
+        _drop_files(run)
 
 
 def _parse(run: ModelRun) -> parsing.Parsed:
@@ -222,16 +224,19 @@ def _resolve(project: Project, parsed: parsing.Parsed) -> list[int]:
     return out
 
 
-def _save(run: ModelRun, item_ids: list[int], probs: np.ndarray, epochs) -> None:
+def _save(run: ModelRun, item_ids: list[int], probs: np.ndarray, epochs) -> bool:
+    """Replace the run's predictions and finish it; False if another delivery owns it."""
     rows = probs.tolist()
     per_item = epochs.transpose(1, 0, 2).tolist() if epochs is not None else None
     with transaction.atomic():
         # Lock the run: a second delivery that took it over must not write beside this one.
+        # attempts as claimed: a delivery that took over from this one (presumed lost by the
+        # watchdog) bumped it, and then only that one finishes the run.
         locked = ModelRun.objects.select_for_update().filter(
-            pk=run.pk, status=ModelRun.Status.RUNNING
+            pk=run.pk, status=ModelRun.Status.RUNNING, attempts=run.attempts
         )
         if not locked.exists():
-            return
+            return False
         ModelPrediction.objects.filter(run=run).delete()
         ModelPrediction.objects.bulk_create(
             (
@@ -253,6 +258,7 @@ def _save(run: ModelRun, item_ids: list[int], probs: np.ndarray, epochs) -> None
             errors=[],
             finished_at=timezone.now(),
         )
+    return True
 
 
 # --- Vox's own noisy cross-validation --------------------------------------------------------
@@ -291,12 +297,55 @@ def noisy_cv_run(*, run_id: int) -> None:
             _fail(run, [parsing.UploadError(0, "labels", data.error)])
             return
         _progress(run.pk, 20)
-        fit = noisy_cv_probs(data.texts, data.y, n_labels=len(run.labels))
+        # Progress moves the heartbeat, so the watchdog leaves a long fit alone.
+        fit = noisy_cv_probs(
+            data.texts,
+            data.y,
+            n_labels=len(run.labels),
+            progress=lambda share: _progress(run.pk, 20 + int(60 * share)),
+        )
         _progress(run.pk, 80)
-        _save(run, data.item_ids, fit.probs, fit.epochs)
-        ModelRun.objects.filter(pk=run.pk).update(stats=fit.stats)
+        if _save(run, data.item_ids, fit.probs, fit.epochs):
+            ModelRun.objects.filter(pk=run.pk).update(stats=fit.stats)
     except OperationalError:
         raise
     except Exception as exc:
         logger.exception("noisy cross-validation %s stopped", run_id)
         _fail(run, [parsing.UploadError(0, "(job)", f"stopped on an internal error ({exc})")])
+
+
+def model_runs_fail_stale() -> dict:
+    """Beat's watchdog, as tasks.services.jobs_fail_stale for imports: a running model run
+    whose worker stopped moving it for VOX_JOB_STALE_S is queued again, or failed past
+    VOX_JOB_MAX_ATTEMPTS; one left queued that long (a lost message) is queued again."""
+    from modelruns import jobs
+
+    cutoff = timezone.now() - timedelta(seconds=settings.VOX_JOB_STALE_S)
+    job_of = {
+        ModelRun.Source.UPLOAD: jobs.model_run_load,
+        ModelRun.Source.NOISY_CV: jobs.noisy_cv_run,
+    }
+    stale = ModelRun.objects.filter(status=ModelRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
+    )
+    failed = 0
+    message = parsing.UploadError(
+        0,
+        "(job)",
+        f"the worker running this stopped (no progress for {settings.VOX_JOB_STALE_S} s) "
+        f"{settings.VOX_JOB_MAX_ATTEMPTS} time(s); nothing was saved, start it again",
+    )
+    for run in stale.filter(attempts__gte=settings.VOX_JOB_MAX_ATTEMPTS):
+        _fail(run, [message])
+        failed += 1
+    again = list(
+        stale.filter(attempts__lt=settings.VOX_JOB_MAX_ATTEMPTS).values_list("pk", "source")
+    )
+    again += list(
+        ModelRun.objects.filter(status=ModelRun.Status.QUEUED, created_at__lt=cutoff).values_list(
+            "pk", "source"
+        )
+    )
+    for pk, source in again:
+        enqueue(job_of[source], pk)
+    return {"failed": failed, "requeued": len(again)}

@@ -354,3 +354,30 @@ def test_the_suspects_page_reads_a_fixed_number_of_queries_whatever_the_rows(
     # Session, user, project and role, the run, labels, predictions, votes, one page of items.
     with django_assert_max_num_queries(16):
         assert client.get(url).status_code == 200
+
+
+def test_the_watchdog_runs_again_a_load_whose_worker_died_and_fails_it_past_the_attempts(
+    project, manager, items, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from modelruns.services import model_runs_fail_stale
+
+    monkeypatch.setattr("modelruns.services.SYNC_MAX_LINES", 2)
+    lines = [{"item_id": i.pk, "probs": [0.6, 0.4]} for i in items]
+    run = upload(project, manager, jsonl(*lines))  # queued; on_commit never fires here
+    old = timezone.now() - timedelta(seconds=settings.VOX_JOB_STALE_S + 5)
+    ModelRun.objects.filter(pk=run.pk).update(status="running", attempts=1, heartbeat_at=old)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert model_runs_fail_stale() == {"failed": 0, "requeued": 1}
+    run.refresh_from_db()
+    assert run.status == "done" and ModelPrediction.objects.filter(run=run).count() == 5
+    stuck = ModelRun.objects.create(project=project, name="x", labels=["yes", "no"])
+    ModelRun.objects.filter(pk=stuck.pk).update(
+        status="running", attempts=settings.VOX_JOB_MAX_ATTEMPTS, heartbeat_at=old
+    )
+    assert model_runs_fail_stale()["failed"] == 1
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and "stopped" in stuck.errors[0]["message"]
