@@ -24,5 +24,5 @@ class RelabelForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Any integer: the service ignores ids of other projects' items.
-        self.fields["item_ids"].valid_value = lambda value: str(value).isdigit()
+        # Any id a bigint holds: the service ignores ids of other projects' items.
+        self.fields["item_ids"].valid_value = lambda v: str(v).isdigit() and len(str(v)) < 19

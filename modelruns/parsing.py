@@ -21,6 +21,8 @@ import orjson
 MAX_REPORTED_ERRORS = 50
 SUM_TOLERANCE = 1e-3
 MAX_EPOCHS = 200
+# Ids past bigint would fail in the database query instead of naming their line.
+MAX_ID = 2**63
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,13 @@ def parse_jsonl(fh, labels: list[str]) -> Parsed:
             continue
         if has_id:
             ref = record["item_id"]
-            if isinstance(ref, bool) or not isinstance(ref, int):
+            if isinstance(ref, bool) or not isinstance(ref, int) or not 0 < ref < MAX_ID:
                 out.error(line_no, "item_id", "must be an integer (the item's database id)")
                 continue
             ref = ("item_id", ref)
         else:
             ref = record["external_id"]
-            if not isinstance(ref, str) or not ref:
+            if not isinstance(ref, str) or not ref or len(ref) > 255:
                 out.error(line_no, "external_id", "must be a non-empty string")
                 continue
             ref = ("external_id", ref)
@@ -216,7 +218,7 @@ def parse_npy(fh, ids_fh, labels: list[str], *, id_field: str, epochs_fh=None) -
             out.error(line_no, "ids_file", "is not valid UTF-8")
             continue
         if id_field == "item_id":
-            if not text.isdigit():
+            if not text.isdigit() or int(text) >= MAX_ID:
                 out.error(line_no, "ids_file", f"{text[:50]!r} is not an item id (an integer)")
                 continue
             out.refs.append(("item_id", int(text)))

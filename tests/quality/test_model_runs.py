@@ -381,3 +381,19 @@ def test_the_watchdog_runs_again_a_load_whose_worker_died_and_fails_it_past_the_
     assert model_runs_fail_stale()["failed"] == 1
     stuck.refresh_from_db()
     assert stuck.status == "failed" and "stopped" in stuck.errors[0]["message"]
+
+
+def test_ids_past_the_database_range_are_named_by_line_not_an_error_page(
+    client, project, manager, items
+):
+    with pytest.raises(ModelRunRejected) as caught:
+        upload(project, manager, jsonl({"item_id": 10**30, "probs": [0.5, 0.5]}))
+    assert (caught.value.errors[0].line, caught.value.errors[0].field) == (1, "item_id")
+    client.force_login(manager)
+    res = client.post(
+        reverse("modelruns:suspects-relabel", args=[project.pk]),
+        {"item_ids": ["9" * 30], "extra_labels": "2"},
+        follow=True,
+    )
+    assert res.status_code == 200 and "Tick at least one item" in res.content.decode()
+    assert not RelabelRequest.objects.exists()
