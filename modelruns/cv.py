@@ -56,6 +56,8 @@ def noisy_cv_probs(
     present = counts[counts > 0]
     if present.size < 2:
         raise ValueError("need at least two labels among the aggregate labels")
+    if not any(t.strip() for t in texts):
+        raise ValueError("the items have no text fields to learn from")
     # Stratified folds; a label rarer than the folds lands in only some of them (scikit-learn
     # warns and copes), and the folds that lack it give it probability 0.
     folds = int(min(n_folds, present.max(), n))

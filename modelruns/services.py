@@ -309,6 +309,9 @@ def noisy_cv_run(*, run_id: int) -> None:
             ModelRun.objects.filter(pk=run.pk).update(stats=fit.stats)
     except OperationalError:
         raise
+    except ValueError as exc:
+        # The data can't be learned from (no text, one label): say so, not "internal error".
+        _fail(run, [parsing.UploadError(0, "items", str(exc))])
     except Exception as exc:
         logger.exception("noisy cross-validation %s stopped", run_id)
         _fail(run, [parsing.UploadError(0, "(job)", f"stopped on an internal error ({exc})")])

@@ -397,3 +397,13 @@ def test_ids_past_the_database_range_are_named_by_line_not_an_error_page(
     )
     assert res.status_code == 200 and "Tick at least one item" in res.content.decode()
     assert not RelabelRequest.objects.exists()
+
+
+def test_noisy_cross_validation_without_text_fails_saying_why(text_project, manager):
+    project, _ = text_project
+    Item.objects.filter(project=project).update(data={"n": 1})
+    run = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "no text fields" in run.errors[0]["message"]
+    assert not ModelPrediction.objects.exists()
