@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "annotation",
     "quality",
     "aggregation",
+    "modelruns",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     "after-submits": {"task": "annotation.jobs.after_submits", "schedule": 30.0},
     "prune-job-files": {"task": "tasks.jobs.job_files_prune", "schedule": 3600.0},
     "fail-stale-jobs": {"task": "tasks.jobs.jobs_watchdog", "schedule": 60.0},
+    "fail-stale-model-runs": {"task": "modelruns.jobs.model_runs_watchdog", "schedule": 60.0},
     "fail-lost-aggregation-runs": {
         "task": "aggregation.jobs.aggregation_watchdog",
         "schedule": 60.0,

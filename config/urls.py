@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("raters.urls")),
     path("", include("quality.urls")),
     path("", include("quality.dashboard_urls")),
+    path("", include("modelruns.urls")),
 ]

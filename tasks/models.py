@@ -46,6 +46,13 @@ class Project(models.Model):
         return schemas.choices_of(self.kind, self.schema)
 
     @property
+    def item_classes(self) -> bool:
+        """Whether a model's per-class probabilities describe its items (model runs)."""
+        from tasks import kinds
+
+        return kinds.get(self.kind).item_classes
+
+    @property
     def has_leaderboard(self) -> bool:
         """Whether the kind ranks the models behind the responses (pairwise, ranking)."""
         from tasks import kinds

@@ -36,6 +36,10 @@ UI_TO_API = {
     "dashboards:refresh": "dashboards:api-figures-refresh",
     "dashboards:run-now": "api:aggregation-run-list",
     "dashboards:review-act": "dashboards:api-review-item",
+    "modelruns:list": "modelruns:api-list",
+    "modelruns:noisy-cv": "modelruns:api-noisy-cv",
+    # The suspects page sends items back through the item browser's bulk action "relabel".
+    "modelruns:suspects-relabel": "api:item-bulk",
 }
 # POST pages that are not a manager's or reviewer's action on a project.
 NOT_MANAGEMENT = {

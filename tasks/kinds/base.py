@@ -178,6 +178,10 @@ class Kind:
     wants_item_models: ClassVar[bool] = False
     # Kinds that rank models say here how items name them; empty means no leaderboard.
     models_hint: ClassVar[str] = ""
+    # Whether each item gets one class out of the schema's labels (`aggregate_labels`), so a
+    # classifier's per-item probabilities over those labels describe it (modelruns). Pairwise
+    # answers are one label too, but about two responses, not the item: not a class.
+    item_classes: ClassVar[bool] = False
     # Item fields the fit and `agreement_figures` read (e.g. the text spans lie in): they
     # get {item id: {field: value}} of the live items, the fit as `extra_data["items"]`.
     reads_item_fields: ClassVar[tuple[str, ...]] = ()

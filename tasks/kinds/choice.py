@@ -146,6 +146,7 @@ class SingleChoice(Kind):
 
     answers_are_one_label = True
     stop_rule = "categorical"
+    item_classes = True
 
     def categorical_codes(self, schema: dict, arrays):
         return arrays["label"], [c["value"] for c in schema["choices"]]
@@ -251,6 +252,7 @@ class MultiChoice(SingleChoice):
         return [_tags_column([c["value"] for c in schema["choices"]])]
 
     answers_are_one_label = False  # a set of tags per answer
+    item_classes = False  # a set of tags: one probability per tag, not a distribution
 
     def categorical_codes(self, schema: dict, arrays):
         return None, None

@@ -1,0 +1,232 @@
+"""Reads of model runs, and the suspects: the label checks of quality.numeric over the latest
+run's probabilities, the current aggregate labels and the raters' votes.
+
+Managers only: every entry point takes a project from tasks.selectors.project_for_manager,
+so raters never see a model run or a suspect (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import QuerySet
+from django.http import Http404
+
+from aggregation.loading import annotation_arrays
+from aggregation.models import ItemResult
+from aggregation.selectors import aggregation_run_current
+from modelruns.models import ModelPrediction, ModelRun
+from quality import numeric
+from tasks import kinds
+from tasks.models import Item
+
+PAGE_SIZE = 50
+REASONS = {
+    "confident_learning": "confident learning: the model confidently prefers another label",
+    "consensus_disagrees": "raters plus model agree on another label",
+    "low_aum": "low area under the margin: training kept preferring another label",
+    "forgotten": "learned, then forgotten during training",
+    "never_learned": "never learned in any epoch",
+    "hard_to_learn": "hard to learn: low confidence, low variability (data map)",
+}
+
+
+def model_run_list(project) -> QuerySet[ModelRun]:
+    return ModelRun.objects.filter(project=project).select_related("created_by")
+
+
+def model_run_for_project(project, run_id) -> ModelRun:
+    try:
+        return ModelRun.objects.get(pk=run_id, project=project)
+    except (ModelRun.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def model_run_latest(project) -> ModelRun | None:
+    return (
+        ModelRun.objects.filter(project=project, status=ModelRun.Status.DONE)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def _text_of(data: dict) -> str:
+    # Every top-level text field, as a rater would read them; chat prompts by their content.
+    parts = []
+    for value in data.values():
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts += [m.get("content", "") for m in value if isinstance(m, dict)]
+    return "\n".join(p for p in parts if isinstance(p, str))
+
+
+def _current_labels(project, labels: list[str]) -> dict[int, int]:
+    """{item id: code of its aggregate label} from the current run, live items only."""
+    run = aggregation_run_current(project)
+    if run is None:
+        return {}
+    code = {lab: j for j, lab in enumerate(labels)}
+    rows = ItemResult.objects.filter(run=run, item__is_gold=False).values_list("item_id", "label")
+    return {pk: code[lab] for pk, lab in rows.iterator(chunk_size=10_000) if lab in code}
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    item_ids: list = field(default_factory=list)
+    texts: list = field(default_factory=list)
+    y: np.ndarray | None = None
+    error: str = ""
+
+
+def training_set(project, labels: list[str]) -> TrainingSet:
+    """The items with a current aggregate label, their text and label codes, in id order."""
+    by_item = _current_labels(project, labels)
+    if len(by_item) < 2:
+        return TrainingSet(error="needs a finished aggregation run with labels on 2 items or more")
+    ids = sorted(by_item)
+    texts = dict(Item.objects.filter(pk__in=ids).values_list("pk", "data"))
+    y = np.array([by_item[pk] for pk in ids], dtype=np.int64)
+    if np.unique(y).size < 2:
+        return TrainingSet(error="needs at least two different aggregate labels")
+    return TrainingSet(item_ids=ids, texts=[_text_of(texts[pk]) for pk in ids], y=y)
+
+
+@dataclass(frozen=True)
+class SuspectTable:
+    """The scored items of one model run, most suspect first. item_ids, score, reasons (per
+    row a list of names), given / model (label codes), model_prob: aligned, in rank order."""
+
+    run: ModelRun | None
+    labels: list
+    item_ids: np.ndarray
+    score: np.ndarray
+    given: np.ndarray
+    model: np.ndarray
+    model_prob: np.ndarray
+    reasons: list
+    reason_counts: dict
+    data_map: numeric.DataMap | None = None
+    correct: np.ndarray | None = None
+    note: str = ""
+
+
+def _empty(run, labels, note) -> SuspectTable:
+    z = np.zeros(0)
+    return SuspectTable(run, labels, z.astype(np.int64), z, z, z, z, [], {}, note=note)
+
+
+def suspects_for_project(project) -> SuspectTable:
+    """Score every item of the latest model run that has a current aggregate label.
+
+    The consensus of raters plus model (quality.numeric.model_consensus) comes from the live
+    votes; training dynamics join when the run has epochs. AUM reads log-probabilities as
+    logits: the margin z_given - max z_other is unchanged by adding a constant to a row, and
+    log softmax(z) = z - logsumexp(z) is exactly such a shift.
+    """
+    run = model_run_latest(project)
+    if run is None:
+        return _empty(None, [], "No model run yet: upload one or run Vox's noisy cross-validation.")
+    labels = list(run.labels)
+    if labels != kinds.get(project.kind).aggregate_labels(project.schema):
+        return _empty(run, labels, "The schema's labels changed since this run: upload a new one.")
+    by_item = _current_labels(project, labels)
+    rows = ModelPrediction.objects.filter(run=run, item_id__in=list(by_item)).order_by("item_id")
+    rows = list(rows.values_list("item_id", "probs", "epochs"))
+    if not rows:
+        return _empty(run, labels, "No item of this run has an aggregate label yet.")
+    item_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    probs = np.asarray([r[1] for r in rows], dtype=np.float64)
+    given = np.array([by_item[pk] for pk in item_ids], dtype=np.int64)
+    kwargs = {}
+    posterior = _consensus(project, item_ids, probs, len(labels))
+    if posterior is not None:
+        kwargs["consensus_posterior"] = posterior
+    dm = None
+    if run.n_epochs and all(r[2] is not None for r in rows):
+        epochs = np.asarray([r[2] for r in rows], dtype=np.float64).transpose(1, 0, 2)
+        dm = numeric.data_map(epochs, given)
+        kwargs["data_map"] = dm
+        kwargs["forgetting"] = numeric.forgetting_events(epochs, given)
+        kwargs["aum"] = numeric.area_under_margin(np.log(np.maximum(epochs, 1e-12)), given)
+    result = numeric.suspect_scores(given, pred_probs=probs, **kwargs)
+    order = result.order
+    model = probs.argmax(axis=1)
+    names = [n for n in REASONS if n in result.reasons]
+    flags = np.stack([result.reasons[n] for n in names], axis=1) if names else None
+    reasons = [
+        [n for j, n in enumerate(names) if flags[i, j]] if flags is not None else [] for i in order
+    ]
+    return SuspectTable(
+        run=run,
+        labels=labels,
+        item_ids=item_ids[order],
+        score=result.score[order],
+        given=given[order],
+        model=model[order],
+        model_prob=probs[order, model[order]],
+        reasons=reasons,
+        reason_counts={n: int(result.reasons[n].sum()) for n in names},
+        data_map=dm,
+        correct=(model == given) if dm is None else dm.correctness,
+    )
+
+
+def _consensus(project, item_ids: np.ndarray, probs: np.ndarray, k: int):
+    """The raters-plus-model posterior over the run's items, or None without votes."""
+    label_kind = kinds.get(project.kind)
+    arrays = annotation_arrays(project)
+    codes, _ = label_kind.categorical_codes(project.schema, arrays)
+    if codes is None or arrays.n == 0:
+        return None
+    vote_item = arrays.item_ids[arrays.item_idx]
+    pos = np.searchsorted(item_ids, vote_item)
+    pos = np.minimum(pos, item_ids.size - 1)
+    keep = (item_ids[pos] == vote_item) & (codes >= 0) & (codes < k)
+    if not keep.any():
+        return None
+    return numeric.model_consensus(
+        pos[keep], arrays.rater_idx[keep], codes[keep], probs, n_raters=arrays.rater_ids.size
+    ).posterior
+
+
+@dataclass(frozen=True)
+class SuspectPage:
+    rows: list
+    number: int
+    n_pages: int
+    total: int
+
+
+def suspect_page(project, table: SuspectTable, *, reason: str = "", page: int = 1) -> SuspectPage:
+    """One page of PAGE_SIZE rows, optionally only the rows flagged with `reason`, each a dict
+    with the item (its summary is escaped by the template), labels, probability, reasons."""
+    idx = np.arange(table.item_ids.size)
+    if reason:
+        idx = np.array([i for i in idx if reason in table.reasons[i]], dtype=np.int64)
+    total = int(idx.size)
+    n_pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), n_pages)
+    chosen = idx[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    items = Item.objects.in_bulk([int(table.item_ids[i]) for i in chosen])
+    rows = []
+    for rank, i in enumerate(chosen, start=(page - 1) * PAGE_SIZE + 1):
+        item = items.get(int(table.item_ids[i]))
+        if item is None:
+            continue
+        rows.append(
+            {
+                "rank": rank,
+                "item": item,
+                "item_id": item.pk,
+                "external_id": item.external_id,
+                "preview": item.summary[:300],
+                "score": float(table.score[i]),
+                "label": table.labels[table.given[i]],
+                "model_label": table.labels[table.model[i]],
+                "model_prob": float(table.model_prob[i]),
+                "reasons": table.reasons[i],
+            }
+        )
+    return SuspectPage(rows=rows, number=page, n_pages=n_pages, total=total)
