@@ -144,6 +144,7 @@ def rater_confusion(
     posterior,
     *,
     n_raters,
+    confusion=None,
     prior_accuracy=0.7,
     strength=4.0,
 ) -> np.ndarray:
@@ -155,6 +156,13 @@ def rater_confusion(
     own pseudo-count (0.01) is meant to avoid 0/0, not to stop a rater right on three items from
     looking perfect; on the submit path such a rater would decide an item alone, so the stop
     rule gets these instead.
+
+    With the run's ``confusion`` (n_raters, K, K), each vote is credited against its item's
+    posterior *without that vote* (its own likelihood factor divided out, which under the
+    model is exactly the posterior given the other votes), so raters are not rewarded for
+    agreeing with themselves; that self-credit is what makes raters on items with two or three
+    votes look better than they are. Votes alone on their item then say nothing about the
+    rater, and are left out.
     Votes: ``item_idx``, ``rater_idx``, ``label`` (n_votes,) int codes.
     """
     post = np.asarray(posterior, dtype=np.float64)
@@ -162,10 +170,18 @@ def rater_confusion(
     item = np.asarray(item_idx, dtype=np.int64)
     rater = np.asarray(rater_idx, dtype=np.int64)
     lab = np.asarray(label, dtype=np.int64)
+    credit = post[item]
+    if confusion is not None and item.size:
+        own = np.maximum(np.asarray(confusion, float)[rater, :, lab], _FLOOR)
+        credit = np.log(np.maximum(credit, 1e-300)) - np.log(own)
+        credit = np.exp(credit - credit.max(axis=1, keepdims=True))
+        credit /= credit.sum(axis=1, keepdims=True)
+        alone = np.bincount(item, minlength=post.shape[0])[item] == 1
+        credit[alone] = 0.0
     counts = np.empty((n_raters * k, k))
     cell = rater * k + lab  # counts[r, l, true k] flattened on (r, l)
     for j in range(k):
-        counts[:, j] = np.bincount(cell, weights=post[item, j], minlength=n_raters * k)
+        counts[:, j] = np.bincount(cell, weights=credit[:, j], minlength=n_raters * k)
     counts = counts.reshape(n_raters, k, k).transpose(0, 2, 1)  # -> [r, true k, said l]
     counts += strength * one_coin_confusion(np.array([prior_accuracy]), k)
     return counts / counts.sum(axis=2, keepdims=True)
