@@ -44,9 +44,9 @@ _FLOOR = 1e-6
 class StopDecision:
     """What the stop rule says about one item.
 
-    done: whether to stop collecting labels; reason: why, one of "min_raters" (not done:
-    too few votes), "max_raters", "confident", "unsure" (categorical), "preference", "ties",
-    "unsure" (pairwise), "narrow", "wide" (Likert); n_votes: votes on the item.
+    done: whether to stop collecting labels; reason: why: "min_raters" (not done: too few
+    votes) and "max_raters" for every kind, else categorical "confident" or "unsure", pairwise
+    "preference", "ties" or "unsure", Likert "narrow" or "wide"; n_votes: votes on the item.
     posterior: categorical (n_labels,) posterior over the true label; pairwise (3,) weighted
     shares of A, B and tie; Likert (n_levels,) weighted share of each level.
     estimate: categorical the posterior's maximum, pairwise the posterior mean of P(A > B),
