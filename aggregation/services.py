@@ -518,10 +518,10 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
     """What a run changes in the queue, in the run's transaction: with dynamic overlap it
     reopens, up to the overlap, the settled items it finds unsure; with uncertainty-first
     order it writes every item's queue level in one statement."""
-    from aggregation.numeric.stopping import (
+    from aggregation.numeric.overlap import (
         LEVEL_DONE,
         LEVEL_UNLABELLED,
-        uncertainty,
+        categorical_uncertainty,
         uncertainty_levels,
     )
     from quality.selectors import policy_for
@@ -550,7 +550,7 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
         return
     post = np.array([[(d or {}).get(k, 0.0) for k in labels] for d in fit.distribution])
     post = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-12)
-    levels = uncertainty_levels(uncertainty(post))
+    levels = uncertainty_levels(categorical_uncertainty(post))
     ids = [int(i) for i in fit.item_ids]
     table = Item._meta.db_table
     with connection.cursor() as cursor:

@@ -56,12 +56,17 @@ class QualityPolicy(models.Model):
     # Collection. Dynamic overlap: with a confidence target, an item is done once its
     # posterior reaches it after at least `overlap_min` labels (pairwise: once the interval
     # for P(A beats B) at that level excludes 1/2), and at the latest at the project's
-    # overlap, which becomes the maximum (aggregation.numeric.stopping).
+    # overlap, which becomes the maximum (aggregation.numeric.overlap).
     confidence_target = models.FloatField(
         null=True, blank=True, help_text="Dynamic overlap: stop at this confidence (empty: off)."
     )
     overlap_min = models.PositiveSmallIntegerField(
         default=2, help_text="Dynamic overlap: labels every item gets at least."
+    )
+    likert_width = models.FloatField(
+        default=1.0,
+        help_text="Dynamic overlap, Likert: done once the interval of the mean is this narrow "
+        "(scale points).",
     )
     QUEUE_ORDERS = (
         ("priority", "by priority, then the items closest to done"),

@@ -485,3 +485,17 @@ def queue_priority(n_labels, uncertainty, age_rank) -> np.ndarray:
     certainty = np.rint((1.0 - np.clip(u, 0.0, 1.0)) * (UNCERTAINTY_STEPS - 1)).astype(np.int64)
     certainty *= labelled
     return (labelled << 52) + (certainty << 32) + age
+
+
+# Queue levels of uncertainty-first order as the server writes them (Item.priority): the
+# claim walks priority levels from the top, so a level per item (queue_priority's key)
+# would make each claim walk past every finished one. Unlabelled items sit above every
+# labelled one, the labelled in ten bands of uncertainty, finished items at the bottom;
+# within a level the claim keeps its own order (closest to done, then the oldest).
+LEVEL_UNLABELLED, LEVEL_BANDS, LEVEL_DONE = 11, 10, 0
+
+
+def uncertainty_levels(uncertainty) -> np.ndarray:
+    """(n,) uncertainty in [0, 1] -> queue levels 1..LEVEL_BANDS, the most uncertain highest."""
+    u = np.clip(np.nan_to_num(np.asarray(uncertainty, dtype=float), nan=1.0), 0.0, 1.0)
+    return 1 + np.minimum((u * LEVEL_BANDS).astype(np.int64), LEVEL_BANDS - 1)

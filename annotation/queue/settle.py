@@ -1,63 +1,92 @@
 """Dynamic overlap on the submit path: after each answer, is the item done?
 
 Projects with a confidence target (QualityPolicy.confidence_target) ask after every
-submit, gold and live alike (two statements and a few microseconds of numpy), whether the
-item has enough labels: the rule per kind is in aggregation.numeric.stopping. A settled
-item takes no more claims; the background re-fit may reopen it (aggregation.services).
+submit, gold and live alike (two statements and some microseconds of numpy), whether the
+item has enough labels. The rules are aggregation.numeric.overlap's, the ones
+bench/overlap_replay.py measures: single choice by the item's posterior, pairwise by the
+interval for P(A beats B), Likert by the width of the interval of the mean. A settled item
+takes no more claims; the background re-fit may reopen it (aggregation.services).
 """
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 from django.db import connection
 
-from aggregation.numeric.stopping import PRIOR_ACCURACY, categorical_stop, pairwise_stop
+from aggregation.numeric import overlap
 from annotation.models import CounterShard
 from annotation.queue import sql
 from config import rows
 from tasks import kinds
 
-# Gold answers before a rater's gold accuracy, rather than the run's estimate, is used.
-GOLD_TRUSTED_AFTER = 5
+PAIRWISE_CODES = {"A": 0, "B": 1}  # anything else (tie, both bad) is a tie, code 2
+# A run's accuracy of a rater counts as this many answers' worth of evidence against the
+# prior: raw Dawid-Skene makes a rater right on three items look perfect, and on the
+# submit path such a rater would close items alone (docs/aggregation.md).
+RUN_SHRINK = 8.0
 
 
 def dynamic(policy) -> bool:
     return policy is not None and policy.confidence_target is not None
 
 
-def _accuracy(gold_score_sum: float, gold_n: int, run_accuracy) -> float:
+def _accuracies(votes) -> np.ndarray:
+    """Each vote's rater accuracy: the latest run's, else their gold trust, else the prior."""
     from quality.selectors import trust_from_counts
 
-    if gold_n >= GOLD_TRUSTED_AFTER:
-        return trust_from_counts(gold_score_sum, gold_n).mean
-    if run_accuracy is not None:
-        return float(run_accuracy)
-    if gold_n:
-        return trust_from_counts(gold_score_sum, gold_n).mean
-    return PRIOR_ACCURACY
+    prior = 0.7
+    run = np.array(
+        [
+            np.nan
+            if r is None
+            else (float(r) * (m or 0) + prior * RUN_SHRINK) / ((m or 0) + RUN_SHRINK)
+            for *_, r, m in votes
+        ]
+    )
+    gold = np.array(
+        [trust_from_counts(s, n).mean if n else np.nan for _, s, n, *_ in votes], dtype=float
+    )
+    return overlap.vote_accuracy(len(votes), accuracy=run, gold_accuracy=gold, prior_accuracy=prior)
 
 
-def stop_for(project, policy, votes) -> object | None:
-    """The kind's stop rule over (value, gold_score_sum, gold_n, run accuracy) rows; None
-    for kinds without one (they keep the fixed overlap)."""
+def stop_for(project, policy, votes):
+    """The kind's stop rule over (value, gold_score_sum, gold_n, run accuracy, run's number
+    of answers) rows, a
+    StopDecision; None for kinds without one (they keep the fixed overlap)."""
     label_kind = kinds.get(project.kind)
     rule = label_kind.stop_rule
     if rule is None:
         return None
-    keys = [label_kind.distribution_keys(v[0]) for v in votes]
-    acc = [_accuracy(s, n, r) for _, s, n, r in votes]
-    bounds = {"n_min": policy.overlap_min, "n_max": project.overlap}
+    bounds = {"min_raters": policy.overlap_min, "max_raters": project.overlap}
+    keys = [label_kind.agreement_key(v[0]) for v in votes]
+    kept = [i for i, k in enumerate(keys) if k is not None]
+    acc = _accuracies([votes[i] for i in kept])
+    keys = [keys[i] for i in kept]
     if rule == "pairwise":
-        choices = [k[0] if k else "tie" for k in keys]
-        return pairwise_stop(choices, acc, level=policy.confidence_target, **bounds)
+        choice = [PAIRWISE_CODES.get(k, overlap.TIE) for k in keys]
+        return overlap.pairwise_stop(
+            choice, overlap.vote_weight(acc), level=policy.confidence_target, **bounds
+        )
+    if rule == "likert":
+        scale = label_kind.rating_scale(project.schema) or 5
+        rating = np.clip(np.asarray(keys, dtype=np.int64) - 1, 0, scale - 1)
+        return overlap.likert_stop(
+            rating,
+            acc,
+            n_levels=scale,
+            max_width=policy.likert_width,
+            level=policy.confidence_target,
+            **bounds,
+        )
     labels = label_kind.aggregate_labels(project.schema)
-    code = {label: i for i, label in enumerate(labels)}
-    pairs = [(code[k[0]], a) for k, a in zip(keys, acc, strict=True) if k and k[0] in code]
-    return categorical_stop(
-        [c for c, _ in pairs],
-        [a for _, a in pairs],
-        max(len(labels), 2),
+    code = {json.dumps(label, sort_keys=True): i for i, label in enumerate(labels)}
+    pairs = [(code[k], a) for k, a in zip(keys, acc, strict=True) if k in code]
+    confusion = overlap.one_coin_confusion(np.array([a for _, a in pairs]), len(labels))
+    return overlap.categorical_stop(
+        np.array([c for c, _ in pairs], dtype=np.int64),
+        confusion,
         target=policy.confidence_target,
         **bounds,
     )

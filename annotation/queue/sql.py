@@ -332,10 +332,10 @@ def ITEM_VOTES() -> str:
     from aggregation.models import RaterScore
 
     scores = RaterScore._meta.db_table
+    latest = f"""FROM {scores} s WHERE s.project_id = a.project_id AND s.rater_id = a.rater_id
+               AND s.ds_accuracy IS NOT NULL ORDER BY s.computed_at DESC LIMIT 1"""
     return f"""SELECT a.value, m.gold_score_sum, m.gold_n,
-            (SELECT s.ds_accuracy FROM {scores} s
-             WHERE s.project_id = a.project_id AND s.rater_id = a.rater_id
-               AND s.ds_accuracy IS NOT NULL ORDER BY s.computed_at DESC LIMIT 1)
+            (SELECT s.ds_accuracy {latest}), (SELECT s.n_annotations {latest})
         FROM {Annotation._meta.db_table} a
         JOIN {Membership._meta.db_table} m ON m.user_id = a.rater_id AND m.project_id = a.project_id
         WHERE a.item_id = %s"""  # noqa: S608

@@ -255,8 +255,8 @@ class Kind:
     # Each answer is one label out of a fixed few (single choice, pairwise), so Fleiss'
     # kappa over the raters' answers means something.
     answers_are_one_label: ClassVar[bool] = False
-    # Dynamic overlap's rule for this kind (aggregation.numeric.stopping): "categorical",
-    # "pairwise", or None for kinds that keep the fixed overlap.
+    # Dynamic overlap's rule for this kind (aggregation.numeric.overlap): "categorical",
+    # "pairwise", "likert", or None for kinds that keep the fixed overlap.
     stop_rule: ClassVar[str | None] = None
 
     # Whether the workbench shows sides in random order, so that a rater's answers can lean

@@ -213,6 +213,7 @@ class Likert(Kind):
     # Ratings agree by their distance on the scale. The first dimension stands for the
     # answer in project-wide agreement; per-dimension agreement is the dashboards' own.
     agreement_level = "ordinal"
+    stop_rule = "likert"  # on the first dimension, as agreement
 
     def agreement_key(self, value: Any) -> Any:
         if not isinstance(value, dict) or not value:

@@ -5,46 +5,64 @@ unlabelled items, then the most uncertain, at the head of the queue."""
 import numpy as np
 import pytest
 
-from aggregation.numeric.stopping import (
+from aggregation.numeric.overlap import (
     LEVEL_DONE,
     LEVEL_UNLABELLED,
-    categorical_stop,
-    pairwise_stop,
-    uncertainty,
+    categorical_uncertainty,
     uncertainty_levels,
 )
 from annotation import queue
-from quality.models import GoldItem
+from annotation.queue.settle import stop_for
+from quality.models import GoldItem, QualityPolicy
 from quality.services import gold_create, policy_update
 from raters.models import Membership
 from tasks.models import Item, Project
 from tasks.schema import SchemaError
 from tests.aggregation.helpers import annotate
-from tests.aggregation.test_kinds import run_now
+from tests.aggregation.test_kinds import make, run_now
 from tests.conftest import make_raters
 from tests.factories import ItemFactory
 
 
-def test_two_trusted_raters_who_agree_close_a_binary_item_and_a_spammer_does_not():
-    bounds = {"target": 0.95, "n_min": 2, "n_max": 5}
-    assert categorical_stop([0, 0], [0.9, 0.9], 2, **bounds).done
-    assert not categorical_stop([0, 0], [0.9, 0.5], 2, **bounds).done
-    assert not categorical_stop([0, 1], [0.9, 0.9], 2, **bounds).done
-    # The minimum holds even for a near-perfect rater; the maximum closes regardless.
-    assert not categorical_stop([0], [0.99], 2, **bounds).done
-    assert categorical_stop([0, 1, 0, 1, 0], [0.6] * 5, 2, **bounds).reason == "max"
+def _votes(values, accuracy):
+    """(value, gold score sum, gold n, run accuracy, run answers) rows, as the submit path
+    reads them; a run that saw each rater on 1,000 answers, so its accuracy stands."""
+    return [(v, 0.0, 0, a, 1000) for v, a in zip(values, accuracy, strict=True)]
 
 
-def test_pairwise_stops_when_the_interval_excludes_a_half_or_ties_dominate():
-    bounds = {"level": 0.9, "n_min": 2, "n_max": 8}
-    assert not pairwise_stop(["A", "A"], [0.95, 0.95], **bounds).done
-    assert pairwise_stop(["A"] * 4, [0.95] * 4, **bounds).reason == "interval"
-    assert pairwise_stop(["tie", "tie", "A"], [0.9] * 3, **bounds).reason == "ties"
-    assert not pairwise_stop(["A", "B", "A", "B"], [0.9] * 4, **bounds).done
+@pytest.mark.django_db
+def test_a_runs_accuracy_from_few_answers_is_shrunk_towards_the_prior(project):
+    policy = QualityPolicy(project=project, confidence_target=0.95, overlap_min=2)
+    project.overlap = 5
+    # Right on three items, so 0.99 by the run: with the evidence of three answers it does not
+    # close the item against a disagreeing rater, nor with one agreeing prior rater.
+    few = [("yes", 0.0, 0, 0.99, 3), ("yes", 0.0, 0, None, None)]
+    assert not stop_for(project, policy, few).done
+
+
+@pytest.mark.django_db
+def test_the_server_asks_each_kinds_rule_with_its_raters_accuracy(project):
+    policy = QualityPolicy(project=project, confidence_target=0.95, overlap_min=2)
+    project.overlap = 5
+    assert stop_for(project, policy, _votes(["yes", "yes"], [0.9, 0.9])).done
+    assert not stop_for(project, policy, _votes(["yes", "yes"], [0.9, 0.5])).done
+    assert not stop_for(project, policy, _votes(["yes", "no"], [0.9, 0.9])).done
+    assert not stop_for(project, policy, _votes(["yes"], [0.99])).done  # the minimum holds
+    assert stop_for(project, policy, _votes(["yes", "no"] * 2 + ["yes"], [0.6] * 5)).done
+    pairwise = make("pairwise", {}, overlap=8)
+    policy.confidence_target = 0.9
+    choice = [{"choice": "A"}]
+    assert not stop_for(pairwise, policy, _votes(choice * 2, [0.95] * 2)).done
+    assert stop_for(pairwise, policy, _votes(choice * 5, [0.95] * 5)).done
+    likert = make("likert", {"scale": 5}, overlap=8)
+    policy.likert_width = 2.5
+    same = stop_for(likert, policy, _votes([{"q": 4}] * 4, [0.9] * 4))
+    spread = stop_for(likert, policy, _votes([{"q": 1}, {"q": 5}] * 2, [0.9] * 4))
+    assert same.done and not spread.done
 
 
 def test_uncertainty_levels_put_the_most_uncertain_highest_and_below_unlabelled():
-    u = uncertainty(np.array([[0.5, 0.5], [0.99, 0.01], [0.8, 0.2]]))
+    u = categorical_uncertainty(np.array([[0.5, 0.5], [0.99, 0.01], [0.8, 0.2]]))
     levels = uncertainty_levels(u)
     assert levels[0] > levels[2] > levels[1]
     assert LEVEL_DONE < levels.min() and levels.max() < LEVEL_UNLABELLED
