@@ -518,12 +518,7 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
     """What a run changes in the queue, in the run's transaction: with dynamic overlap it
     reopens, up to the overlap, the settled items it finds unsure; with uncertainty-first
     order it writes every item's queue level in one statement."""
-    from aggregation.numeric.overlap import (
-        LEVEL_DONE,
-        LEVEL_UNLABELLED,
-        categorical_uncertainty,
-        uncertainty_levels,
-    )
+    from aggregation.numeric.overlap import LEVEL_DONE, LEVEL_UNLABELLED
     from quality.selectors import policy_for
 
     policy = policy_for(project)
@@ -543,15 +538,9 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
 
             shard, _ = CounterShard.objects.get_or_create(project=project, shard=0)
             CounterShard.objects.filter(pk=shard.pk).update(n_complete=F("n_complete") - reopened)
-    if policy.queue_order != "uncertainty" or not len(fit.item_ids):
+    if policy.queue_order != "uncertainty":
         return
-    labels = sorted({k for d in fit.distribution for k in (d or {})})
-    if len(labels) < 2:
-        return
-    post = np.array([[(d or {}).get(k, 0.0) for k in labels] for d in fit.distribution])
-    post = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-12)
-    levels = uncertainty_levels(categorical_uncertainty(post))
-    ids = [int(i) for i in fit.item_ids]
+    ids, levels = _queue_levels(project, fit)
     table = Item._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -565,10 +554,10 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
                     LEFT JOIN unnest(%s::bigint[], %s::int[]) AS u(id, level) ON u.id = i2.id
                     WHERE i2.project_id = %s AND NOT i2.is_gold) x
                 WHERE i.id = x.id AND i.priority <> x.level""",  # noqa: S608
-                [project.overlap, ids, [int(v) for v in levels], project.pk],
+                [project.overlap, ids, levels, project.pk],
             )
             return
-        level_of = dict(zip(ids, (int(v) for v in levels), strict=True))
+        level_of = dict(zip(ids, levels, strict=True))
         for pk, n_done, settled, priority in Item.objects.filter(
             project=project, is_gold=False
         ).values_list("pk", "n_done", "settled", "priority"):
@@ -579,3 +568,48 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
             )
             if level != priority:
                 Item.objects.filter(pk=pk).update(priority=level)
+
+
+def _queue_levels(project: Project, fit: methods.Fit) -> tuple[list[int], list[int]]:
+    """(item ids, queue levels) of uncertainty-first order (aggregation.numeric.overlap):
+    the run's items by the aggregate's uncertainty (pairwise: the width of the interval for
+    P(A beats B) from the votes), and the unlabelled items the latest model run predicted by
+    the model's uncertainty, above them. Items in neither get the top level."""
+    from aggregation.numeric import overlap
+    from modelruns.models import ModelPrediction
+    from modelruns.selectors import model_run_latest
+
+    label_kind = kinds.get(project.kind)
+    ids = [int(i) for i in fit.item_ids]
+    levels: list[int] = []
+    if ids:
+        labels = sorted({k for d in fit.distribution for k in (d or {})})
+        if label_kind.stop_rule == "pairwise":
+            n = np.asarray(fit.n_votes, dtype=float)
+            share = {k: np.array([(d or {}).get(k, 0.0) for d in fit.distribution]) for k in "AB"}
+            ties = 1.0 - share["A"] - share["B"]
+            u = overlap.pairwise_uncertainty(
+                share["A"] * n, share["B"] * n, np.maximum(ties, 0) * n
+            )
+        elif len(labels) >= 2:
+            post = np.array([[(d or {}).get(k, 0.0) for k in labels] for d in fit.distribution])
+            post = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-12)
+            u = overlap.categorical_uncertainty(post)
+        else:
+            u = np.ones(len(ids))
+        levels = [int(v) for v in overlap.uncertainty_levels(u)]
+    model = model_run_latest(project)
+    if model is not None:
+        seen = set(ids)
+        rows = [
+            (item_id, probs)
+            for item_id, probs in ModelPrediction.objects.filter(run=model).values_list(
+                "item_id", "probs"
+            )
+            if item_id not in seen
+        ]
+        if rows and len(rows[0][1]) >= 2:
+            u = overlap.categorical_uncertainty(np.array([p for _, p in rows], dtype=float))
+            ids += [item_id for item_id, _ in rows]
+            levels += [overlap.LEVEL_MODEL + int(v) for v in overlap.uncertainty_levels(u)]
+    return ids, levels

@@ -489,10 +489,13 @@ def queue_priority(n_labels, uncertainty, age_rank) -> np.ndarray:
 
 # Queue levels of uncertainty-first order as the server writes them (Item.priority): the
 # claim walks priority levels from the top, so a level per item (queue_priority's key)
-# would make each claim walk past every finished one. Unlabelled items sit above every
-# labelled one, the labelled in ten bands of uncertainty, finished items at the bottom;
+# would make each claim walk past every finished one. From the top: unlabelled items no
+# model has seen (21), unlabelled items in ten bands of the model's uncertainty (20 .. 11),
+# labelled items in ten bands of the aggregate's uncertainty (10 .. 1), finished items (0);
 # within a level the claim keeps its own order (closest to done, then the oldest).
-LEVEL_UNLABELLED, LEVEL_BANDS, LEVEL_DONE = 11, 10, 0
+LEVEL_BANDS, LEVEL_DONE = 10, 0
+LEVEL_MODEL = LEVEL_BANDS  # an unlabelled item's level is this plus its model band
+LEVEL_UNLABELLED = 2 * LEVEL_BANDS + 1
 
 
 def uncertainty_levels(uncertainty) -> np.ndarray:

@@ -184,3 +184,49 @@ def test_uncertainty_first_order_serves_unlabelled_items_then_the_most_uncertain
         seat = queue.seat_read(project.pk, user=newcomer, item=lease.item.public_id)
         queue.submit(seat, value="yes", idempotency_key=f"n{lease.item.pk}")
     assert served == [fresh.pk, split.pk, agreed.pk]
+
+
+@pytest.mark.django_db
+def test_unlabelled_items_are_ordered_by_the_models_uncertainty_above_labelled_ones(project):
+    from django.utils import timezone
+
+    from modelruns.models import ModelPrediction, ModelRun
+
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    policy_update(project=project, queue_order="uncertainty")
+    raters = make_raters(project, 2)
+    labelled, unsure, sure, unseen = ItemFactory.create_batch(4, project=project)
+    annotate(labelled, raters[0], "yes")
+    annotate(labelled, raters[1], "no")
+    Item.objects.filter(pk=labelled.pk).update(n_done=2)
+    run = ModelRun.objects.create(
+        project=project,
+        name="m",
+        status=ModelRun.Status.DONE,
+        labels=["yes", "no"],
+        finished_at=timezone.now(),
+    )
+    for item, probs in ((unsure, [0.5, 0.5]), (sure, [0.99, 0.01]), (labelled, [0.5, 0.5])):
+        ModelPrediction.objects.create(run=run, item=item, probs=probs)
+    run_now(project, method="majority")
+    levels = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
+    assert levels[unseen.pk] == LEVEL_UNLABELLED
+    assert LEVEL_UNLABELLED > levels[unsure.pk] > levels[sure.pk] > levels[labelled.pk]
+
+
+@pytest.mark.django_db
+def test_pairwise_items_are_ordered_by_the_width_of_their_interval():
+    project = make("pairwise", {}, overlap=9)
+    policy_update(project=project, queue_order="uncertainty")
+    raters = make_raters(project, 6)
+    pair = {"prompt": "p", "response_a": "a", "response_b": "b"}
+    one, many = ItemFactory(project=project, data=pair), ItemFactory(project=project, data=pair)
+    annotate(one, raters[0], {"choice": "A"})
+    for r in raters:
+        annotate(many, r, {"choice": "A"})
+    Item.objects.filter(pk=one.pk).update(n_done=1)
+    Item.objects.filter(pk=many.pk).update(n_done=6)
+    run_now(project, method="majority")
+    levels = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
+    assert levels[one.pk] > levels[many.pk] > LEVEL_DONE
