@@ -105,12 +105,23 @@ def unseen_gold_sql(
     """  # noqa: S608 - names come from the models, values are parameters
 
 
-def unseen_gold_ids(*, project_id: int, rater_id: int, pool: str) -> list[int]:
+def unseen_gold_ids(*, project_id: int, rater_id: int, pool: str, blocked=None) -> list[int]:
     """unseen_gold_sql run on its own, for the training, qualification and calibration
-    sessions: the same rule as the claim's, whose pools are small."""
+    sessions: the same rule as the claim's, whose pools are small. With `blocked` (a list
+    of tags), only gold whose tags the rater works on, as the claim's."""
     from django.db import connection
 
-    sql = unseen_gold_sql(project="%(project)s", rater="%(rater)s", pool="%(pool)s")
+    from raters.skills import blocked_param
+
+    sql = unseen_gold_sql(
+        project="%(project)s",
+        rater="%(rater)s",
+        pool="%(pool)s",
+        blocked=None if blocked is None else "%(blocked)s",
+    )
+    params = {"project": project_id, "rater": rater_id, "pool": pool}
+    if blocked is not None:
+        params["blocked"] = blocked_param(blocked)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"project": project_id, "rater": rater_id, "pool": pool})
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

@@ -146,7 +146,10 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
     from quality.injection import unseen_gold_ids
 
     unseen = unseen_gold_ids(
-        project_id=project_id, rater_id=session.membership.user_id, pool=session.kind
+        project_id=project_id,
+        rater_id=session.membership.user_id,
+        pool=session.kind,
+        blocked=session_blocked_tags(session.membership, session.kind),
     )
     pool = pool.filter(item_id__in=unseen)
     if session.kind == GoldSession.Kind.QUALIFICATION:
@@ -158,6 +161,17 @@ def session_next_gold(session: GoldSession) -> GoldItem | None:
         .order_by("seen", "position", "id")
         .first()
     )
+
+
+def session_blocked_tags(membership, kind: str):
+    """The tags whose gold a session leaves out: qualification tests the rater on the tags
+    they work on, as silent gold does; training and calibration draw from every tag, so
+    that a rater can earn the skills they do not hold yet (raters.skills)."""
+    if kind != GoldSession.Kind.QUALIFICATION:
+        return None
+    from raters.skills import blocked_tags
+
+    return blocked_tags(membership)
 
 
 def session_gold_posted(session: GoldSession, gold_id) -> GoldItem | None:

@@ -393,6 +393,18 @@ def session_start(*, membership: Membership, kind: str, now=None) -> GoldSession
         raise SessionRefused(f"Unknown session kind {kind!r}.")
     if kind == GoldSession.Kind.REQUALIFICATION:
         available = len(requalification_gold(membership))
+    elif kind == GoldSession.Kind.QUALIFICATION:
+        from quality.injection import unseen_gold_ids
+        from quality.selectors import session_blocked_tags
+
+        available = len(
+            unseen_gold_ids(
+                project_id=membership.project_id,
+                rater_id=membership.user_id,
+                pool=kind,
+                blocked=session_blocked_tags(membership, kind),
+            )
+        )
     else:
         available = GoldItem.objects.filter(project_id=membership.project_id, pool=kind).count()
     n = min(n, available)

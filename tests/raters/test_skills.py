@@ -126,18 +126,16 @@ def test_gold_answers_on_tagged_items_earn_the_skill_after_the_rules_minimum(pro
         gold_create(
             project=project,
             data={"text": f"Frage {n}"},
-            pool=GoldItem.Pool.QUALIFICATION,
+            pool=GoldItem.Pool.TRAINING,
             answer="yes",
             meta={"tags": ["lang:de"]},
         )
         for n in range(4)
     ]
-    QualityPolicy.objects.update_or_create(
-        project=project, defaults={"requires_qualification": True, "qualification_items": 4}
-    )
-    Membership.objects.filter(pk=membership.pk).update(stage=Stage.QUALIFYING)
+    QualityPolicy.objects.update_or_create(project=project, defaults={"training_items_required": 4})
+    Membership.objects.filter(pk=membership.pk).update(stage=Stage.TRAINING)
     membership.refresh_from_db()
-    session = session_start(membership=membership, kind="qualification")
+    session = session_start(membership=membership, kind="training")
     levels = []
     for gold in golds:
         session.refresh_from_db()
@@ -290,3 +288,40 @@ def test_a_waiting_rater_is_sent_to_their_standing_page_which_says_why(
     assert 'id="skill-wait"' in page and "need a skill" in page
     api = client.post(reverse("api:next-item", args=[project.pk]))
     assert api.status_code == 409 and api.json()["reason"] == "skill"
+
+
+@pytest.mark.django_db
+def test_qualification_asks_gold_of_the_tags_the_rater_works_on_and_training_all(project, rater):
+    from quality.selectors import session_next_gold
+
+    skill_rules_set(project=project, rules=[{"tag": "lang:de"}])
+    for pool in (GoldItem.Pool.QUALIFICATION, GoldItem.Pool.TRAINING):
+        gold_create(
+            project=project,
+            data={"text": f"Deutsch {pool}"},
+            pool=pool,
+            answer="yes",
+            meta={"tags": ["lang:de"]},
+        )
+        gold_create(project=project, data={"text": f"plain {pool}"}, pool=pool, answer="yes")
+    QualityPolicy.objects.update_or_create(
+        project=project,
+        defaults={"requires_qualification": True, "qualification_items": 5},
+    )
+    membership = _membership(project, rater)
+    Membership.objects.filter(pk=membership.pk).update(stage=Stage.QUALIFYING)
+    membership.refresh_from_db()
+    test = session_start(membership=membership, kind="qualification")
+    assert test.n_items == 1  # the German item is not this rater's work
+    assert session_next_gold(test).item.data["text"] == "plain qualification"
+    Membership.objects.filter(pk=membership.pk).update(stage=Stage.TRAINING)
+    membership.refresh_from_db()
+    training = session_start(membership=membership, kind="training")
+    asked = set()
+    for _ in range(2):
+        gold = session_next_gold(training)
+        asked.add(gold.item.data["text"])
+        training.n_items = 2
+        training.save(update_fields=["n_items"])
+        session_answer(session=training, gold=gold, value="yes")
+    assert asked == {"Deutsch training", "plain training"}
