@@ -169,6 +169,63 @@ def dynamic_overlap_figures(project: Project) -> dict | None:
         "max": project.overlap,
         "settled": n,
         "labels_saved": n * project.overlap - (settled["labels"] or 0),
+        "gold": _gold_replay(project, policy),
+    }
+
+
+def _score_of_vote(project, label_kind, answer, values, gold_score) -> float:
+    label = label_kind.vote_label(project.schema, values)
+    if label is None:
+        return 0.0
+    return gold_score(project.kind, project.schema, answer, label_kind.label_from_aggregate(label))
+
+
+def _gold_replay(project: Project, policy) -> dict | None:
+    """Silent gold answered by several raters, replayed in answer order: the accuracy of the
+    raters' vote with the project's fixed overlap against the vote where dynamic overlap
+    would have stopped (annotation.queue.settle's rule), and the labels each spent. Gold is
+    never settled in the queue, so its answers show what both would have given."""
+    from annotation.queue.settle import stop_for
+    from quality.models import GoldResponse
+    from quality.scoring import gold_score
+
+    label_kind = kinds.get(project.kind)
+    if label_kind.stop_rule is None:
+        return None
+    answers = defaultdict(list)
+    rows = (
+        GoldResponse.objects.filter(gold__project=project, mode=GoldResponse.Mode.INJECTION)
+        .order_by("gold_id", "created_at", "id")
+        .values_list("gold_id", "gold__answer", "value")
+    )
+    for gold_id, answer, value in rows:
+        answers[gold_id].append((answer, value))
+    fixed_ok = dynamic_ok = fixed_labels = dynamic_labels = n = 0
+    for votes in answers.values():
+        if len(votes) < 2:
+            continue
+        answer, values = votes[0][0], [v for _, v in votes[: project.overlap]]
+        used = len(values)
+        for k in range(1, len(values) + 1):
+            # The prior's accuracy for every rater: their gold accuracy would count these
+            # very answers.
+            stop = stop_for(project, policy, [(v, 0.0, 0, None, None) for v in values[:k]])
+            if stop is not None and stop.done:
+                used = k
+                break
+        fixed_ok += _score_of_vote(project, label_kind, answer, values, gold_score)
+        dynamic_ok += _score_of_vote(project, label_kind, answer, values[:used], gold_score)
+        fixed_labels += len(values)
+        dynamic_labels += used
+        n += 1
+    if not n:
+        return None
+    return {
+        "n_gold": n,
+        "fixed_accuracy": round(fixed_ok / n, 4),
+        "dynamic_accuracy": round(dynamic_ok / n, 4),
+        "fixed_labels_per_item": round(fixed_labels / n, 3),
+        "dynamic_labels_per_item": round(dynamic_labels / n, 3),
     }
 
 

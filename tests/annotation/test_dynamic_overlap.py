@@ -230,3 +230,32 @@ def test_pairwise_items_are_ordered_by_the_width_of_their_interval():
     run_now(project, method="majority")
     levels = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
     assert levels[one.pk] > levels[many.pk] > LEVEL_DONE
+
+
+@pytest.mark.django_db
+def test_the_dashboard_replays_silent_gold_to_compare_dynamic_and_fixed_overlap(project):
+    from quality.dashboard_services import dashboard_snapshot_compute
+    from quality.models import GoldResponse
+
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    policy_update(project=project, confidence_target=0.8, overlap_min=2)
+    raters = make_raters(project, 3)
+    memberships = list(Membership.objects.filter(project=project, user__in=raters))
+    easy = gold_create(
+        project=project, data={"text": "e"}, pool=GoldItem.Pool.INJECTION, answer="yes"
+    )
+    hard = gold_create(
+        project=project, data={"text": "h"}, pool=GoldItem.Pool.INJECTION, answer="no"
+    )
+    for gold, values in ((easy, ["yes", "yes", "yes"]), (hard, ["yes", "no", "no"])):
+        for m, v in zip(memberships, values, strict=True):
+            GoldResponse.objects.create(
+                gold=gold, membership=m, mode=GoldResponse.Mode.INJECTION, value=v, score=0.0
+            )
+    g = dashboard_snapshot_compute(project_id=project.pk).data["dynamic_overlap"]["gold"]
+    # Two agreeing votes at the prior's 0.7 reach 0.84: the easy item stops at two; the
+    # split one runs to three, where the vote is right.
+    assert g["n_gold"] == 2
+    assert (g["fixed_accuracy"], g["dynamic_accuracy"]) == (1.0, 1.0)
+    assert (g["fixed_labels_per_item"], g["dynamic_labels_per_item"]) == (3.0, 2.5)
