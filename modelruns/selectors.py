@@ -230,3 +230,16 @@ def suspect_page(project, table: SuspectTable, *, reason: str = "", page: int = 
             }
         )
     return SuspectPage(rows=rows, number=page, n_pages=n_pages, total=total)
+
+
+def label_quality_by_item(project) -> dict[int, dict] | None:
+    """{item id: {"score", "reasons", "model_run"}} from the latest model run, for exports:
+    the suspects page's scores, so a file says which labels a model doubts. None without a
+    model run that scored anything."""
+    table = suspects_for_project(project)
+    if table.run is None or not len(table.item_ids):
+        return None
+    return {
+        int(pk): {"score": round(float(s), 4), "reasons": list(r), "model_run": table.run.pk}
+        for pk, s, r in zip(table.item_ids, table.score, table.reasons, strict=True)
+    }

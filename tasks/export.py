@@ -248,9 +248,13 @@ def votes_of(kind: str, schema: dict, values: list) -> dict:
 
 
 def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[str]:
+    from modelruns.selectors import label_quality_by_item
+
     kind, schema, raters = project.kind, project.schema, _Raters(project.pk)
     label_kind = kinds.get(kind)
     dumps, loads = json.dumps, json.loads
+    # With a model run: how much the model doubts each label, and why (the suspects page).
+    quality = label_quality_by_item(project) if label_kind.item_classes else None
     for rows in chunks:
         names = raters.json(rows)
         out = []
@@ -269,6 +273,8 @@ def _items_jsonl(project: Project, options: ExportOptions, chunks) -> Iterator[s
                 f'"n_annotations": {len(values)}, '
                 + dumps(raters.provenance(row), ensure_ascii=False)[1:-1]
             )
+            if quality is not None:
+                line += f', "label_quality": {dumps(quality.get(row.item_id))}'
             if options.annotations:
                 line += ', "annotations": [' + ", ".join(
                     f'{{"rater": {names[rater]}, "value": {value}, "created_at": "{created}", '

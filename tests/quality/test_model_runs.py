@@ -270,6 +270,14 @@ def test_noisy_cross_validation_ranks_the_planted_wrong_label_near_the_top(
         reverse("modelruns:api-suspects", args=[project.pk]), {"reason": "confident_learning"}
     ).json()
     assert [r["item_id"] for r in only["results"]] == [items[7].pk] and only["count"] == 1
+    # The items export carries the same flags and scores.
+    from tasks.export import export_jsonl
+
+    lines = [json.loads(x) for x in "".join(export_jsonl(project)).splitlines()]
+    flagged = {x["item_id"]: x["label_quality"] for x in lines}
+    assert "confident_learning" in flagged[items[7].pk]["reasons"]
+    assert flagged[items[7].pk]["score"] == max(q["score"] for q in flagged.values() if q)
+    assert flagged[items[7].pk]["model_run"] == run.pk
 
 
 def test_the_suspects_page_shows_escaped_items_a_data_map_and_filters_by_reason(
