@@ -224,6 +224,51 @@ def cmd_wait(args) -> int:
     return 0
 
 
+def cmd_model_run(args) -> int:
+    client = client_for(args)
+    run = client.model_run_upload(
+        args.project,
+        args.file,
+        name=args.name,
+        version=args.version or "",
+        ids_path=args.ids,
+        epochs_path=args.epochs,
+        id_field=args.id_field,
+    )
+    run = client.model_run_wait(
+        args.project, run, on_progress=Progress("model run", args.quiet), timeout=args.timeout
+    )
+    return _model_run_report(args, run)
+
+
+def cmd_noisy_cv(args) -> int:
+    client = client_for(args)
+    run = client.noisy_cv_start(args.project)
+    run = client.model_run_wait(
+        args.project, run, on_progress=Progress("noisy-cv", args.quiet), timeout=args.timeout
+    )
+    return _model_run_report(args, run)
+
+
+def _model_run_report(args, run) -> int:
+    text = f"model run {run.id} ({run.name}): {run.status}, {run.n_items} items"
+    for e in run.errors[:20]:
+        text += f"\n  line {e.get('line')}, field {e.get('field')}: {e.get('message')}"
+    emit(args, run, text)
+    return 0 if run.status == "done" else 1
+
+
+def cmd_suspects(args) -> int:
+    body = client_for(args).suspects(args.project, reason=args.reason or "", page=args.page)
+    lines = [
+        f"{r['rank']:>4}  item {r['item_id']}  {r['label']} (model: {r['model_label']})  "
+        f"{', '.join(r['reasons'])}"
+        for r in body.get("results", [])
+    ]
+    emit(args, body, "\n".join(lines) or body.get("note", "no suspects"))
+    return 0
+
+
 def cmd_formats(args) -> int:
     formats = client_for(args).export_formats()
     emit(args, formats, "\n".join(formats))
@@ -361,6 +406,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", help="default: the project's method")
     p.add_argument("--parameters", help="the method's parameters, as JSON")
     p.add_argument("--no-wait", action="store_true", help="start it and return")
+
+    p = command("model-run", cmd_model_run, "upload a model's probabilities and wait for them")
+    p.add_argument("project", type=int)
+    p.add_argument("file", help='JSONL lines {"item_id", "probs"}, or a .npy (n, K) with --ids')
+    p.add_argument("--name", required=True)
+    p.add_argument("--version")
+    p.add_argument("--ids", help="for a .npy: the item ids, one a line")
+    p.add_argument("--epochs", help="for a .npy: (epochs, n, K) probabilities per epoch")
+    p.add_argument("--id-field", default="item_id", choices=["item_id", "external_id"])
+
+    p = command("noisy-cv", cmd_noisy_cv, "fit Vox's own cross-validated model on the labels")
+    p.add_argument("project", type=int)
+
+    p = command("suspects", cmd_suspects, "list the labels the latest model run doubts most")
+    p.add_argument("project", type=int)
+    p.add_argument("--reason", help="only suspects with this reason")
+    p.add_argument("--page", type=int, default=1)
 
     p = command("runs", cmd_runs, "list a project's aggregation runs")
     p.add_argument("project", type=int)

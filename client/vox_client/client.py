@@ -19,6 +19,7 @@ from vox_client.models import (
     ExportJob,
     ImportJob,
     ItemResult,
+    ModelRun,
     Project,
     RaterScore,
 )
@@ -53,6 +54,8 @@ def error_message(body: Any) -> str:
     if isinstance(body, dict):
         if set(body) == {"detail"}:
             return str(body["detail"])
+        if {"line", "field", "message"} <= set(body):  # a line of a file Vox refused
+            return f"line {body['line']}, field {body['field']}: {body['message']}"
         lines = []
         for key, value in body.items():
             messages = value if isinstance(value, list) else [value]
@@ -221,6 +224,65 @@ class Client:
         job = self.import_get(job) if isinstance(job, int) else job
         fetch = lambda j: self.import_get(j.id)  # noqa: E731
         return self._wait(fetch, job, on_progress=on_progress, timeout=timeout, interval=interval)
+
+    # --- Model runs -----------------------------------------------------------------------
+
+    def model_run_upload(
+        self,
+        project_id: int,
+        path: str | Path,
+        *,
+        name: str,
+        version: str = "",
+        ids_path: str | Path | None = None,
+        epochs_path: str | Path | None = None,
+        id_field: str = "item_id",
+    ) -> ModelRun:
+        """Upload a model's predicted probabilities: JSONL lines {"item_id" or
+        "external_id", "probs", optional "epochs"}, or a .npy (n, K) with `ids_path` (one
+        id a line) and optionally `epochs_path`. Refused uploads raise VoxError naming the
+        lines; big ones load as a job (wait with model_run_wait)."""
+        files = {"file": Path(path)}
+        if ids_path is not None:
+            files["ids_file"] = Path(ids_path)
+        if epochs_path is not None:
+            files["epochs_file"] = Path(epochs_path)
+        handles = {k: p.open("rb") for k, p in files.items()}
+        try:
+            body = self._json(
+                "POST",
+                f"/api/projects/{project_id}/model-runs/",
+                files={k: (files[k].name, fh) for k, fh in handles.items()},
+                data={"name": name, "version": version, "id_field": id_field},
+            )
+        finally:
+            for fh in handles.values():
+                fh.close()
+        return ModelRun.from_json(body)
+
+    def model_run(self, project_id: int, run_id: int) -> ModelRun:
+        return ModelRun.from_json(
+            self._json("GET", f"/api/projects/{project_id}/model-runs/{run_id}/")
+        )
+
+    def model_run_wait(
+        self, project_id: int, run: ModelRun | int, *, on_progress=None, timeout=3600, interval=0.5
+    ) -> ModelRun:
+        run = self.model_run(project_id, run) if isinstance(run, int) else run
+        fetch = lambda r: self.model_run(project_id, r.id)  # noqa: E731
+        return self._wait(fetch, run, on_progress=on_progress, timeout=timeout, interval=interval)
+
+    def noisy_cv_start(self, project_id: int) -> ModelRun:
+        """Start Vox's own noisy cross-validation (TF-IDF and logistic regression on the
+        current labels); wait for it with model_run_wait."""
+        return ModelRun.from_json(
+            self._json("POST", f"/api/projects/{project_id}/model-runs/noisy-cv/")
+        )
+
+    def suspects(self, project_id: int, *, reason: str = "", page: int = 1) -> dict[str, Any]:
+        """The labels the latest model run doubts most, ranked, with their reasons."""
+        params = {"page": page, **({"reason": reason} if reason else {})}
+        return self._json("GET", f"/api/projects/{project_id}/suspects/", params=params)
 
     # --- Exports --------------------------------------------------------------------------
 

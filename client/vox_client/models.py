@@ -219,3 +219,33 @@ class RaterScore(_Record):
     position_p_value: float | None = None
 
     _times = ("computed_at",)
+
+
+MODEL_RUN_FINISHED = ("done", "failed")
+
+
+@dataclass(frozen=True)
+class ModelRun(_Record):
+    """OpenAPI `ModelRun`: a model's per-item probabilities over the schema's labels. A
+    failed upload saved nothing; its `errors` name the lines and fields."""
+
+    id: int
+    name: str
+    created_at: datetime
+    version: str = ""
+    source: str = "upload"
+    created_by: str | None = None
+    finished_at: datetime | None = None
+    status: str = "queued"
+    percent: int = 0
+    labels: list[str] = field(default_factory=list)
+    n_items: int = 0
+    n_epochs: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    _times = ("created_at", "finished_at")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in MODEL_RUN_FINISHED

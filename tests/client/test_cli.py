@@ -187,3 +187,32 @@ def test_the_servers_refusals_are_printed_as_messages_not_tracebacks(server, own
         and "nope.jsonl" in missing.stderr
         and "Traceback" not in missing.stderr
     )
+
+
+def test_vox_uploads_a_model_run_says_which_line_is_wrong_and_lists_suspects(
+    server, owner, vox, tmp_path
+):
+    from tasks.services import items_insert, project_create
+
+    token = Token.objects.create(user=owner)
+    env = {"VOX_URL": server, "VOX_TOKEN": token.key}
+    project = project_create(
+        user=owner, name="Topics", kind="single_choice", schema={"choices": ["yes", "no"]}
+    )
+    items_insert(project=project, records=[{"text": f"text {i}"} for i in range(3)])
+    ids = list(Item.objects.filter(project=project).order_by("pk").values_list("pk", flat=True))
+    good = write_jsonl(
+        tmp_path / "probs.jsonl", [{"item_id": pk, "probs": [0.9, 0.1]} for pk in ids]
+    )
+    run = json.loads(
+        ok(vox("model-run", project.pk, good, "--name", "bert", "--json", "-q", env=env)).stdout
+    )
+    assert (run["name"], run["status"], run["n_items"]) == ("bert", "done", 3)
+    bad = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [{"item_id": ids[0], "probs": [0.9, 0.1]}, {"item_id": ids[1], "probs": [0.9, 0.9]}],
+    )
+    stderr = refused(vox("model-run", project.pk, bad, "--name", "broken", env=env))
+    assert "line 2" in stderr and "probs" in stderr
+    listed = ok(vox("suspects", project.pk, "--json", env=env))
+    assert "results" in json.loads(listed.stdout)
