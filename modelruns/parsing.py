@@ -37,7 +37,7 @@ class UploadError:
 
 @dataclass
 class Parsed:
-    """refs: one (kind, value) per row, kind "item_id" or "external_id"; lines: (n,) the line
+    """refs: one (field, value) per row, field "item_id" or "external_id"; lines: (n,) the line
     of each row; probs: (n, K) float64; epochs: (n_epochs, n, K) or None."""
 
     refs: list = field(default_factory=list)

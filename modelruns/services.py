@@ -196,8 +196,8 @@ def _parse(run: ModelRun) -> parsing.Parsed:
 def _resolve(project: Project, parsed: parsing.Parsed) -> list[int]:
     """Database ids of the referenced items, in row order; unknown or repeated ones are
     errors naming their line."""
-    by_pk = {v for kind, v in parsed.refs if kind == "item_id"}
-    by_ext = {v for kind, v in parsed.refs if kind == "external_id"}
+    by_pk = {v for field, v in parsed.refs if field == "item_id"}
+    by_ext = {v for field, v in parsed.refs if field == "external_id"}
     items = Item.objects.filter(project=project)
     known_pk = set(items.filter(pk__in=by_pk).values_list("pk", flat=True)) if by_pk else set()
     ext_to_pk = (
@@ -206,16 +206,16 @@ def _resolve(project: Project, parsed: parsing.Parsed) -> list[int]:
         else {}
     )
     out, first_line = [], {}
-    for (kind, value), line in zip(parsed.refs, parsed.lines, strict=True):
-        if kind == "item_id":
+    for (field, value), line in zip(parsed.refs, parsed.lines, strict=True):
+        if field == "item_id":
             pk = value if value in known_pk else None
         else:
             pk = ext_to_pk.get(value)
         if pk is None:
-            parsed.error(line, kind, f"{value!r} is not an item of this project")
+            parsed.error(line, field, f"{value!r} is not an item of this project")
             continue
         if pk in first_line:
-            parsed.error(line, kind, f"repeats the item of line {first_line[pk]}")
+            parsed.error(line, field, f"repeats the item of line {first_line[pk]}")
             continue
         first_line[pk] = line
         out.append(pk)
