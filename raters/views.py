@@ -268,11 +268,16 @@ def api_token_revoke(request):
 # --- Skills (a manager's page) ---------------------------------------------------------------
 
 
+MAX_RULE_ROWS = 200
+
+
 def _rules_from_post(post) -> list[dict]:
     """The rules table of the skills page: rows tag-N, min_level-N, min_gold-N; a row with
     no tag, or ticked for removal, is dropped."""
     rules = []
-    for n in range(int(post.get("rows") or 0) + 1):
+    rows = (post.get("rows") or "0").strip()
+    # A form of ours sends its own row count; anything else reads as none, bounded.
+    for n in range(min(int(rows) if rows.isdigit() else 0, MAX_RULE_ROWS) + 1):
         tag = (post.get(f"tag-{n}") or "").strip()
         if tag and not post.get(f"remove-{n}"):
             rules.append(
