@@ -19,6 +19,7 @@ from annotation import queue
 from annotation.presentation import displayed_data
 from annotation.services import assignment_next_any
 from config.parsers import JSONParser
+from modelruns.suggestions import shown_suggestion
 from tasks import schema as schemas
 from tasks.ids import encode_item_id
 
@@ -32,6 +33,11 @@ class LeasedItemSerializer(serializers.Serializer):
         '{"order": [...]} for the display order of ranking responses.'
     )
     expires_at = serializers.DateTimeField()
+    suggestion = serializers.CharField(
+        allow_null=True,
+        help_text="The model's label for the item where the project shows this rater model "
+        "suggestions (modelruns.suggestions), else null.",
+    )
 
 
 class SubmitSerializer(serializers.Serializer):
@@ -78,6 +84,7 @@ def _leased(assignment, project) -> dict | None:
         "data": displayed_data(project.kind, assignment.item.data, assignment.presentation),
         "presentation": assignment.presentation,
         "expires_at": assignment.expires_at,
+        "suggestion": shown_suggestion(project, assignment.rater_id, assignment.item_id),
     }
 
 

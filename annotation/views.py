@@ -21,24 +21,30 @@ from annotation.selectors import rater_progress
 from annotation.services import assignment_next_any
 from config.auth import known_user
 from config.converters import posted_id
+from modelruns.suggestions import suggestions_for
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.markdown import render_markdown
 from tasks.selectors import guideline_current
 
 
-def _entry(project, assignment, *, value=None) -> dict | None:
+def _entry(project, assignment, *, value=None, suggestions=None) -> dict | None:
     """What one item's panel needs; item text is escaped or rendered by tasks/markdown.py."""
     if assignment is None:
         return None
     label_kind = kinds.get(project.kind)
     data = label_kind.displayed_data(assignment.item.data, assignment.presentation)
+    suggestion = None
+    if suggestions is not None and suggestions.shown:
+        suggestion = suggestions.labels.get(assignment.item_id)
     return {
         "item": assignment.item,
         "assignment": assignment,
         # A fresh key per rendered item: a double press or a retried request replays it.
         "idempotency_key": uuid.uuid4().hex,
         "value": value,
+        "suggestion": suggestion,
+        "suggestion_label": dict(label_kind.label_options(project.schema)).get(suggestion),
         **label_kind.widget(project.schema, data, assignment.presentation, value, render_markdown),
     }
 
@@ -47,6 +53,12 @@ def _item_context(seat, assignment, next_assignment, *, value=None) -> dict:
     """What an item's panel needs: the one on screen and the prefetched one."""
     project = seat.project
     label_kind = kinds.get(project.kind)
+    # One lookup for both panels: the model's label where this rater is shown suggestions.
+    suggestions = suggestions_for(
+        project,
+        seat.user.pk,
+        [a.item_id for a in (assignment, next_assignment) if a is not None],
+    )
     return {
         "project": project,
         "kind": project.kind,
@@ -56,8 +68,8 @@ def _item_context(seat, assignment, next_assignment, *, value=None) -> dict:
         "submit_key": label_kind.submit_key,
         "schema": project.schema,
         "live": True,
-        "entry": _entry(project, assignment, value=value),
-        "next_entry": _entry(project, next_assignment),
+        "entry": _entry(project, assignment, value=value, suggestions=suggestions),
+        "next_entry": _entry(project, next_assignment, suggestions=suggestions),
         "choices": project.choices,
         **label_kind.widget_context(project.schema),
     }

@@ -14,6 +14,7 @@ from aggregation.models import ItemResult
 from aggregation.selectors import aggregation_run_current
 from aggregation.services import item_fields, item_results_agreement_set
 from annotation.models import Annotation
+from modelruns.suggestions import anchoring_figures
 from quality.models import Adjudication, DashboardSnapshot, RelabelRequest
 from quality.numeric.agreement import cohen_kappa_matrix, fleiss_kappa_detail, krippendorff_alpha
 from tasks import kinds
@@ -140,6 +141,7 @@ def dashboard_snapshot_compute(*, project_id: int) -> DashboardSnapshot:
         "confidence_histogram": [],
         "disputed": [],
         "dynamic_overlap": dynamic_overlap_figures(project),
+        "suggestions": anchoring_figures(project),
     }
     if run is not None:
         data.update(_run_figures(run, vote_entropy(votes)))

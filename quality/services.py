@@ -48,6 +48,8 @@ def policy_update(*, project: Project, **changes) -> QualityPolicy:
         raise schemas.SchemaError("suspend_below", "must not exceed warn_below")
     if policy.confidence_target is not None and not 0.5 < policy.confidence_target < 1.0:
         raise schemas.SchemaError("confidence_target", "must be between 0.5 and 1 (or empty)")
+    if not 0 <= int(policy.suggest_share) <= 100:
+        raise schemas.SchemaError("suggest_share", "must be between 0 and 100 (percent)")
     if policy.likert_width <= 0:
         raise schemas.SchemaError("likert_width", "must be above 0")
     if policy.confidence_target is not None and not 1 <= policy.overlap_min <= project.overlap:

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from modelruns.suggestions import suggestion_status
 from quality.flags import flags_by_rater
 from quality.forms import GoldForm, GoldImportForm, PolicyForm, RaterActionForm
 from quality.selectors import calibration_status, policy_for, pool_sizes, trust_of
@@ -46,6 +47,7 @@ def quality_page(request, project_id):
             "gold_form": GoldForm(),
             "import_form": GoldImportForm(),
             "action_form": RaterActionForm(),
+            "suggestions": suggestion_status(project),
         },
     )
 

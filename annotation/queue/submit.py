@@ -23,6 +23,7 @@ from annotation.queue.claim import HELD, Refused, one_statement
 from annotation.queue.counters import after_submit
 from annotation.queue.gate import gate
 from config import rows
+from modelruns.suggestions import suggestion_record
 from tasks import kinds
 from tasks import schema as schemas
 from tasks.models import Item
@@ -107,6 +108,9 @@ def _answer(seat, value, key: str, active_ms) -> Annotation:
     time on task from the lease."""
     lease, project, now = seat.lease, seat.project, timezone.now()
     value = kinds.get(project.kind).stored_value(value, lease.presentation)
+    # With model suggestions on, the model's label and whether this rater saw it, in both
+    # groups: what the anchoring measure compares (modelruns.suggestions).
+    presentation = {**lease.presentation, **suggestion_record(project, seat.user.pk, lease.item.pk)}
     return Annotation(
         project=project,
         item=lease.item,
@@ -115,7 +119,7 @@ def _answer(seat, value, key: str, active_ms) -> Annotation:
         idempotency_key=key,
         created_at=now,
         guideline_version=guideline_version_current(project),
-        presentation=lease.presentation,
+        presentation=presentation,
         duration_ms=min(int((now - lease.leased_at).total_seconds() * 1000), 2**31 - 1),
         active_ms=active_ms,
     )
