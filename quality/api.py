@@ -9,6 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from modelruns.suggestions import anchoring_figures, suggestion_status
 from quality.models import GoldItem, GoldSession, QualityPolicy
 from quality.selectors import (
     calibration_due,
@@ -134,6 +135,40 @@ class PolicyApi(APIView):
         except schemas.SchemaError as exc:
             raise _field_error(exc) from None
         return Response(PolicySerializer(policy).data)
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    share = serializers.IntegerField(help_text="Percent of raters shown suggestions.")
+    active = serializers.BooleanField(help_text="Whether raters are being shown suggestions.")
+    why = serializers.CharField(help_text="Why not, when they are off.")
+    model_run = serializers.IntegerField(allow_null=True, help_text="The run they come from.")
+    anchoring = serializers.JSONField(
+        allow_null=True,
+        help_text='{"shown", "hidden": {"n", "share", "lower", "upper"} agreement with the '
+        'model, "effect": points, "gold": {"shown", "hidden"} accuracy on silent gold}; '
+        "null before any answer recorded a suggestion.",
+    )
+
+
+class SuggestionsApi(APIView):
+    """Model suggestions on the workbench: whether they are on, and the anchoring measure."""
+
+    @extend_schema(responses=SuggestionsSerializer)
+    def get(self, request, project_id):
+        project = project_for_manager(request.user, project_id)
+        status_ = suggestion_status(project)
+        figures = anchoring_figures(project)
+        if figures is not None:
+            figures = {k: v for k, v in figures.items() if k != "rows"}
+        return Response(
+            {
+                "share": status_["share"],
+                "active": status_["active"],
+                "why": status_["why"],
+                "model_run": status_["run"].pk if status_["run"] is not None else None,
+                "anchoring": figures,
+            }
+        )
 
 
 class GoldListApi(APIView):

@@ -10,6 +10,11 @@ urlpatterns = [
         api.PolicyApi.as_view(),
         name="quality-policy",
     ),
+    path(
+        "projects/<id:project_id>/suggestions/",
+        api.SuggestionsApi.as_view(),
+        name="suggestions",
+    ),
     path("projects/<id:project_id>/gold/", api.GoldListApi.as_view(), name="gold-list"),
     path(
         "projects/<id:project_id>/gold/promote/",

@@ -121,6 +121,24 @@ def test_every_answer_records_the_models_label_and_whether_its_rater_saw_it(
     assert snapshot.data["suggestions"]["effect"] == 1.0
 
 
+def test_the_api_tells_a_manager_whether_suggestions_are_on_and_their_anchoring(
+    client, project, manager, rater, items
+):
+    client.force_login(manager)
+    url = reverse("api:suggestions", args=[project.pk])
+    off = client.get(url).json()
+    assert (off["active"], off["model_run"], off["anchoring"]) == (False, None, None)
+    assert off["why"] == "no model run has finished yet"
+    run = predict(project, manager, items)
+    policy_update(project=project, suggest_share=100)
+    label_all(project, rater, lambda item: "yes")
+    on = client.get(url).json()
+    assert (on["active"], on["share"], on["model_run"]) == (True, 100, run.pk)
+    assert on["anchoring"]["shown"]["n"] == len(items) and on["anchoring"]["effect"] is None
+    client.force_login(rater)
+    assert client.get(url).status_code == 404
+
+
 def test_the_dashboard_shows_agreement_with_the_model_in_each_group(
     client, project, manager, items
 ):
