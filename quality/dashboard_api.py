@@ -111,7 +111,10 @@ class RatersActionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=RATER_ACTIONS)
     reason = serializers.CharField(help_text="Shown to the raters.")
     memberships = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+        # Ids past a 64-bit integer are nobody's; bigger ones would not fit the query.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=10_000,
     )
 
 

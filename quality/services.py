@@ -82,6 +82,8 @@ def gold_create(
     """
     if pool not in GoldItem.Pool.values:
         raise schemas.SchemaError("pool", f"must be one of {', '.join(GoldItem.Pool.values)}")
+    if not isinstance(data, dict):
+        raise schemas.SchemaError("data", "must be an object of the item's fields")
     record = {**data, **({"meta": meta} if meta else {})}
     clean, _, _, item_meta = schemas.item_validate(project.kind, record, project.schema)
     canonical = scoring.gold_answer_validate(project.kind, project.schema, answer, item_data=clean)

@@ -99,3 +99,26 @@ def test_non_numeric_ids_in_forms_are_a_400_naming_the_field(client, project, ma
     for bad in ("abc", "1.5"):
         assert client.post(practice, {"gold_id": bad, "value": "yes"}).status_code == 400
     assert client.post(practice, {"gold_id": "12345", "value": "yes"}).status_code == 200
+
+
+def test_a_gold_item_whose_data_is_not_an_object_is_a_400_naming_data(client, project, manager):
+    client.force_login(manager)
+    for data in (7, "text", [1, 2], None):
+        response = client.post(
+            reverse("api:gold-list", args=[project.pk]),
+            {"pool": "training", "data": data, "answer": "yes"},
+            content_type="application/json",
+        )
+        assert response.status_code == 400, data
+        assert "data" in response.json()
+
+
+def test_a_bulk_rater_action_on_ids_past_bigint_is_a_400_not_a_crash(client, project, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("dashboards:api-raters-act"),
+        {"action": "warn", "reason": "r", "memberships": [2**63, 5]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "memberships" in response.json()
