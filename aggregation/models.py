@@ -168,6 +168,10 @@ class RaterScore(models.Model):
     # (n_labels, n_labels) rows = true label, columns = given label, in schema order.
     ds_confusion = models.JSONField(null=True)
     ds_accuracy = models.FloatField(null=True)
+    # What dynamic overlap's stop rule reads for this rater (single choice): the confusion
+    # matrix re-estimated with leave-one-out credit and shrunk towards the crowd's pooled
+    # matrix (aggregation.numeric.overlap.rater_confusion), same layout as ds_confusion.
+    stop_confusion = models.JSONField(null=True)
     mace_competence = models.FloatField(null=True)
     # Rating kinds (Likert, rubric): counts of each rating given (columns) against the final
     # rating rounded (rows), and Cohen's quadratic-weighted kappa against it.

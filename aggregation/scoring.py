@@ -167,6 +167,7 @@ def rater_scores_compute(*, project_id: int) -> int:
     agreement = np.full(n_r, np.nan)
     kappa = np.full(n_r, np.nan)
     confusion = [None] * n_r
+    stop_confusion = [None] * n_r
     ds_acc = np.full(n_r, np.nan)
     mace_comp = np.full(n_r, np.nan)
     ordinal, ordinal_kappa, tau = [None] * n_r, np.full(n_r, np.nan), np.full(n_r, np.nan)
@@ -204,6 +205,12 @@ def rater_scores_compute(*, project_id: int) -> int:
             confusion = [
                 np.round(ds.confusion[r], 4).tolist() if voted[r] else None for r in range(n_r)
             ]
+            # Every rater, with votes or not, gets the stop rule's matrix: one without votes
+            # gets the crowd's.
+            stop = numeric.rater_confusion(
+                li, lr, ll, ds.posterior, n_raters=n_r, confusion=ds.confusion
+            )
+            stop_confusion = [np.round(stop[r], 4).tolist() for r in range(n_r)]
     elif run is not None:
 
         def results():
@@ -261,6 +268,7 @@ def rater_scores_compute(*, project_id: int) -> int:
                 kappa_mean=_f(kappa[r]),
                 agreement_penalises=not subjective,
                 ds_confusion=confusion[r],
+                stop_confusion=stop_confusion[r],
                 ds_accuracy=_f(ds_acc[r]),
                 mace_competence=_f(mace_comp[r]),
                 ordinal_confusion=ordinal[r],

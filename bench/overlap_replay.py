@@ -13,7 +13,8 @@ seed s), and every figure is the mean over the shuffles. Per crowd:
 * dynamic overlap, as the server would run it: items are served in arrival order and each gets
   labels one at a time until :func:`aggregation.numeric.categorical_stop` says done; the rater
   quality it uses comes from a background Dawid–Skene re-fit on all labels revealed so far,
-  every ``--refit-every`` labels (shrunk by :func:`aggregation.numeric.rater_confusion`), and a
+  every ``--refit-every`` labels (shrunk towards the crowd's pooled matrix by
+  :func:`aggregation.numeric.rater_confusion`, as the server's rater scores are), and a
   re-fit reopens any finished item that the new quality makes unsure, up to ``--max``. After the
   last item, re-fits run until none reopens. Accuracy is Dawid–Skene on the revealed labels;
 * uncertainty-first at the budget of fixed k = 3: every item gets ``--uf-start`` labels, then
@@ -44,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from aggregation import numeric  # noqa: E402
 from aggregation.numeric.io import InputError, read_labels_csv, read_truth_csv  # noqa: E402
+from aggregation.numeric.overlap import STOP_PRIOR_ACCURACY, STOP_STRENGTH  # noqa: E402
 
 REPORTED = [
     "fixed3_mv_acc",
@@ -65,10 +67,10 @@ REPORTED = [
 @dataclass(frozen=True)
 class Settings:
     min_raters: int = 2
-    max_raters: int = 6
-    target: float = 0.8
-    prior_accuracy: float = 0.8
-    strength: float = 8.0
+    max_raters: int = 10
+    target: float = 0.7
+    prior_accuracy: float = STOP_PRIOR_ACCURACY  # the server's, as is the strength
+    strength: float = STOP_STRENGTH
     refit_every: int = 100
     uf_start: int = 1
     leave_one_out: bool = True
@@ -202,7 +204,8 @@ class Server:
             prior_accuracy=self.s.prior_accuracy,
             strength=self.s.strength,
         )
-        self.class_prior = ds.class_prior
+        # The submit path weighs classes evenly (annotation.queue.settle), and so does this;
+        # a run's class prior, estimated from the same sparse votes, lost accuracy here.
         self.since_refit = 0
         self.n_refits += 1
         return numeric.categorical_posterior(

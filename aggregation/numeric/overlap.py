@@ -14,8 +14,8 @@ Two jobs, both pure functions the server calls with integer codes and floats:
 Rater quality comes in per vote and is resolved by :func:`vote_accuracy` and
 :func:`vote_confusion` in a fixed order: the current aggregation run (a confusion matrix or a
 one-coin accuracy), else the rater's gold accuracy, else a prior. :func:`rater_confusion`
-turns a run's posterior into confusion matrices shrunk towards that prior, so a rater seen on
-three items cannot decide an item alone.
+turns a run's posterior into confusion matrices shrunk towards the crowd's pooled matrix, so a
+rater seen on three items cannot decide an item alone.
 
 The idea of asking for another label only while the aggregate is unsure is old: Sheng, Provost
 and Ipeirotis (2008), "Get another label? Improving data quality and data mining using multiple,
@@ -137,6 +137,12 @@ def vote_confusion(
     return out
 
 
+# Defaults of the stop rule's rater quality, shared by the server (annotation.queue.settle,
+# aggregation.scoring) and bench/overlap_replay.py so that the bench measures what runs.
+STOP_PRIOR_ACCURACY = 0.8
+STOP_STRENGTH = 8.0
+
+
 def rater_confusion(
     item_idx,
     rater_idx,
@@ -145,17 +151,27 @@ def rater_confusion(
     *,
     n_raters,
     confusion=None,
-    prior_accuracy=0.7,
-    strength=4.0,
+    prior_accuracy=STOP_PRIOR_ACCURACY,
+    strength=STOP_STRENGTH,
+    towards="crowd",
 ) -> np.ndarray:
     """(n_raters, K, K) confusion matrices from a run's posterior, shrunk towards a prior.
 
     The Dawid–Skene M-step (expected counts of "true k, said l" from ``posterior``
-    (n_items, K)) with a Dirichlet prior of ``strength`` pseudo-votes per row, spread as a
-    one-coin rater of ``prior_accuracy``. A rater with no votes gets the prior itself. The run's
-    own pseudo-count (0.01) is meant to avoid 0/0, not to stop a rater right on three items from
+    (n_items, K)) with a Dirichlet prior of ``strength`` pseudo-votes per row. The run's own
+    pseudo-count (0.01) is meant to avoid 0/0, not to stop a rater right on three items from
     looking perfect; on the submit path such a rater would decide an item alone, so the stop
     rule gets these instead.
+
+    ``towards="crowd"`` (the default) spreads the pseudo-votes as the crowd's pooled
+    confusion matrix (every rater's counts summed, itself shrunk by ``strength`` pseudo-votes
+    towards a one-coin rater of ``prior_accuracy``): a hierarchical prior, as in
+    community-based Bayesian aggregation (Venanzi et al. 2014, WWW). A rater with little
+    record then looks like the crowd they work in, not like a fixed 0.8 rater whose errors are
+    spread evenly over the wrong labels: on a poor crowd two agreeing newcomers no longer
+    close an item, and with several classes the errors raters share (two similar dog breeds)
+    keep their weight. A rater with no votes gets the crowd's matrix. ``towards="prior"``
+    shrinks towards the one-coin rater directly.
 
     With the run's ``confusion`` (n_raters, K, K), each vote is credited against its item's
     posterior *without that vote* (its own likelihood factor divided out, which under the
@@ -165,6 +181,8 @@ def rater_confusion(
     rater, and are left out.
     Votes: ``item_idx``, ``rater_idx``, ``label`` (n_votes,) int codes.
     """
+    if towards not in ("crowd", "prior"):
+        raise ValueError(f"towards must be 'crowd' or 'prior', got {towards!r}")
     post = np.asarray(posterior, dtype=np.float64)
     k = post.shape[1]
     item = np.asarray(item_idx, dtype=np.int64)
@@ -183,7 +201,11 @@ def rater_confusion(
     for j in range(k):
         counts[:, j] = np.bincount(cell, weights=credit[:, j], minlength=n_raters * k)
     counts = counts.reshape(n_raters, k, k).transpose(0, 2, 1)  # -> [r, true k, said l]
-    counts += strength * one_coin_confusion(np.array([prior_accuracy]), k)
+    prior = strength * one_coin_confusion(np.array([prior_accuracy]), k)[0]
+    if towards == "crowd":
+        pooled = counts.sum(axis=0) + prior
+        prior = strength * pooled / pooled.sum(axis=1, keepdims=True)
+    counts = counts + prior
     return counts / counts.sum(axis=2, keepdims=True)
 
 

@@ -25,24 +25,23 @@ PAIRWISE_CODES = {"A": 0, "B": 1}  # anything else (tie, both bad) is a tie, cod
 # A run's accuracy of a rater counts as this many answers' worth of evidence against the
 # prior: raw Dawid-Skene makes a rater right on three items look perfect, and on the
 # submit path such a rater would close items alone (docs/aggregation.md).
-RUN_SHRINK = 8.0
+RUN_SHRINK = overlap.STOP_STRENGTH
 
 
 def dynamic(policy) -> bool:
     return policy is not None and policy.confidence_target is not None
 
 
-def _accuracies(votes) -> np.ndarray:
+def _accuracies(votes, prior=0.7) -> np.ndarray:
     """Each vote's rater accuracy: the latest run's, else their gold trust, else the prior."""
     from quality.selectors import trust_from_counts
 
-    prior = 0.7
     run = np.array(
         [
             np.nan
             if r is None
             else (float(r) * (m or 0) + prior * RUN_SHRINK) / ((m or 0) + RUN_SHRINK)
-            for *_, r, m in votes
+            for _, _, _, r, m, *_ in votes
         ]
     )
     gold = np.array(
@@ -51,10 +50,25 @@ def _accuracies(votes) -> np.ndarray:
     return overlap.vote_accuracy(len(votes), accuracy=run, gold_accuracy=gold, prior_accuracy=prior)
 
 
+def _stop_confusion(votes, n_labels: int):
+    """(n_votes, K, K) each rater's stop-rule confusion matrix from their latest rater
+    score (aggregation.numeric.overlap.rater_confusion, shrunk towards the crowd), NaN where
+    there is none or it has another shape."""
+    out = np.full((len(votes), n_labels, n_labels), np.nan)
+    for j, v in enumerate(votes):
+        c = v[5] if len(v) > 5 else None
+        if isinstance(c, str):
+            c = json.loads(c)
+        c = np.asarray(c if c is not None else [], dtype=float)
+        if c.shape == (n_labels, n_labels):
+            out[j] = c
+    return out
+
+
 def stop_for(project, policy, votes):
     """The kind's stop rule over (value, gold_score_sum, gold_n, run accuracy, run's number
-    of answers) rows, a
-    StopDecision; None for kinds without one (they keep the fixed overlap)."""
+    of answers[, stop-rule confusion matrix]) rows, a StopDecision; None for kinds without
+    one (they keep the fixed overlap)."""
     label_kind = kinds.get(project.kind)
     rule = label_kind.stop_rule
     if rule is None:
@@ -82,10 +96,18 @@ def stop_for(project, policy, votes):
         )
     labels = label_kind.aggregate_labels(project.schema)
     code = {json.dumps(label, sort_keys=True): i for i, label in enumerate(labels)}
-    pairs = [(code[k], a) for k, a in zip(keys, acc, strict=True) if k in code]
-    confusion = overlap.one_coin_confusion(np.array([a for _, a in pairs]), len(labels))
+    # Single choice reads the same rater quality bench/overlap_replay.py measures: the latest
+    # rater score's confusion matrix, shrunk towards the crowd's (rater_confusion), else the
+    # run's accuracy shrunk by its number of answers, else gold trust, else the prior.
+    voted = [j for j, k in enumerate(keys) if k in code]
+    rows_ = [votes[kept[j]] for j in voted]
+    acc = _accuracies(rows_, prior=overlap.STOP_PRIOR_ACCURACY)
+    confusion = overlap.one_coin_confusion(acc, len(labels))
+    known = _stop_confusion(rows_, len(labels))
+    have = np.isfinite(known).all(axis=(1, 2))
+    confusion[have] = known[have]
     return overlap.categorical_stop(
-        np.array([c for c, _ in pairs], dtype=np.int64),
+        np.array([code[keys[j]] for j in voted], dtype=np.int64),
         confusion,
         target=policy.confidence_target,
         **bounds,

@@ -328,14 +328,16 @@ def ANSWER_OF_ITEM() -> str:
 @rows.statement("item_votes")
 def ITEM_VOTES() -> str:
     # The item's answers with what each rater's accuracy is read from: their gold counts,
-    # and the latest accuracy an aggregation run measured. Gold and live alike.
+    # and the latest accuracy and stop-rule confusion matrix a rater score measured. Gold
+    # and live alike.
     from aggregation.models import RaterScore
 
     scores = RaterScore._meta.db_table
     latest = f"""FROM {scores} s WHERE s.project_id = a.project_id AND s.rater_id = a.rater_id
                AND s.ds_accuracy IS NOT NULL ORDER BY s.computed_at DESC LIMIT 1"""
     return f"""SELECT a.value, m.gold_score_sum, m.gold_n,
-            (SELECT s.ds_accuracy {latest}), (SELECT s.n_annotations {latest})
+            (SELECT s.ds_accuracy {latest}), (SELECT s.n_annotations {latest}),
+            (SELECT s.stop_confusion {latest})
         FROM {Annotation._meta.db_table} a
         JOIN {Membership._meta.db_table} m ON m.user_id = a.rater_id AND m.project_id = a.project_id
         WHERE a.item_id = %s"""  # noqa: S608

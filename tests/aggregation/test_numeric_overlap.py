@@ -112,21 +112,42 @@ def test_rater_confusion_shrinks_a_short_record_and_gives_the_unseen_the_prior()
     label = np.array([0, 0, 1, 1, 1, 1])
     post = np.array([[0.99, 0.01], [0.01, 0.99], [0.01, 0.99]])
     conf = numeric.rater_confusion(
-        item, rater, label, post, n_raters=3, prior_accuracy=0.7, strength=4.0
+        item, rater, label, post, n_raters=3, prior_accuracy=0.7, strength=4.0, towards="prior"
     )
     np.testing.assert_allclose(conf.sum(axis=2), 1.0)
     np.testing.assert_allclose(conf[2], [[0.7, 0.3], [0.3, 0.7]])
     assert 0.7 < conf[0, 1, 1] < 0.9  # right three times, yet far from certain
 
 
+def test_rater_confusion_shrinks_towards_the_crowd_it_works_in():
+    # A poor crowd: 40 raters right on 60 % of 50 items each (by the posterior), and one
+    # newcomer seen on one item. The newcomer is taken for a 0.6 rater, not the 0.8 prior.
+    rng = np.random.default_rng(0)
+    n_items, n_raters = 200, 41
+    truth = rng.integers(0, 2, n_items)
+    post = np.eye(2)[truth] * 0.98 + 0.01
+    item = np.concatenate([rng.integers(0, n_items, 50) for _ in range(40)] + [[0]])
+    rater = np.concatenate([np.full(50, r) for r in range(40)] + [[40]])
+    right = rng.random(item.size) < 0.6
+    label = np.where(right, truth[item], 1 - truth[item])
+    crowd = numeric.rater_confusion(item, rater, label, post, n_raters=n_raters)
+    fixed = numeric.rater_confusion(item, rater, label, post, n_raters=n_raters, towards="prior")
+    assert abs(crowd[40, 0, 0] - 0.6) < 0.05
+    assert fixed[40, 0, 0] > 0.7
+    with pytest.raises(ValueError, match="towards"):
+        numeric.rater_confusion(item, rater, label, post, n_raters=n_raters, towards="x")
+
+
 def test_leave_one_out_credit_ignores_votes_alone_on_their_item():
     item, rater, label = np.array([0]), np.array([0]), np.array([1])
     post = np.array([[0.01, 0.99]])
     run = np.tile(np.array([[0.99, 0.01], [0.01, 0.99]]), (1, 1, 1))
-    with_self = numeric.rater_confusion(item, rater, label, post, n_raters=1)
-    loo = numeric.rater_confusion(item, rater, label, post, n_raters=1, confusion=run)
+    with_self = numeric.rater_confusion(item, rater, label, post, n_raters=1, prior_accuracy=0.7)
+    loo = numeric.rater_confusion(
+        item, rater, label, post, n_raters=1, confusion=run, prior_accuracy=0.7
+    )
     assert with_self[0, 1, 1] > loo[0, 1, 1]
-    np.testing.assert_allclose(loo[0], [[0.7, 0.3], [0.3, 0.7]])
+    np.testing.assert_allclose(loo[0], [[0.7, 0.3], [0.3, 0.7]])  # no record: the prior
 
 
 # -- pairwise -----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 posterior is confident, the re-fit may reopen it, and uncertainty-first order puts
 unlabelled items, then the most uncertain, at the head of the queue."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -32,12 +34,31 @@ def _votes(values, accuracy):
 
 @pytest.mark.django_db
 def test_a_runs_accuracy_from_few_answers_is_shrunk_towards_the_prior(project):
-    policy = QualityPolicy(project=project, confidence_target=0.95, overlap_min=2)
+    policy = QualityPolicy(project=project, confidence_target=0.97, overlap_min=2)
     project.overlap = 5
     # Right on three items, so 0.99 by the run: with the evidence of three answers it does not
-    # close the item against a disagreeing rater, nor with one agreeing prior rater.
+    # close the item with one agreeing prior rater (0.8), as the same figure on 1,000 does.
     few = [("yes", 0.0, 0, 0.99, 3), ("yes", 0.0, 0, None, None)]
     assert not stop_for(project, policy, few).done
+    many = [("yes", 0.0, 0, 0.99, 1000), ("yes", 0.0, 0, None, None)]
+    assert stop_for(project, policy, many).done
+
+
+@pytest.mark.django_db
+def test_single_choice_reads_the_rater_scores_stop_confusion_first(project):
+    policy = QualityPolicy(project=project, confidence_target=0.8, overlap_min=2)
+    project.overlap = 5
+    # By their run accuracy (0.9 on 1,000 answers) two agreeing raters close the item; their
+    # stop-rule matrices (rater_confusion: a crowd of 0.6 raters) say they do not.
+    poor = [[0.6, 0.4], [0.4, 0.6]]
+    assert stop_for(project, policy, _votes(["yes", "yes"], [0.9, 0.9])).done
+    rows = [(*v, poor) for v in _votes(["yes", "yes"], [0.9, 0.9])]
+    assert not stop_for(project, policy, rows).done
+    # Stored as JSON text (SQLite) it reads the same; a matrix of another shape is ignored.
+    rows = [(*v, json.dumps(poor)) for v in _votes(["yes", "yes"], [0.9, 0.9])]
+    assert not stop_for(project, policy, rows).done
+    rows = [(*v, [[1.0]]) for v in _votes(["yes", "yes"], [0.9, 0.9])]
+    assert stop_for(project, policy, rows).done
 
 
 @pytest.mark.django_db
