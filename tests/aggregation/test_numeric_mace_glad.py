@@ -4,7 +4,7 @@ import pytest
 from aggregation.numeric import glad, mace
 from aggregation.numeric._votes import digamma
 from aggregation.numeric.io import read_labels_csv, read_truth_csv
-from aggregation.numeric.synthetic import synthetic_crowd
+from aggregation.numeric.synthetic import synthetic_crowd, with_repeats
 from tests.aggregation.shared_crowds import DATASETS, NAMES
 
 
@@ -52,6 +52,45 @@ def test_mace_restarts_draw_different_seeds_from_the_rng():
         mace(c.item_idx, c.rater_idx, c.label, rng=s, n_restarts=1, **kw).seed for s in range(3)
     }
     assert len(seeds) == 3
+
+
+def test_mace_posterior_is_the_model_posterior_at_its_parameters():
+    # The batched rounds work on a per-(item, label) sparse matrix; this recomputes the
+    # posterior vote by vote from the returned parameters, with repeated votes, unvoted items
+    # and gold items, which must be clamped.
+    c = synthetic_crowd(3000, n_labels=4, n_raters=25, rng=3)
+    item, rater, label = with_repeats(c.item_idx, c.rater_idx, c.label, n_labels=4, rng=0)
+    n_items = c.n_items + 3  # the last three items have no votes
+    gold = np.full(n_items, -1)
+    gold[:20] = c.truth[:20]
+    res = mace(item, rater, label, n_items=n_items, n_raters=c.n_raters, n_labels=4, gold=gold)
+    # P(vote l | true k) is proportional, for each vote, to the implied confusion row
+    log_p = np.log(res.confusion)[rater, :, label]  # (n_votes, K)
+    scores = np.zeros((n_items, 4))
+    np.add.at(scores, item, log_p)
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    expected[:20] = np.eye(4)[c.truth[:20]]
+    expected[c.n_items :] = 0.25
+    np.testing.assert_allclose(res.posterior, expected, atol=1e-9)
+
+
+def test_mace_restarts_run_together_as_they_would_alone():
+    # All restarts share each round; each must still follow its own path and stopping rule,
+    # and the best final log-likelihood must win. At this tol they stop after 26 or 27 rounds.
+    c = synthetic_crowd(2000, n_labels=3, n_raters=20, rng=4)
+    kw = {"n_items": c.n_items, "n_raters": c.n_raters, "n_labels": 3, "tol": 1e-5}
+    together = mace(c.item_idx, c.rater_idx, c.label, rng=5, n_restarts=4, **kw)
+    alone = []
+    for i in range(4):
+        rng = np.random.default_rng(5)
+        rng.integers(0, 2**63 - 1, size=i)  # skip the seeds of the restarts before this one
+        alone.append(mace(c.item_idx, c.rater_idx, c.label, rng=rng, n_restarts=1, **kw))
+    best = max(alone, key=lambda r: r.log_likelihood)
+    assert len({r.seed for r in alone}) == 4 and len({r.n_iter for r in alone}) == 2
+    assert together.seed == best.seed and together.n_iter == best.n_iter
+    np.testing.assert_allclose(together.log_likelihood, best.log_likelihood, rtol=1e-12)
+    np.testing.assert_allclose(together.posterior, best.posterior, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", [mace, glad])
