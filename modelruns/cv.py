@@ -22,11 +22,13 @@ from sklearn.model_selection import StratifiedKFold
 
 @dataclass(frozen=True)
 class NoisyCV:
-    """probs: (n, K) out-of-fold; epochs: (n_epochs, n, K) in-sample after each epoch."""
+    """probs: (n, K) out-of-fold; epochs: (n_epochs, n, K) in-sample after each epoch;
+    extra_probs: (m, K) for texts without a label, from one model fitted on every label."""
 
     probs: np.ndarray
     epochs: np.ndarray
     stats: dict
+    extra_probs: np.ndarray | None = None
 
 
 def _full_columns(proba: np.ndarray, classes: np.ndarray, n_labels: int) -> np.ndarray:
@@ -45,11 +47,13 @@ def noisy_cv_probs(
     n_epochs: int = 5,
     seed: int = 0,
     progress=None,
+    extra_texts: list[str] | None = None,
 ) -> NoisyCV:
     """Out-of-fold probabilities of a TF-IDF + LogisticRegression model, and per-epoch ones
     of SGDClassifier(loss="log_loss"). texts: n strings; y: (n,) int codes in [0, n_labels).
     Folds are stratified, and fewer than n_folds when the largest label has fewer items.
-    progress(share done in [0, 1]) is called after each fold and epoch."""
+    progress(share done in [0, 1]) is called after each fold and epoch. ``extra_texts``
+    (items without a label) are predicted by a model fitted on all n labelled texts."""
     y = np.asarray(y, dtype=np.int64)
     n = y.size
     counts = np.bincount(y, minlength=n_labels)
@@ -62,7 +66,11 @@ def noisy_cv_probs(
     # warns and copes), and the folds that lack it give it probability 0.
     folds = int(min(n_folds, present.max(), n))
     # The vocabulary is fitted once on all texts: it sees no labels, so no label leaks.
-    x = TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2)).fit_transform(texts)
+    extra = list(extra_texts or [])
+    everything = TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2)).fit_transform(
+        list(texts) + extra
+    )
+    x, x_extra = everything[:n], everything[n:]
     probs = np.zeros((n, n_labels))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
@@ -79,6 +87,10 @@ def noisy_cv_probs(
             continue
         model = LogisticRegression(max_iter=1000).fit(x[train], y[train])
         probs[test] = _full_columns(model.predict_proba(x[test]), model.classes_, n_labels)
+    extra_probs = None
+    if extra:
+        model = LogisticRegression(max_iter=1000).fit(x, y)
+        extra_probs = _full_columns(model.predict_proba(x_extra), model.classes_, n_labels)
     classes = np.flatnonzero(counts)
     sgd = SGDClassifier(loss="log_loss", alpha=1e-4, random_state=seed)
     rng = np.random.default_rng(seed)
@@ -100,4 +112,6 @@ def noisy_cv_probs(
         "n_items": int(n),
         "cv_accuracy": round(float((probs.argmax(axis=1) == y).mean()), 4),
     }
-    return NoisyCV(probs=probs, epochs=epochs, stats=stats)
+    if extra:
+        stats["n_predicted_only"] = len(extra)
+    return NoisyCV(probs=probs, epochs=epochs, stats=stats, extra_probs=extra_probs)

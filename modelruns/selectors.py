@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from aggregation.loading import annotation_arrays
@@ -18,6 +18,7 @@ from aggregation.models import ItemResult
 from aggregation.selectors import aggregation_run_current
 from modelruns.models import ModelPrediction, ModelRun
 from quality import numeric
+from quality.models import GoldItem
 from tasks import kinds
 from tasks.models import Item
 
@@ -74,10 +75,15 @@ def _current_labels(project, labels: list[str]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class TrainingSet:
+    """The labelled items the model learns from (item_ids, texts, y), and the items it only
+    predicts (extra_ids, extra_texts): silent gold and live items without an aggregate label."""
+
     item_ids: list = field(default_factory=list)
     texts: list = field(default_factory=list)
     y: np.ndarray | None = None
     error: str = ""
+    extra_ids: list = field(default_factory=list)
+    extra_texts: list = field(default_factory=list)
 
 
 def training_set(project, labels: list[str]) -> TrainingSet:
@@ -90,7 +96,27 @@ def training_set(project, labels: list[str]) -> TrainingSet:
     y = np.array([by_item[pk] for pk in ids], dtype=np.int64)
     if np.unique(y).size < 2:
         return TrainingSet(error="needs at least two different aggregate labels")
-    return TrainingSet(item_ids=ids, texts=[_text_of(texts[pk]) for pk in ids], y=y)
+    # Predicted, never learned from: the silent gold (model suggestions need a label for
+    # every one, or they would mark the gold: modelruns.suggestions) and the live items no
+    # run has labelled yet (uncertainty-first orders those by the model's uncertainty).
+    extra = (
+        Item.objects.filter(project=project)
+        .filter(Q(is_gold=False) | Q(gold__pool=GoldItem.Pool.INJECTION))
+        .exclude(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "data")
+    )
+    extra_ids, extra_texts = [], []
+    for pk, data in extra.iterator(chunk_size=10_000):
+        extra_ids.append(pk)
+        extra_texts.append(_text_of(data))
+    return TrainingSet(
+        item_ids=ids,
+        texts=[_text_of(texts[pk]) for pk in ids],
+        y=y,
+        extra_ids=extra_ids,
+        extra_texts=extra_texts,
+    )
 
 
 @dataclass(frozen=True)

@@ -225,9 +225,13 @@ def _resolve(project: Project, parsed: parsing.Parsed) -> list[int]:
 
 
 def _save(run: ModelRun, item_ids: list[int], probs: np.ndarray, epochs) -> bool:
-    """Replace the run's predictions and finish it; False if another delivery owns it."""
+    """Replace the run's predictions and finish it; False if another delivery owns it.
+    `epochs` may cover only the first rows (the items a model trained on): the rest keep
+    none, since training dynamics of an item the model never learned mean nothing."""
     rows = probs.tolist()
     per_item = epochs.transpose(1, 0, 2).tolist() if epochs is not None else None
+    if per_item is not None:
+        per_item += [None] * (len(rows) - len(per_item))
     with transaction.atomic():
         # Lock the run: a second delivery that took it over must not write beside this one.
         # attempts as claimed: a delivery that took over from this one (presumed lost by the
@@ -303,9 +307,13 @@ def noisy_cv_run(*, run_id: int) -> None:
             data.y,
             n_labels=len(run.labels),
             progress=lambda share: _progress(run.pk, 20 + int(60 * share)),
+            extra_texts=data.extra_texts,
         )
         _progress(run.pk, 80)
-        if _save(run, data.item_ids, fit.probs, fit.epochs):
+        probs, ids = fit.probs, data.item_ids
+        if fit.extra_probs is not None:
+            probs, ids = np.vstack([fit.probs, fit.extra_probs]), ids + data.extra_ids
+        if _save(run, ids, probs, fit.epochs):
             ModelRun.objects.filter(pk=run.pk).update(stats=fit.stats)
     except OperationalError:
         raise

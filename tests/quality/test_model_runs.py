@@ -280,6 +280,44 @@ def test_noisy_cross_validation_ranks_the_planted_wrong_label_near_the_top(
     assert flagged[items[7].pk]["model_run"] == run.pk
 
 
+def test_noisy_cross_validation_also_predicts_silent_gold_and_unlabelled_items_without_dynamics(
+    text_project, manager, client
+):
+    from modelruns.suggestions import suggestion_status
+    from quality.models import GoldItem
+    from quality.services import gold_create, policy_update
+
+    project, items = text_project
+    gold = gold_create(
+        project=project,
+        data={"text": "goal striker stadium referee"},
+        pool=GoldItem.Pool.INJECTION,
+        answer="sports",
+    )
+    training = gold_create(
+        project=project, data={"text": "oven flour"}, pool=GoldItem.Pool.TRAINING, answer="cooking"
+    )
+    fresh = ItemFactory(project=project, data={"text": "garlic butter sauce simmer pan"})
+    policy_update(project=project, suggest_share=100)
+    run = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=run.pk)
+    run.refresh_from_db()
+    predicted = dict(ModelPrediction.objects.filter(run=run).values_list("item_id", "epochs"))
+    # Learned from the 60 labelled items; predicted for the silent gold and the new item only
+    # (training gold is never served in the live queue), with no training dynamics for them.
+    assert len(predicted) == 62 and training.item_id not in predicted
+    assert predicted[gold.item_id] is None and predicted[fresh.pk] is None
+    assert all(predicted[i.pk] is not None for i in items)
+    probs = dict(ModelPrediction.objects.filter(run=run).values_list("item_id", "probs"))
+    assert probs[gold.item_id][0] > 0.5 and probs[fresh.pk][1] > 0.5  # sports, cooking
+    assert run.stats["n_predicted_only"] == 2
+    # Suspects are only the labelled items, and suggestions can run on this model.
+    client.force_login(manager)
+    body = client.get(reverse("modelruns:api-suspects", args=[project.pk])).json()
+    assert body["count"] == 60
+    assert suggestion_status(project)["active"]
+
+
 def test_the_suspects_page_shows_escaped_items_a_data_map_and_filters_by_reason(
     text_project, manager, client
 ):
