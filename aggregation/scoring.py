@@ -211,6 +211,13 @@ def rater_scores_compute(*, project_id: int) -> int:
                 li, lr, ll, ds.posterior, n_raters=n_r, confusion=ds.confusion
             )
             stop_confusion = [np.round(stop[r], 4).tolist() for r in range(n_r)]
+            # Dynamic overlap's re-fit: reopen the settled items these matrices make unsure.
+            from annotation.queue import settle
+            from quality.selectors import policy_for
+
+            settle.reopen_unsure_categorical(
+                project, policy_for(project), arrays.item_ids, li, ll, stop[lr]
+            )
     elif run is not None:
 
         def results():

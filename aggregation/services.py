@@ -519,25 +519,22 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
     reopens, up to the overlap, the settled items it finds unsure; with uncertainty-first
     order it writes every item's queue level in one statement."""
     from aggregation.numeric.overlap import LEVEL_DONE, LEVEL_UNLABELLED
+    from annotation.queue import settle
     from quality.selectors import policy_for
 
     policy = policy_for(project)
-    if policy.confidence_target is not None:
-        unsure = [
-            int(i)
-            for i, c in zip(fit.item_ids, fit.confidence, strict=True)
-            if c is not None and c < policy.confidence_target
-        ]
-        reopened = Item.objects.filter(
-            project=project, settled=True, pk__in=unsure, n_done__lt=project.overlap
-        ).update(settled=False)
-        if reopened:
-            # They no longer count as complete until they are again: through a counter
-            # shard, as their settling was counted, so the fold keeps the sum right.
-            from annotation.models import CounterShard
-
-            shard, _ = CounterShard.objects.get_or_create(project=project, shard=0)
-            CounterShard.objects.filter(pk=shard.pk).update(n_complete=F("n_complete") - reopened)
+    # Single choice reopens in the rater scores that follow the run, on the stop rule's own
+    # posterior with the raters' new matrices (aggregation.scoring); the other kinds on the
+    # run's confidence.
+    if settle.dynamic(policy) and kinds.get(project.kind).stop_rule != "categorical":
+        settle.reopen(
+            project,
+            [
+                int(i)
+                for i, c in zip(fit.item_ids, fit.confidence, strict=True)
+                if c is not None and c < policy.confidence_target
+            ],
+        )
     if policy.queue_order != "uncertainty":
         return
     ids, levels = _queue_levels(project, fit)

@@ -135,3 +135,39 @@ def after_answer(seat, item_id: int, rater_id: int) -> bool:
             shard_row, _ = CounterShard.objects.get_or_create(project=project, shard=shard)
             CounterShard.objects.filter(pk=shard_row.pk).update(n_complete=F("n_complete") + 1)
         return True
+
+
+def reopen(project, item_ids) -> int:
+    """Reopen, up to the overlap, the settled items among `item_ids` that a background
+    re-fit finds unsure; returns how many. They stop counting as complete until they settle
+    again: through a counter shard, as their settling was counted, so the fold stays right."""
+    from django.db.models import F
+
+    from tasks.models import Item
+
+    reopened = Item.objects.filter(
+        project=project, settled=True, pk__in=list(item_ids), n_done__lt=project.overlap
+    ).update(settled=False)
+    if reopened:
+        shard, _ = CounterShard.objects.get_or_create(project=project, shard=0)
+        CounterShard.objects.filter(pk=shard.pk).update(n_complete=F("n_complete") - reopened)
+    return reopened
+
+
+def reopen_unsure_categorical(project, policy, item_ids, item_idx, label, confusion) -> int:
+    """The background half of the single-choice rule: with each rater's new stop-rule
+    matrix (`confusion`, one (K, K) per vote), the items `categorical_done` no longer calls
+    done are reopened, the re-fit bench/overlap_replay.py measures. Votes: ``item_idx`` into
+    ``item_ids``, ``label`` codes."""
+    if not dynamic(policy) or not len(item_ids):
+        return 0
+    n_items = len(item_ids)
+    posterior = overlap.categorical_posterior(item_idx, label, confusion, n_items=n_items)
+    done = overlap.categorical_done(
+        posterior,
+        np.bincount(item_idx, minlength=n_items),
+        min_raters=policy.overlap_min,
+        max_raters=project.overlap,
+        target=policy.confidence_target,
+    )
+    return reopen(project, [int(item_ids[i]) for i in np.flatnonzero(~done)])

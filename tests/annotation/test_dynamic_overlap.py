@@ -13,6 +13,7 @@ from aggregation.numeric.overlap import (
     categorical_uncertainty,
     uncertainty_levels,
 )
+from aggregation.scoring import rater_scores_compute
 from annotation import queue
 from annotation.queue.settle import stop_for
 from quality.models import GoldItem, QualityPolicy
@@ -164,7 +165,13 @@ def test_the_background_refit_reopens_a_settled_item_it_finds_unsure(project, dy
             annotate(item, rater, value)
     # Settled when the submits saw them (say, before the raters' accuracy was re-measured).
     Item.objects.filter(pk__in=[sure.pk, unsure.pk]).update(n_done=2, settled=True)
-    run_now(project, method="majority")  # confidence 1.0 and 0.5
+    # Two raters with four answers between them: the re-fit's matrices, shrunk towards the
+    # crowd, put two agreeing votes at about 87 %, one vote each way at about 50 %.
+    policy_update(project=project, confidence_target=0.85)
+    run_now(project, method="majority")
+    # The rater scores that follow a run re-fit the stop rule's matrices and reopen the
+    # items they make unsure (after the run commits; here by hand).
+    rater_scores_compute(project_id=project.pk)
     assert Item.objects.get(pk=sure.pk).settled
     assert not Item.objects.get(pk=unsure.pk).settled
     assert queue.next_lease(queue.seat_read(project.pk, user=dynamic[2])).item == unsure
