@@ -51,17 +51,6 @@ def model_run_latest(project) -> ModelRun | None:
     )
 
 
-def _text_of(data: dict) -> str:
-    # Every top-level text field, as a rater would read them; chat prompts by their content.
-    parts = []
-    for value in data.values():
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts += [m.get("content", "") for m in value if isinstance(m, dict)]
-    return "\n".join(p for p in parts if isinstance(p, str))
-
-
 def _current_labels(project, labels: list[str]) -> dict[int, int]:
     """{item id: code of its aggregate label} from the current run, live items only."""
     run = aggregation_run_current(project)
@@ -74,23 +63,26 @@ def _current_labels(project, labels: list[str]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class TrainingSet:
+    """examples: what the kind's learner reads of each item (Kind.model_example)."""
+
     item_ids: list = field(default_factory=list)
-    texts: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
     y: np.ndarray | None = None
     error: str = ""
 
 
 def training_set(project, labels: list[str]) -> TrainingSet:
-    """The items with a current aggregate label, their text and label codes, in id order."""
+    """The items with a current aggregate label, what the model reads of them and their label
+    codes, in id order. Whether the labels are varied enough is the learner's to say: a
+    preference learner can learn from a project whose aggregate is always "A"."""
     by_item = _current_labels(project, labels)
     if len(by_item) < 2:
         return TrainingSet(error="needs a finished aggregation run with labels on 2 items or more")
     ids = sorted(by_item)
-    texts = dict(Item.objects.filter(pk__in=ids).values_list("pk", "data"))
+    data = dict(Item.objects.filter(pk__in=ids).values_list("pk", "data"))
     y = np.array([by_item[pk] for pk in ids], dtype=np.int64)
-    if np.unique(y).size < 2:
-        return TrainingSet(error="needs at least two different aggregate labels")
-    return TrainingSet(item_ids=ids, texts=[_text_of(texts[pk]) for pk in ids], y=y)
+    example = kinds.get(project.kind).model_example
+    return TrainingSet(item_ids=ids, examples=[example(data[pk]) for pk in ids], y=y)
 
 
 @dataclass(frozen=True)
