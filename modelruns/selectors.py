@@ -113,9 +113,8 @@ def suspects_for_project(project) -> SuspectTable:
     """Score every item of the latest model run that has a current aggregate label.
 
     The consensus of raters plus model (quality.numeric.model_consensus) comes from the live
-    votes; training dynamics join when the run has epochs. AUM reads log-probabilities as
-    logits: the margin z_given - max z_other is unchanged by adding a constant to a row, and
-    log softmax(z) = z - logsumexp(z) is exactly such a shift.
+    votes; training dynamics join when the run has epochs (quality.numeric.model_run_suspects,
+    which bench/model_loop.py --rte calls too).
     """
     run = model_run_latest(project)
     if run is None:
@@ -131,18 +130,15 @@ def suspects_for_project(project) -> SuspectTable:
     item_ids = np.array([r[0] for r in rows], dtype=np.int64)
     probs = np.asarray([r[1] for r in rows], dtype=np.float64)
     given = np.array([by_item[pk] for pk in item_ids], dtype=np.int64)
-    kwargs = {}
-    posterior = _consensus(project, item_ids, probs, len(labels))
-    if posterior is not None:
-        kwargs["consensus_posterior"] = posterior
-    dm = None
+    epochs = None
     if run.n_epochs and all(r[2] is not None for r in rows):
         epochs = np.asarray([r[2] for r in rows], dtype=np.float64).transpose(1, 0, 2)
-        dm = numeric.data_map(epochs, given)
-        kwargs["data_map"] = dm
-        kwargs["forgetting"] = numeric.forgetting_events(epochs, given)
-        kwargs["aum"] = numeric.area_under_margin(np.log(np.maximum(epochs, 1e-12)), given)
-    result = numeric.suspect_scores(given, pred_probs=probs, **kwargs)
+    result, dm = numeric.model_run_suspects(
+        given,
+        probs,
+        epochs=epochs,
+        consensus_posterior=_consensus(project, item_ids, probs, len(labels)),
+    )
     order = result.order
     model = probs.argmax(axis=1)
     names = [n for n in REASONS if n in result.reasons]
