@@ -116,6 +116,10 @@ def test_noisy_cross_validation_of_a_pairwise_project_ranks_the_flipped_preferen
     # flipped items lead it, within the first twice as many rows.
     ranks = sorted(r["rank"] for r in body["results"] if r["item_id"] in wrong)
     assert ranks[0] == 1 and ranks[-1] <= 2 * len(wrong), ranks
+    listing = reverse("modelruns:list", args=[project.pk])
+    assert client.get(listing).status_code == 200
+    detail = client.get(reverse("tasks:project-detail", args=[project.pk])).content.decode()
+    assert listing in detail
     html = client.get(reverse("modelruns:suspects", args=[project.pk])).content.decode()
     assert flipped[0].external_id in html and 'class="chart data-map"' in html
     # The export carries the same doubts, as for single choice.
