@@ -2,6 +2,7 @@
 
     python bench/model_loop.py --data /work/shared/model_loop/cifar10n [--json OUT]
     python bench/model_loop.py --scale [--items 1000000] [--json OUT]
+    python bench/model_loop.py --rte ITEMS.jsonl [--json OUT]
 
 --data DIR reads ``labels.csv`` (item,worker,label), ``truth.csv`` and ``noisy.csv``
 (item,label) and one ``pred_probs_*.npy`` (n_items, K), row i for item ``c{i}``; the files
@@ -13,6 +14,16 @@ cleanlab's rankings, find_label_issues and CROWDLAB scores; (c) wall time and pe
 each method. Every method runs in a fresh subprocess, so its peak RSS is its own: the data
 are loaded first, the peak counter is reset (Linux /proc/self/clear_refs), then only the method
 is timed and measured.
+
+--rte FILE reads crowd-labelled text items, one JSON object a line: ``premise`` and
+``hypothesis`` (every top-level text field is read, as Vox reads an item), ``gold_label`` (the
+expert's) and ``annotations`` ([{"annotator", "label"}]), e.g. Snow et al.'s (2008) RTE pairs
+(/work/shared/demo_data/crowdtruth_rte_snow2008/items.jsonl; read where it is). It aggregates
+the crowd as Vox does by default (``auto``, also majority vote and Dawid–Skene for
+comparison), runs Vox's noisy cross-validation (modelruns.cv.noisy_cv_probs) on the aggregate
+and reports how well each score finds the items where the aggregate differs from the expert:
+the model alone, vote agreement alone, and the suspects page's combined score
+(quality.numeric.model_run_suspects), against chance (the share of wrong aggregates).
 
 --scale times every Vox score on a synthetic set (10^6 items x 10 classes by default, three
 votes per item, five epochs of logits, 16 features) in one subprocess and prints its time and
@@ -323,6 +334,121 @@ def _baselines(data: Path, acc: dict, det: dict) -> dict | None:
     return {name: {"baselines_json": a, "this_run": b} for name, (a, b) in pairs.items()}
 
 
+# ------------------------------------------------------------------------------- RTE
+def load_rte(path: Path) -> dict:
+    """Items, votes as codes and the expert labels."""
+    from tasks import kinds
+
+    example = kinds.get("single_choice").model_example
+    texts, gold, item_idx, raters, labels = [], [], [], [], []
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    for i, row in enumerate(rows):
+        # What the server's model reads of an item: its text fields, not the labels or ids.
+        data = {k: v for k, v in row.items() if k in ("premise", "hypothesis")}
+        texts.append(example(data))
+        gold.append(row["gold_label"])
+        for a in row["annotations"]:
+            item_idx.append(i)
+            raters.append(a["annotator"])
+            labels.append(a["label"])
+    # Sorted: for RTE that is the demo schema's order (entailment first), which decides
+    # majority ties as the server would.
+    names = sorted({*labels, *gold})
+    code = {name: j for j, name in enumerate(names)}
+    _, rater_idx = np.unique(np.array(raters), return_inverse=True)
+    return {
+        "texts": texts,
+        "gold": np.array([code[g] for g in gold], dtype=np.int64),
+        "item_idx": np.array(item_idx, dtype=np.int64),
+        "rater_idx": rater_idx.astype(np.int64),
+        "label": np.array([code[x] for x in labels], dtype=np.int64),
+        "labels": names,
+    }
+
+
+def _rte_scores(d: dict, agg, seed: int) -> dict:
+    """Every score of one aggregate against the expert labels."""
+    from modelruns.cv import noisy_cv_probs
+    from quality.numeric import model_consensus, model_run_suspects
+
+    it, rt, lab, gold = d["item_idx"], d["rater_idx"], d["label"], d["gold"]
+    n, k = gold.size, len(d["labels"])
+    given = np.asarray(agg.label, dtype=np.int64)
+    wrong = given != gold
+    t0 = time.perf_counter()
+    fit = noisy_cv_probs(d["texts"], given, n_labels=k, seed=seed)
+    cv_s = time.perf_counter() - t0
+    rows = np.arange(n)
+    counts = np.zeros((n, k))
+    np.add.at(counts, (it, lab), 1.0)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    n_raters = int(rt.max()) + 1
+    cons = model_consensus(it, rt, lab, fit.probs, n_raters=n_raters)
+    combined, _ = model_run_suspects(
+        given, fit.probs, epochs=fit.epochs, consensus_posterior=cons.posterior
+    )
+    model_only, _ = model_run_suspects(given, fit.probs, epochs=fit.epochs)
+    scores = {
+        # The model alone: 1 - its out-of-fold probability of the aggregate label.
+        "noisy_cv": 1.0 - fit.probs[rows, given],
+        # The votes alone: the share of raters who did not give the aggregate label.
+        "vote_agreement": 1.0 - share[rows, given],
+        # The suspects page: raters-plus-model consensus and the training dynamics.
+        "combined": combined.score,
+        "consensus_posterior": 1.0 - cons.posterior[rows, given],
+        "noisy_cv_with_dynamics": model_only.score,
+    }
+    out = {
+        "n_wrong": int(wrong.sum()),
+        "chance": round(float(wrong.mean()), 4),
+        "aggregate_accuracy": round(float((~wrong).mean()), 4),
+        "cv_accuracy_vs_aggregate": fit.stats["cv_accuracy"],
+        "model_accuracy_vs_expert": round(float((fit.probs.argmax(axis=1) == gold).mean()), 4),
+        "consensus_accuracy_vs_expert": round(float((cons.label == gold).mean()), 4),
+        "noisy_cv_s": round(cv_s, 2),
+    }
+    if 0 < out["n_wrong"] < n:
+        for name, score in scores.items():
+            det = detection(wrong, score)
+            out[f"auprc_{name}"] = det["auprc"]
+            out[f"auroc_{name}"] = det["auroc"]
+            out[f"precision_at_n_wrong_{name}"] = det["precision_at_n_errors"]
+    return out
+
+
+def bench_rte(path: Path, seed: int) -> dict:
+    from aggregation.numeric import auto, dawid_skene, majority_vote
+
+    d = load_rte(path)
+    it, rt, lab = d["item_idx"], d["rater_idx"], d["label"]
+    sizes = {
+        "n_items": d["gold"].size,
+        "n_raters": int(rt.max()) + 1,
+        "n_labels": len(d["labels"]),
+    }
+    # Vox's default for a single-choice project that is not subjective is auto
+    # (tasks/kinds/choice.py); without gold it chooses by held-out likelihood.
+    default = auto(it, rt, lab, **sizes, rng=seed)
+    result = {
+        "data": str(path),
+        "n_items": sizes["n_items"],
+        "n_votes": int(lab.size),
+        "n_raters": sizes["n_raters"],
+        "labels": d["labels"],
+        "aggregate": f"auto (chose {default.method})",
+        "target": "aggregate label != expert label",
+        **_rte_scores(d, default, seed),
+    }
+    # The same figures on the two fixed aggregates, for comparison. Majority ties (5 of 10
+    # each way) go to the lowest label code, as aggregation.numeric.majority_vote breaks them.
+    result["other_aggregates"] = {
+        "majority": _rte_scores(d, majority_vote(it, rt, lab, **sizes), seed),
+        "dawid_skene": _rte_scores(d, dawid_skene(it, rt, lab, **sizes), seed),
+    }
+    return result
+
+
 # ------------------------------------------------------------------------------- scale
 def synthetic_scale(n: int, k: int, seed: int) -> dict:
     """A synthetic set shaped like a real one, generated fast (no Dirichlet draws)."""
@@ -438,6 +564,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, help="benchmark folder (labels.csv, truth.csv, ...)")
     ap.add_argument("--json", type=Path, help="also write the JSON object here")
     ap.add_argument("--scale", action="store_true", help="time every Vox score on synthetic data")
+    ap.add_argument("--rte", type=Path, help="crowd-labelled text items (JSONL) with expert labels")
     ap.add_argument("--items", type=int, default=1_000_000, help="items for --scale")
     ap.add_argument("--classes", type=int, default=10, help="classes for --scale")
     ap.add_argument("--seed", type=int, default=0)
@@ -455,10 +582,12 @@ def main(argv=None) -> int:
         wargs = ["--worker", "scale", "--items", str(args.items), "--classes", str(args.classes)]
         result = {"scale": _subprocess([*wargs, "--seed", str(args.seed)], args.timeout)}
         result["scale"]["budget"] = {"seconds": 30, "peak_rss_mb": 2048}
+    elif args.rte:
+        result = {"rte_noisy_cv": bench_rte(args.rte, args.seed)}
     elif args.data:
         result = bench_data(args.data, args.timeout)
     else:
-        ap.error("give --data DIR or --scale")
+        ap.error("give --data DIR, --rte FILE or --scale")
     text = json.dumps(result, indent=1)
     print(text)
     if args.json:

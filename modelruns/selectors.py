@@ -52,17 +52,6 @@ def model_run_latest(project) -> ModelRun | None:
     )
 
 
-def _text_of(data: dict) -> str:
-    # Every top-level text field, as a rater would read them; chat prompts by their content.
-    parts = []
-    for value in data.values():
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts += [m.get("content", "") for m in value if isinstance(m, dict)]
-    return "\n".join(p for p in parts if isinstance(p, str))
-
-
 def _current_labels(project, labels: list[str]) -> dict[int, int]:
     """{item id: code of its aggregate label} from the current run, live items only."""
     run = aggregation_run_current(project)
@@ -75,30 +64,31 @@ def _current_labels(project, labels: list[str]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """The labelled items the model learns from (item_ids, texts, y), and the items it only
-    predicts (extra_ids, extra_texts): silent gold and live items without an aggregate label."""
+    """examples: what the kind's learner reads of each item (Kind.model_example)."""
 
     item_ids: list = field(default_factory=list)
-    texts: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
     y: np.ndarray | None = None
     error: str = ""
+    # Predicted, never learned from: silent gold and live items without an aggregate label.
     extra_ids: list = field(default_factory=list)
-    extra_texts: list = field(default_factory=list)
+    extra_examples: list = field(default_factory=list)
 
 
 def training_set(project, labels: list[str]) -> TrainingSet:
-    """The items with a current aggregate label, their text and label codes, in id order."""
+    """The items with a current aggregate label, what the model reads of them and their label
+    codes, in id order. Whether the labels are varied enough is the learner's to say: a
+    preference learner can learn from a project whose aggregate is always "A"."""
     by_item = _current_labels(project, labels)
     if len(by_item) < 2:
         return TrainingSet(error="needs a finished aggregation run with labels on 2 items or more")
     ids = sorted(by_item)
-    texts = dict(Item.objects.filter(pk__in=ids).values_list("pk", "data"))
+    data = dict(Item.objects.filter(pk__in=ids).values_list("pk", "data"))
     y = np.array([by_item[pk] for pk in ids], dtype=np.int64)
-    if np.unique(y).size < 2:
-        return TrainingSet(error="needs at least two different aggregate labels")
-    # Predicted, never learned from: the silent gold (model suggestions need a label for
-    # every one, or they would mark the gold: modelruns.suggestions) and the live items no
-    # run has labelled yet (uncertainty-first orders those by the model's uncertainty).
+    example = kinds.get(project.kind).model_example
+    # The silent gold (model suggestions need a label for every one, or they would mark the
+    # gold: modelruns.suggestions) and the live items no run has labelled yet (uncertainty-
+    # first orders those by the model's uncertainty).
     extra = (
         Item.objects.filter(project=project)
         .filter(Q(is_gold=False) | Q(gold__pool=GoldItem.Pool.INJECTION))
@@ -106,16 +96,16 @@ def training_set(project, labels: list[str]) -> TrainingSet:
         .order_by("pk")
         .values_list("pk", "data")
     )
-    extra_ids, extra_texts = [], []
-    for pk, data in extra.iterator(chunk_size=10_000):
+    extra_ids, extra_examples = [], []
+    for pk, item_data in extra.iterator(chunk_size=10_000):
         extra_ids.append(pk)
-        extra_texts.append(_text_of(data))
+        extra_examples.append(example(item_data))
     return TrainingSet(
         item_ids=ids,
-        texts=[_text_of(texts[pk]) for pk in ids],
+        examples=[example(data[pk]) for pk in ids],
         y=y,
         extra_ids=extra_ids,
-        extra_texts=extra_texts,
+        extra_examples=extra_examples,
     )
 
 
@@ -147,9 +137,8 @@ def suspects_for_project(project) -> SuspectTable:
     """Score every item of the latest model run that has a current aggregate label.
 
     The consensus of raters plus model (quality.numeric.model_consensus) comes from the live
-    votes; training dynamics join when the run has epochs. AUM reads log-probabilities as
-    logits: the margin z_given - max z_other is unchanged by adding a constant to a row, and
-    log softmax(z) = z - logsumexp(z) is exactly such a shift.
+    votes; training dynamics join when the run has epochs (quality.numeric.model_run_suspects,
+    which bench/model_loop.py --rte calls too).
     """
     run = model_run_latest(project)
     if run is None:
@@ -165,18 +154,15 @@ def suspects_for_project(project) -> SuspectTable:
     item_ids = np.array([r[0] for r in rows], dtype=np.int64)
     probs = np.asarray([r[1] for r in rows], dtype=np.float64)
     given = np.array([by_item[pk] for pk in item_ids], dtype=np.int64)
-    kwargs = {}
-    posterior = _consensus(project, item_ids, probs, len(labels))
-    if posterior is not None:
-        kwargs["consensus_posterior"] = posterior
-    dm = None
+    epochs = None
     if run.n_epochs and all(r[2] is not None for r in rows):
         epochs = np.asarray([r[2] for r in rows], dtype=np.float64).transpose(1, 0, 2)
-        dm = numeric.data_map(epochs, given)
-        kwargs["data_map"] = dm
-        kwargs["forgetting"] = numeric.forgetting_events(epochs, given)
-        kwargs["aum"] = numeric.area_under_margin(np.log(np.maximum(epochs, 1e-12)), given)
-    result = numeric.suspect_scores(given, pred_probs=probs, **kwargs)
+    result, dm = numeric.model_run_suspects(
+        given,
+        probs,
+        epochs=epochs,
+        consensus_posterior=_consensus(project, item_ids, probs, len(labels)),
+    )
     order = result.order
     model = probs.argmax(axis=1)
     names = [n for n in REASONS if n in result.reasons]

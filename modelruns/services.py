@@ -41,13 +41,15 @@ def model_labels(project: Project) -> list[str]:
     whose items are not classified one label out of K."""
     kind = kinds.get(project.kind)
     if not kind.item_classes:
+        takes = [kinds.get(name) for name in kinds.KINDS]
+        names = ", ".join(k.label.lower() for k in takes if k.item_classes)
         raise ModelRunRejected(
             [
                 parsing.UploadError(
                     0,
                     "project",
-                    f"{kind.label} projects take no model runs: they need one class per item "
-                    "out of the schema's labels (single choice)",
+                    f"{kind.label} projects take no model runs: they need one label per item "
+                    f"out of the schema's labels ({names})",
                 )
             ]
         )
@@ -287,9 +289,10 @@ def noisy_cv_request(*, project: Project, user) -> ModelRun:
 
 def noisy_cv_run(*, run_id: int) -> None:
     """Fit the cross-validated TF-IDF model (modelruns.cv) on the current aggregate labels
-    and save its out-of-fold and per-epoch probabilities as the run's predictions. Safe to
-    run twice, as model_run_load."""
-    from modelruns.cv import noisy_cv_probs
+    and save its out-of-fold and per-epoch probabilities as the run's predictions. The kind
+    names the learner (a classifier of the item's text, or of which response is better).
+    Safe to run twice, as model_run_load."""
+    from modelruns.cv import LEARNERS
     from modelruns.selectors import training_set
 
     if not _claim(run_id):
@@ -301,13 +304,15 @@ def noisy_cv_run(*, run_id: int) -> None:
             _fail(run, [parsing.UploadError(0, "labels", data.error)])
             return
         _progress(run.pk, 20)
+        kind = kinds.get(run.project.kind)
         # Progress moves the heartbeat, so the watchdog leaves a long fit alone.
-        fit = noisy_cv_probs(
-            data.texts,
+        fit = LEARNERS[kind.model_learner](
+            data.examples,
             data.y,
             n_labels=len(run.labels),
             progress=lambda share: _progress(run.pk, 20 + int(60 * share)),
-            extra_texts=data.extra_texts,
+            **kind.model_learner_options(run.project.schema),
+            extra=data.extra_examples,
         )
         _progress(run.pk, 80)
         probs, ids = fit.probs, data.item_ids

@@ -36,6 +36,12 @@ from tasks import kinds
 SHOWN, LABEL = "suggestion_shown", "suggestion"
 
 
+def _suggests(label_kind) -> bool:
+    """Kinds whose items take one class, shown as they are: with sides (pairwise), the
+    workbench may swap them, and a run's "A" would point at the wrong response."""
+    return label_kind.item_classes and not label_kind.has_sides
+
+
 @dataclass(frozen=True)
 class Suggestions:
     """The model's label for some items, and whether this rater is shown them."""
@@ -86,7 +92,7 @@ def suggestions_for(project, rater_id: int, item_ids) -> Suggestions | None:
     rater sees them; None when the project shows no suggestions (share 0, a kind without
     classes, no finished run, or a run that misses some silent gold)."""
     share = _share(project)
-    if share <= 0 or not kinds.get(project.kind).item_classes:
+    if share <= 0 or not _suggests(kinds.get(project.kind)):
         return None
     run = _latest_run(project)
     if run is None or run["gold_gap"]:
@@ -121,8 +127,8 @@ def suggestion_status(project) -> dict:
     """For the manager: whether suggestions are on, with which run, and if not, why."""
     share = _share(project)
     status = {"share": share, "run": None, "active": False, "why": ""}
-    if not kinds.get(project.kind).item_classes:
-        status["why"] = "this kind of project takes no model runs"
+    if not _suggests(kinds.get(project.kind)):
+        status["why"] = "suggestions are for single-choice projects"
         return status
     run = _latest_run(project)
     if run is None:
@@ -194,7 +200,7 @@ def anchoring_figures(project) -> dict | None:
     with 90% intervals, and accuracy on silent gold in each group; None before any answer
     recorded a suggestion. Grouped in SQL: one row per (group, label, answer)."""
     label_kind = kinds.get(project.kind)
-    if not label_kind.item_classes:
+    if not _suggests(label_kind):
         return None
     grouped = (
         _answers(project)

@@ -41,7 +41,7 @@ from .influence import (
     tracin_self_influence,
     tracin_self_influence_from_probs,
 )
-from .suspects import Suspects, suspect_scores
+from .suspects import Suspects, model_run_suspects, suspect_scores
 
 __all__ = [
     "DataMap",
@@ -60,6 +60,7 @@ __all__ = [
     "forgetting_events",
     "label_quality_scores",
     "model_consensus",
+    "model_run_suspects",
     "normalized_margin",
     "per_class_thresholds",
     "prune_by_class",

@@ -145,3 +145,27 @@ def suspect_scores(
         score = sum(w[name] * percentile_rank(c) for name, c in components.items()) / total
     order = np.lexsort((rows, -score))
     return Suspects(score=score, order=order, components=components, reasons=reasons)
+
+
+def model_run_suspects(labels, pred_probs, *, epochs=None, consensus_posterior=None):
+    """The suspects of one model run, scored as the suspects page scores them: the
+    raters-plus-model consensus when given, and data map, forgetting and AUM when the run has
+    per-epoch probabilities. Returns (Suspects, DataMap or None).
+
+    labels: (n,) the aggregate labels; pred_probs: (n, K) out-of-sample; epochs: (n_epochs,
+    n, K) probabilities after each epoch. AUM reads log-probabilities as logits: the margin
+    z_given - max z_other is unchanged by adding a constant to a row, and log softmax(z) =
+    z - logsumexp(z) is exactly such a shift.
+    """
+    from .dynamics import area_under_margin, data_map, forgetting_events
+
+    kwargs = {}
+    if consensus_posterior is not None:
+        kwargs["consensus_posterior"] = consensus_posterior
+    dm = None
+    if epochs is not None:
+        dm = data_map(epochs, labels)
+        kwargs["data_map"] = dm
+        kwargs["forgetting"] = forgetting_events(epochs, labels)
+        kwargs["aum"] = area_under_margin(np.log(np.maximum(epochs, 1e-12)), labels)
+    return suspect_scores(labels, pred_probs=pred_probs, **kwargs), dm

@@ -178,16 +178,28 @@ class Kind:
     wants_item_models: ClassVar[bool] = False
     # Kinds that rank models say here how items name them; empty means no leaderboard.
     models_hint: ClassVar[str] = ""
-    # Whether each item gets one class out of the schema's labels (`aggregate_labels`), so a
-    # classifier's per-item probabilities over those labels describe it (modelruns). Pairwise
-    # answers are one label too, but about two responses, not the item: not a class.
+    # Whether each item gets one label out of the aggregate labels (`aggregate_labels`), so a
+    # classifier's per-item probabilities over those labels describe it (modelruns): a class
+    # of the item's text, or which of its two responses is better. Vox's own noisy
+    # cross-validation learns them with `model_learner`, reading `model_example` of each item.
     item_classes: ClassVar[bool] = False
+    # The learner in modelruns.cv.LEARNERS that fits this kind's aggregate labels.
+    model_learner: ClassVar[str] = "text"
     # Item fields the fit and `agreement_figures` read (e.g. the text spans lie in): they
     # get {item id: {field: value}} of the live items, the fit as `extra_data["items"]`.
     reads_item_fields: ClassVar[tuple[str, ...]] = ()
 
     def default_aggregation(self, *, subjective: bool) -> str:
         return self.aggregation_methods[0]
+
+    def model_example(self, data: dict) -> Any:
+        """What `model_learner` reads of one item: for "text", every top-level text field as a
+        rater would read them, chat prompts by their content."""
+        return item_text(data)
+
+    def model_learner_options(self, schema: dict) -> dict:
+        """Keyword arguments `model_learner` needs beyond examples and labels."""
+        return {}
 
     def label_columns(self, schema: dict) -> list[Column]:
         """The columns that describe one answer, for aggregation.loading."""
@@ -506,6 +518,17 @@ def item_fields(data: dict, render) -> list[dict]:
         else:
             out.append({"name": name, "json": json.dumps(value, ensure_ascii=False, indent=2)})
     return out
+
+
+def item_text(data: dict) -> str:
+    """An item's text fields (and the turns of chat fields) joined by line breaks."""
+    parts = []
+    for value in data.values():
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts += [m.get("content", "") for m in value if isinstance(m, dict)]
+    return "\n".join(p for p in parts if isinstance(p, str))
 
 
 def text_field(data: dict, field: str, *, required: bool = True) -> None:

@@ -25,6 +25,7 @@ from .base import (
     accept_list,
     answer_text,
     bool_field,
+    chat_turns,
     form_rows,
     prompt_turns,
     prompt_validate,
@@ -372,6 +373,22 @@ class Pairwise(Kind):
     def aggregate_labels(self, schema: dict) -> list[str]:
         # The preference model folds both-bad into tie (aggregation.methods.PAIRWISE_LABELS).
         return ["A", "B", "tie"]
+
+    # A model reads a pairwise item as a preference between its two responses: P(A better),
+    # P(B better), P(tie), over the aggregate labels above (both-bad folded into tie there
+    # too). Vox's own model learns it from the two responses' texts (modelruns.cv).
+    item_classes = True
+    model_learner = "preference"
+
+    def model_example(self, data: dict) -> tuple[str, str, str]:
+        prompt = "\n".join(t["content"] for t in chat_turns(data.get("prompt") or ""))
+        return prompt, data.get("response_a") or "", data.get("response_b") or ""
+
+    def model_learner_options(self, schema: dict) -> dict:
+        # Trading the responses' places turns "A better" into "B better"; a tie stays one.
+        flip = {"A": "B", "B": "A"}
+        labels = self.aggregate_labels(schema)
+        return {"swap": [labels.index(flip.get(label, label)) for label in labels]}
 
     def label_from_aggregate(self, label: Any) -> Any:
         # Aggregation names the winner "A", "B" or "tie".

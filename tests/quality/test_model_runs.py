@@ -147,11 +147,12 @@ def test_a_label_set_that_does_not_match_the_schema_is_refused(project, manager,
 
 
 def test_a_project_whose_items_are_not_classified_takes_no_model_run(manager, db):
-    pairwise = ProjectFactory(kind="pairwise", schema={})
-    MembershipFactory(project=pairwise, user=manager, role=Membership.Role.MANAGER)
+    ranking = ProjectFactory(kind="ranking", schema={})
+    MembershipFactory(project=ranking, user=manager, role=Membership.Role.MANAGER)
     with pytest.raises(ModelRunRejected) as caught:
-        upload(pairwise, manager, jsonl({"item_id": 1, "probs": [1.0]}))
-    assert caught.value.errors[0].field == "project"
+        upload(ranking, manager, jsonl({"item_id": 1, "probs": [1.0]}))
+    (error,) = caught.value.errors
+    assert error.field == "project" and "single choice, pairwise preference" in error.message
 
 
 def test_a_npy_upload_reads_rows_by_the_ids_file_and_checks_epochs(project, manager, items):

@@ -208,3 +208,12 @@ def test_silent_gold_served_to_a_shown_rater_carries_a_suggestion_like_live_item
     assert all(i["suggestion"] == "yes" for i in seen.values())
     answer = Annotation.objects.get(item=gold.item)
     assert answer.presentation["suggestion_shown"] is True
+
+
+def test_pairwise_projects_show_no_suggestions_since_their_sides_may_be_swapped(db):
+    from tests.aggregation.test_kinds import make
+
+    pairwise = make("pairwise", {}, overlap=2)
+    policy_update(project=pairwise, suggest_share=100)
+    assert suggestions_for(pairwise, 1, [1]) is None
+    assert suggestion_status(pairwise)["why"] == "suggestions are for single-choice projects"
