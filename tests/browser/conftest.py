@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,20 @@ def log_in(page, base_url, username, password="pw-for-tests"):
 
 def log_out(page):
     page.get_by_role("button", name="Log out").click()
+
+
+def wait_until(condition, seconds=10):
+    """Poll `condition` until it holds or `seconds` pass: the workbench sends answers in the
+    background and moves the screen on first, so the database catches up a little later."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def wait_for_next_panel(page, item):
+    """Wait until the workbench shows an item other than `item` (a data-item id), or none."""
+    page.wait_for_function(
+        "id => { const p = document.querySelector('#wb-item-slot .wb-panel');"
+        " return !p || p.dataset.item !== id; }",
+        arg=item,
+    )

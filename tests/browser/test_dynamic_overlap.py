@@ -1,15 +1,13 @@
 """Dynamic overlap in a real browser: once two trusted raters agree on an item, the
 workbench stops serving it, while an item they disagree on goes to a third rater."""
 
-import time
-
 import pytest
 
 from annotation.models import Annotation
 from quality.services import policy_update
 from raters.models import Membership
 from tasks.models import Item
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_next_panel, wait_until
 from tests.browser.test_skills import _label_everything
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -29,20 +27,9 @@ def _label(page, base_url, project, username, keys):
         seen.append(panel.locator(".wb-item .field-text").first.inner_text().strip())
         page.keyboard.press(key)
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "id => { const p = document.querySelector('#wb-item-slot .wb-panel');"
-            " return !p || p.dataset.item !== id; }",
-            arg=item,
-        )
+        wait_for_next_panel(page, item)
     page.context.clear_cookies()
     return seen
-
-
-def _wait_for(condition, seconds=10):
-    # The workbench sends answers in the background: the screen moves on first.
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def test_a_dynamic_overlap_project_stops_serving_an_item_once_two_trusted_raters_agree(
@@ -67,7 +54,7 @@ def test_a_dynamic_overlap_project_stops_serving_an_item_once_two_trusted_raters
         "Agreed item",
         "Split item",
     ]
-    _wait_for(lambda: Annotation.objects.filter(project=project).count() == 4)
+    wait_until(lambda: Annotation.objects.filter(project=project).count() == 4)
     assert Item.objects.get(pk=agreed.pk).settled
     assert not Item.objects.get(pk=split.pk).settled
 

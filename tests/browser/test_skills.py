@@ -5,7 +5,7 @@ and never meets a tagged item, while the rater with it does."""
 import pytest
 
 from raters.models import Membership
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, log_in, wait_for_next_panel
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,11 +25,7 @@ def _label_everything(page, base_url, project, limit=12) -> list[str]:
         seen.append(panel.locator(".wb-item .field-text").first.inner_text().strip())
         page.keyboard.press("1")
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "id => { const p = document.querySelector('#wb-item-slot .wb-panel');"
-            " return !p || p.dataset.item !== id; }",
-            arg=item,
-        )
+        wait_for_next_panel(page, item)
     return seen
 
 

@@ -4,7 +4,6 @@ item, one outside it never does, and the dashboard compares how often each agree
 the model."""
 
 import json
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +14,7 @@ from modelruns.suggestions import in_shown_group
 from quality.dashboard_services import dashboard_snapshot_compute
 from quality.models import QualityPolicy
 from raters.models import Membership
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_next_panel, wait_until
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,18 +35,8 @@ def _label(page, base_url, project, n, key):
         seen.append((hint.get_attribute("data-suggestion") if hint.count() else None, ticked))
         page.keyboard.press(key)
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "id => { const p = document.querySelector('#wb-item-slot .wb-panel');"
-            " return !p || p.dataset.item !== id; }",
-            arg=item,
-        )
+        wait_for_next_panel(page, item)
     return seen
-
-
-def _wait_for(condition, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def test_half_the_raters_see_the_models_label_and_the_dashboard_measures_the_anchoring(
@@ -90,7 +79,7 @@ def test_half_the_raters_see_the_models_label_and_the_dashboard_measures_the_anc
     log_in(page, live_server.url, hidden.username)
     assert _label(page, live_server.url, project, 3, "2") == [(None, False)] * 3
     page.context.clear_cookies()
-    _wait_for(lambda: Annotation.objects.filter(project=project).count() == 6)
+    wait_until(lambda: Annotation.objects.filter(project=project).count() == 6)
     groups = sorted(
         (a.rater.username, a.presentation["suggestion_shown"]) for a in Annotation.objects.all()
     )

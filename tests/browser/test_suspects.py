@@ -3,7 +3,6 @@ the model runs page, reads the suspects page (data map, reasons), sends three su
 back for more labels, and a fresh rater is served exactly those three in the workbench."""
 
 import json
-import time
 
 import pytest
 
@@ -14,19 +13,12 @@ from modelruns.models import ModelPrediction, ModelRun
 from quality.models import RelabelRequest
 from raters.models import Membership
 from tasks import schema as schemas
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, log_in, wait_for_next_panel, wait_until
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LABELS = ["sports", "cooking"]
-
-
-def _wait_for(condition, seconds=10):
-    # The workbench sends answers in the background: the screen moves on first.
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def _label_all(project, rater, answer_of):
@@ -206,17 +198,13 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
         served.append(panel.locator(".wb-item .field-text").first.inner_text().strip())
         panel.locator("label.choice", has_text="sports").click()
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "id => { const p = document.querySelector('#wb-item-slot .wb-panel');"
-            " return !p || p.dataset.item !== id; }",
-            arg=shown,
-        )
+        wait_for_next_panel(page, shown)
     page.get_by_text("There is nothing left for you to label").wait_for()
     assert sorted(served) == sorted(texts[i.pk] for i in sent)
     assert texts[kept.pk] not in served
 
     cat_votes = Annotation.objects.filter(project=project, rater__username="cat")
-    _wait_for(lambda: cat_votes.count() == 3)
+    wait_until(lambda: cat_votes.count() == 3)
     assert dict(cat_votes.values_list("item_id", "value")) == {i.pk: "sports" for i in sent}
     assert not Annotation.objects.filter(item=kept, rater__username="cat").exists()
 
