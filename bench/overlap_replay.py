@@ -21,7 +21,19 @@ seed s), and every figure is the mean over the shuffles. Per crowd:
   each next label goes to the item first in :func:`aggregation.numeric.queue_priority` (most
   uncertain, then oldest) that still has labels, with the same periodic re-fit.
 
-No decision reads the truth; the truth only scores the end result. One JSON object is printed
+No decision reads the truth; the truth only scores the end result. Two diagnostics change that
+on purpose, to ask what more knowledge of the raters would buy (docs/aggregation.md):
+
+* ``--gold-rate R`` turns a seeded share R of the items with a truth into silent gold: all of a
+  gold item's labels are revealed when it arrives, the re-fit credits their raters against the
+  truth (as known-answer rows of the posterior), and gold items are left out of every
+  strategy's accuracy and labels per item, fixed k included. ``fixed5_ds_gold_acc`` is fixed
+  k = 5 Dawid–Skene that also sees the gold answers, the fair baseline for this mode.
+* ``--oracle-raters`` gives the stop rule every rater's confusion matrix counted from the truth
+  on all of their labels (what no server can know) and keeps it fixed: the best any rater
+  model could do for a rule that stops on a posterior threshold.
+
+One JSON object is printed
 on stdout (and written to --json): one entry per crowd, ``mean`` over crowds, ``settings``,
 ``timings``, ``stop_rule_cost_us`` (a micro-benchmark of the submit-path call) and ``targets``.
 """
@@ -75,6 +87,8 @@ class Settings:
     uf_start: int = 1
     leave_one_out: bool = True
     shuffles: int = 5
+    gold_rate: float = 0.0  # diagnostic: share of items made silent gold (reads the truth)
+    oracle_raters: bool = False  # diagnostic: raters' confusion from the truth (reads it)
 
 
 @dataclass(frozen=True)
@@ -123,8 +137,29 @@ def arrival(crowd: Crowd, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return order, bounds
 
 
-def accuracy(crowd: Crowd, predicted: np.ndarray) -> float:
+def gold_items(crowd: Crowd, seed: int, rate: float) -> np.ndarray:
+    """(n_items,) bool: the items made silent gold in shuffle ``seed`` (none at rate 0)."""
+    if rate <= 0:
+        return np.zeros(crowd.n_items, bool)
+    draw = np.random.default_rng(1000 + seed).random(crowd.n_items)
+    return (draw < rate) & (crowd.truth >= 0)
+
+
+def truth_confusion(crowd: Crowd) -> np.ndarray:
+    """(n_raters, K, K) every rater's confusion counted from the truth on all their labels,
+    with two pseudo-votes per row of a 0.7 one-coin rater: the oracle of ``--oracle-raters``."""
+    k = crowd.n_labels
+    known = crowd.truth[crowd.item] >= 0
+    counts = np.zeros((crowd.n_raters, k, k))
+    np.add.at(counts, (crowd.rater[known], crowd.truth[crowd.item[known]], crowd.label[known]), 1)
+    counts += 2.0 * numeric.vote_confusion(1, k, prior_accuracy=0.7)[0]
+    return counts / counts.sum(axis=2, keepdims=True)
+
+
+def accuracy(crowd: Crowd, predicted: np.ndarray, live: np.ndarray | None = None) -> float:
     known = crowd.truth >= 0
+    if live is not None:
+        known = known & live
     return float(np.mean(predicted[known] == crowd.truth[known])) if known.any() else float("nan")
 
 
@@ -140,35 +175,52 @@ def fit(crowd: Crowd, revealed: np.ndarray, method: str):
     )
 
 
-def fixed_k(crowd: Crowd, order: np.ndarray, bounds: np.ndarray, k: int) -> dict:
-    """The first k labels of every item (all where it has fewer)."""
+def fixed_k(crowd: Crowd, order: np.ndarray, bounds: np.ndarray, k: int, gold=None) -> dict:
+    """The first k labels of every item (all where it has fewer), scored on the live items."""
+    gold = np.zeros(crowd.n_items, bool) if gold is None else gold
+    live = ~gold
     pos = np.empty(order.size, np.int64)
     pos[order] = np.arange(order.size) - np.repeat(bounds[:-1], np.diff(bounds))
     revealed = pos < k
-    return {
-        f"fixed{k}_mv_acc": accuracy(crowd, fit(crowd, revealed, "mv").label),
-        f"fixed{k}_ds_acc": accuracy(crowd, fit(crowd, revealed, "ds").label),
-        f"fixed{k}_labels_per_item": float(revealed.sum() / crowd.n_items),
+    out = {
+        f"fixed{k}_mv_acc": accuracy(crowd, fit(crowd, revealed, "mv").label, live),
+        f"fixed{k}_ds_acc": accuracy(crowd, fit(crowd, revealed, "ds").label, live),
+        f"fixed{k}_labels_per_item": float(revealed[live[crowd.item]].sum() / live.sum()),
     }
+    if gold.any():
+        with_gold = revealed | gold[crowd.item]
+        out[f"fixed{k}_ds_gold_acc"] = accuracy(crowd, fit(crowd, with_gold, "ds").label, live)
+    return out
 
 
 class Server:
     """What the server keeps between submits: revealed labels and the last re-fit's quality."""
 
-    def __init__(self, crowd: Crowd, order, bounds, s: Settings):
+    def __init__(self, crowd: Crowd, order, bounds, s: Settings, gold=None):
         self.c, self.order, self.bounds, self.s = crowd, order, bounds, s
+        self.gold = np.zeros(crowd.n_items, bool) if gold is None else gold
+        self.live = ~self.gold
         self.revealed = np.zeros(crowd.item.size, bool)
         self.n = np.zeros(crowd.n_items, np.int64)
         self.available = np.diff(bounds)
         k = crowd.n_labels
         prior = numeric.vote_confusion(1, k, prior_accuracy=s.prior_accuracy)[0]
         self.confusion = np.broadcast_to(prior, (crowd.n_raters, k, k)).copy()
+        if s.oracle_raters:
+            self.confusion = truth_confusion(crowd)
+        self._known = np.zeros((crowd.n_items, k))
+        self._known[np.flatnonzero(self.gold), crowd.truth[self.gold]] = 1.0
         self.class_prior = np.full(k, 1.0 / k)
         self.since_refit = 0
         self.n_refits = 0
 
     def votes_of(self, i: int) -> np.ndarray:
         return self.order[self.bounds[i] : self.bounds[i] + self.n[i]]
+
+    def reveal_gold(self, i: int) -> None:
+        """A gold item: every rater who labelled it answered it; nothing decides when to stop."""
+        while self.n[i] < self.available[i]:
+            self.reveal(i)
 
     def reveal(self, i: int) -> None:
         v = self.order[self.bounds[i] + self.n[i]]
@@ -193,12 +245,25 @@ class Server:
         """Background re-fit: Dawid–Skene on every revealed label, then shrunk confusion
         matrices for the stop rule. Returns every item's posterior under the new quality."""
         c, rev = self.c, self.revealed
+        self.since_refit = 0
+        self.n_refits += 1
+        if self.s.oracle_raters:  # the oracle's quality is known from the start and never moves
+            return numeric.categorical_posterior(
+                c.item[rev],
+                c.label[rev],
+                self.confusion[c.rater[rev]],
+                n_items=c.n_items,
+                class_prior=self.class_prior,
+            )
         ds = fit(c, rev, "ds")
+        credit = ds.posterior
+        if self.gold.any():  # a gold answer is scored against the known answer
+            credit = np.where(self.gold[:, None], self._known, credit)
         self.confusion = numeric.rater_confusion(
             c.item[rev],
             c.rater[rev],
             c.label[rev],
-            ds.posterior,
+            credit,
             n_raters=c.n_raters,
             confusion=ds.confusion if self.s.leave_one_out else None,
             prior_accuracy=self.s.prior_accuracy,
@@ -206,8 +271,6 @@ class Server:
         )
         # The submit path weighs classes evenly (annotation.queue.settle), and so does this;
         # a run's class prior, estimated from the same sparse votes, lost accuracy here.
-        self.since_refit = 0
-        self.n_refits += 1
         return numeric.categorical_posterior(
             c.item[rev],
             c.label[rev],
@@ -217,9 +280,10 @@ class Server:
         )
 
 
-def dynamic(crowd: Crowd, order, bounds, s: Settings) -> dict:
+def dynamic(crowd: Crowd, order, bounds, s: Settings, gold=None) -> dict:
     """Serve items in arrival order until the stop rule says done; re-fits may reopen them."""
-    srv = Server(crowd, order, bounds, s)
+    srv = Server(crowd, order, bounds, s, gold)
+    live = srv.live
     done = np.zeros(crowd.n_items, bool)
     queue: deque[int] = deque()
     reopened = 0
@@ -230,12 +294,14 @@ def dynamic(crowd: Crowd, order, bounds, s: Settings) -> dict:
         still = numeric.categorical_done(
             post, srv.n, min_raters=s.min_raters, max_raters=s.max_raters, target=s.target
         )
-        again = np.flatnonzero(done & ~still & (srv.n < srv.available))
+        again = np.flatnonzero(done & ~still & (srv.n < srv.available) & live)
         done[again] = False
         reopened += again.size
         queue.extend(again.tolist())  # oldest first, as the queue would serve them
 
     def serve(i: int) -> None:
+        if srv.gold[i]:
+            srv.reveal_gold(i)
         while srv.n[i] < srv.available[i]:
             srv.reveal(i)
             finished = srv.decide(i).done
@@ -258,20 +324,23 @@ def dynamic(crowd: Crowd, order, bounds, s: Settings) -> dict:
         while queue:
             serve(queue.popleft())
     return {
-        "dynamic_acc": accuracy(crowd, fit(crowd, srv.revealed, "ds").label),
-        "dynamic_mv_acc": accuracy(crowd, fit(crowd, srv.revealed, "mv").label),
-        "dynamic_labels_per_item": float(srv.n.sum() / crowd.n_items),
-        "dynamic_reopened_per_item": reopened / crowd.n_items,
+        "dynamic_acc": accuracy(crowd, fit(crowd, srv.revealed, "ds").label, live),
+        "dynamic_mv_acc": accuracy(crowd, fit(crowd, srv.revealed, "mv").label, live),
+        "dynamic_labels_per_item": float(srv.n[live].sum() / live.sum()),
+        "dynamic_reopened_per_item": reopened / live.sum(),
         "dynamic_refits": srv.n_refits,
     }
 
 
-def uncertainty_first(crowd: Crowd, order, bounds, s: Settings, budget: int) -> dict:
+def uncertainty_first(crowd: Crowd, order, bounds, s: Settings, budget: int, gold=None) -> dict:
     """Start every item at ``uf_start`` labels, then give each next label to the item first in
     the queue order (most uncertain, then oldest) that still has labels, until ``budget``."""
-    srv = Server(crowd, order, bounds, s)
+    srv = Server(crowd, order, bounds, s, gold)
+    live = srv.live
     age = np.arange(crowd.n_items)
     for i in range(crowd.n_items):
+        if srv.gold[i]:
+            srv.reveal_gold(i)
         while srv.n[i] < min(s.uf_start, srv.available[i]):
             srv.reveal(i)
     heap: list[tuple[int, int]] = []
@@ -280,12 +349,12 @@ def uncertainty_first(crowd: Crowd, order, bounds, s: Settings, budget: int) -> 
     def rebuild(post: np.ndarray) -> None:
         u = numeric.categorical_uncertainty(post)
         key[:] = numeric.queue_priority(srv.n, u, age)
-        open_ = np.flatnonzero(srv.n < srv.available)
+        open_ = np.flatnonzero((srv.n < srv.available) & live)
         heap[:] = list(zip(key[open_].tolist(), open_.tolist(), strict=True))
         heapq.heapify(heap)
 
     rebuild(srv.refit())
-    spent = int(srv.n.sum())
+    spent = int(srv.n[live].sum())
     while spent < budget and heap:
         k, i = heapq.heappop(heap)
         if k != key[i]:
@@ -302,9 +371,9 @@ def uncertainty_first(crowd: Crowd, order, bounds, s: Settings, budget: int) -> 
         if srv.n[i] < srv.available[i]:
             heapq.heappush(heap, (int(key[i]), i))
     return {
-        "uncertainty_first_acc": accuracy(crowd, fit(crowd, srv.revealed, "ds").label),
-        "uncertainty_first_mv_acc": accuracy(crowd, fit(crowd, srv.revealed, "mv").label),
-        "uncertainty_first_labels_per_item": float(srv.n.sum() / crowd.n_items),
+        "uncertainty_first_acc": accuracy(crowd, fit(crowd, srv.revealed, "ds").label, live),
+        "uncertainty_first_mv_acc": accuracy(crowd, fit(crowd, srv.revealed, "mv").label, live),
+        "uncertainty_first_labels_per_item": float(srv.n[live].sum() / live.sum()),
     }
 
 
@@ -313,13 +382,14 @@ def replay(crowd: Crowd, s: Settings) -> tuple[dict, dict]:
     runs, seconds = [], {"fixed": 0.0, "dynamic": 0.0, "uncertainty_first": 0.0}
     for seed in range(s.shuffles):
         order, bounds = arrival(crowd, seed)
+        gold = gold_items(crowd, seed, s.gold_rate)
         t0 = time.perf_counter()
-        row = {**fixed_k(crowd, order, bounds, 3), **fixed_k(crowd, order, bounds, 5)}
+        row = {**fixed_k(crowd, order, bounds, 3, gold), **fixed_k(crowd, order, bounds, 5, gold)}
         t1 = time.perf_counter()
-        row.update(dynamic(crowd, order, bounds, s))
+        row.update(dynamic(crowd, order, bounds, s, gold))
         t2 = time.perf_counter()
-        budget = int(round(row["fixed3_labels_per_item"] * crowd.n_items))
-        row.update(uncertainty_first(crowd, order, bounds, s, budget))
+        budget = int(round(row["fixed3_labels_per_item"] * (~gold).sum()))
+        row.update(uncertainty_first(crowd, order, bounds, s, budget, gold))
         t3 = time.perf_counter()
         seconds["fixed"] += t1 - t0
         seconds["dynamic"] += t2 - t1
@@ -329,6 +399,9 @@ def replay(crowd: Crowd, s: Settings) -> tuple[dict, dict]:
     out["dynamic_acc_sd"] = float(np.std([r["dynamic_acc"] for r in runs]))
     out["n_items"], out["n_labels_total"] = crowd.n_items, int(crowd.item.size)
     out["n_truth"] = int((crowd.truth >= 0).sum())
+    out["n_gold"] = float(
+        np.mean([gold_items(crowd, i, s.gold_rate).sum() for i in range(s.shuffles)])
+    )
     return out, {k: round(v, 3) for k, v in seconds.items()}
 
 
@@ -379,7 +452,7 @@ def stop_rule_cost(repeats: int = 2000) -> dict:
 def targets(mean: dict) -> dict:
     saved = 1.0 - mean["dynamic_labels_per_item"] / mean["fixed5_labels_per_item"]
     gap = mean["dynamic_acc"] - mean["fixed5_ds_acc"]
-    return {
+    out = {
         "dynamic_label_saving_vs_fixed5": saved,
         "dynamic_saves_40_percent": bool(saved >= 0.40),
         "dynamic_acc_minus_fixed5_ds": gap,
@@ -391,6 +464,9 @@ def targets(mean: dict) -> dict:
             mean["uncertainty_first_mv_acc"] > mean["fixed3_mv_acc"]
         ),
     }
+    if "fixed5_ds_gold_acc" in mean:  # --gold-rate: the baseline that also has the gold answers
+        out["dynamic_acc_minus_fixed5_ds_gold"] = mean["dynamic_acc"] - mean["fixed5_ds_gold_acc"]
+    return out
 
 
 def folders(root: Path, only: list[str] | None) -> list[Path]:
@@ -420,6 +496,14 @@ def main(argv=None) -> int:
     p.add_argument("--refit-every", type=int, default=d.refit_every)
     p.add_argument("--uf-start", type=int, default=d.uf_start)
     p.add_argument("--no-micro", action="store_true", help="skip the stop-rule micro-benchmark")
+    p.add_argument(
+        "--gold-rate", type=float, default=0.0, help="diagnostic: share of items made silent gold"
+    )
+    p.add_argument(
+        "--oracle-raters",
+        action="store_true",
+        help="diagnostic: the stop rule knows every rater's confusion from the truth",
+    )
     args = p.parse_args(argv)
     s = Settings(
         min_raters=args.min_raters,
@@ -430,7 +514,12 @@ def main(argv=None) -> int:
         refit_every=args.refit_every,
         uf_start=args.uf_start,
         shuffles=args.shuffles,
+        gold_rate=args.gold_rate,
+        oracle_raters=args.oracle_raters,
     )
+    if not 0.0 <= s.gold_rate < 1.0:
+        print(f"error: --gold-rate must be in [0, 1), got {s.gold_rate}", file=sys.stderr)
+        return 2
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     try:
         crowds = [load_crowd(f) for f in folders(args.datasets, only)]

@@ -327,3 +327,37 @@ def test_the_replay_names_the_file_and_line_of_a_bad_row(tmp_path):
     proc = run_replay("--datasets", tmp_path, "--only", "tiny", "--shuffles", 1, "--no-micro")
     assert proc.returncode == 2
     assert f"{tmp_path / 'tiny' / 'labels.csv'}:" in proc.stderr and "worker" in proc.stderr
+
+
+def test_the_replay_with_silent_gold_scores_only_live_items_against_both_baselines(tmp_path):
+    write_folder(tmp_path / "tiny", seed=3)
+    out = tmp_path / "out.json"
+    proc = run_replay(
+        "--datasets", tmp_path, "--shuffles", 2, "--no-micro", "--gold-rate", 0.2, "--json", out
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    row = data["tiny"]
+    assert 30 < row["n_gold"] < 90  # about a fifth of 300 items
+    assert {"fixed5_ds_gold_acc", "dynamic_acc", "fixed5_ds_acc"} <= set(row)
+    # Gold labels are not live labels: the budget and the counts are over live items only.
+    assert row["uncertainty_first_labels_per_item"] == pytest.approx(row["fixed3_labels_per_item"])
+    assert row["dynamic_labels_per_item"] < row["fixed5_labels_per_item"]
+    assert "dynamic_acc_minus_fixed5_ds_gold" in data["targets"]
+    assert data["settings"]["gold_rate"] == 0.2
+
+
+def test_the_replay_with_oracle_raters_runs_and_says_so(tmp_path):
+    write_folder(tmp_path / "tiny", seed=4)
+    proc = run_replay("--datasets", tmp_path, "--shuffles", 1, "--no-micro", "--oracle-raters")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["settings"]["oracle_raters"] is True
+    assert data["tiny"]["dynamic_labels_per_item"] < data["tiny"]["fixed5_labels_per_item"]
+    assert data["tiny"]["dynamic_acc"] > 0.8  # the oracle knows the spammers from the start
+
+
+def test_the_replay_refuses_a_gold_rate_outside_zero_to_one(tmp_path):
+    write_folder(tmp_path / "tiny", n_votes=400)
+    proc = run_replay("--datasets", tmp_path, "--no-micro", "--gold-rate", 1.5)
+    assert proc.returncode == 2 and "--gold-rate" in proc.stderr
