@@ -247,14 +247,20 @@ class Server:
         c, rev = self.c, self.revealed
         self.since_refit = 0
         self.n_refits += 1
-        if self.s.oracle_raters:  # the oracle's quality is known from the start and never moves
-            return numeric.categorical_posterior(
-                c.item[rev],
-                c.label[rev],
-                self.confusion[c.rater[rev]],
-                n_items=c.n_items,
-                class_prior=self.class_prior,
-            )
+        if not self.s.oracle_raters:  # the oracle's quality is known from the start
+            self._refit_quality()
+        # The submit path weighs classes evenly (annotation.queue.settle), and so does this;
+        # a run's class prior, estimated from the same sparse votes, lost accuracy here.
+        return numeric.categorical_posterior(
+            c.item[rev],
+            c.label[rev],
+            self.confusion[c.rater[rev]],
+            n_items=c.n_items,
+            class_prior=self.class_prior,
+        )
+
+    def _refit_quality(self) -> None:
+        c, rev = self.c, self.revealed
         ds = fit(c, rev, "ds")
         credit = ds.posterior
         if self.gold.any():  # a gold answer is scored against the known answer
@@ -268,15 +274,6 @@ class Server:
             confusion=ds.confusion if self.s.leave_one_out else None,
             prior_accuracy=self.s.prior_accuracy,
             strength=self.s.strength,
-        )
-        # The submit path weighs classes evenly (annotation.queue.settle), and so does this;
-        # a run's class prior, estimated from the same sparse votes, lost accuracy here.
-        return numeric.categorical_posterior(
-            c.item[rev],
-            c.label[rev],
-            self.confusion[c.rater[rev]],
-            n_items=c.n_items,
-            class_prior=self.class_prior,
         )
 
 
