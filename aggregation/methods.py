@@ -334,6 +334,21 @@ def fit_likert(schema, arrays, method, params):
     )
 
 
+def split_to_tie(posterior, label):
+    """(n_items,) labels with every exact A/B split named a tie (code 2).
+
+    Where A and B have the same posterior and lead, argmax names A, the side shown first: a
+    one-to-one split would then reach the preference export as "A chosen", a pair the raters
+    never agreed on, and always on the same side. Near-equal posteriors from raters of
+    different quality still pick a side.
+    """
+    post = np.asarray(posterior, dtype=np.float64)
+    out = np.asarray(label).copy()
+    split = (out != 2) & (np.abs(post[:, 0] - post[:, 1]) <= 1e-9) & (post[:, :2].sum(1) > 0)
+    out[split] = 2
+    return out
+
+
 def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
     keep, item_idx, rater_idx, choice = _valid(arrays, "choice")
     both_bad = choice == 3
@@ -364,7 +379,8 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
         where=cnt > 0,
     )
     names = np.array(PAIRWISE_LABELS, dtype=object)
-    conf = post[np.arange(n_items), res.label]
+    label = split_to_tie(post, res.label)
+    conf = post[np.arange(n_items), label]
     extras = [
         {"margin": _r(m), "mean_strength": _r(s, 4), "both_bad": _r(b)}
         for m, s, b in zip(margin, mean_strength, bad_share, strict=True)
@@ -379,7 +395,7 @@ def fit_pairwise(arrays, method, params, raters, subjective, extra_data):
         stats["leaderboard_weights"] = source
     return Fit(
         item_ids=arrays.item_ids,
-        label=names[res.label].tolist(),
+        label=names[label].tolist(),
         confidence=[_r(c) for c in conf],
         distribution=[
             dict(zip(PAIRWISE_LABELS, (_r(x) for x in row), strict=True)) for row in post

@@ -398,8 +398,15 @@ class Pairwise(Kind):
         return {"accept": [value.get("choice") if isinstance(value, dict) else value]}
 
     def vote_label(self, schema: dict, values: list) -> Any:
-        """The side most raters chose (the earliest of those tied), as the aggregate names it."""
-        return super().vote_label(schema, [v["choice"] for v in values])
+        """The answer most raters chose (the earliest of those tied), as the aggregate names
+        it; an even split between A and B at the top is a tie, as in the aggregate
+        (aggregation.methods.split_to_tie), never the side shown first."""
+        choices = [v["choice"] for v in values]
+        label = super().vote_label(schema, choices)
+        counts = Counter(choices)
+        if label in ("A", "B") and counts["A"] == counts["B"]:
+            return "tie"
+        return label
 
     def votes(self, schema: dict, values: list) -> dict:
         return dict(Counter(v["choice"] for v in values))

@@ -2,6 +2,7 @@ import pytest
 
 from aggregation.selectors import aggregate_for_items
 from aggregation.services import aggregation_run_execute, aggregation_run_request
+from tasks import kinds
 from tasks import schema as schemas
 from tests.aggregation.helpers import annotate, annotate_table
 from tests.conftest import make_raters
@@ -94,6 +95,24 @@ def test_both_bad_counts_as_no_preference(db):
     got = aggregate_for_items(project, [item.pk])[item.pk]
     assert got["label"] == "tie"
     assert got["extra"]["both_bad"] == pytest.approx(2 / 3)
+
+
+def test_an_even_split_between_a_and_b_is_a_tie_not_the_side_shown_first(db):
+    project = make(schemas.PAIRWISE, {})
+    raters = make_raters(project, 2)
+    split_ab, split_ba, for_b = (ItemFactory(project=project) for _ in range(3))
+    annotate_table(
+        [split_ab, split_ba, for_b],
+        raters,
+        [[pair("A"), pair("B")], [pair("B"), pair("A")], [pair("B"), pair("B")]],
+    )
+    run_now(project, method="majority")
+    got = aggregate_for_items(project, [split_ab.pk, split_ba.pk, for_b.pk])
+    assert [got[i.pk]["label"] for i in (split_ab, split_ba, for_b)] == ["tie", "tie", "B"]
+    # Before any run, the export's vote label says the same.
+    kind = kinds.get("pairwise")
+    assert kind.vote_label({}, [{"choice": "A"}, {"choice": "B"}]) == "tie"
+    assert kind.vote_label({}, [{"choice": "B"}, {"choice": "A"}, {"choice": "A"}]) == "A"
 
 
 @pytest.mark.parametrize("method", ["plackett_luce", "borda"])
