@@ -3,8 +3,9 @@
 A project's rules (SkillRule) name tags; an item with such a tag in `meta.tags` goes only
 to raters whose skill for the tag is at the rule's level. The level is the manager's grant
 when there is one, else what gold earned once the rule's minimum of answers is reached.
-That rule is written twice, in SQL for the seat's one statement and in Python for pages
-and services; `tests/raters/test_skills.py` checks that the two agree.
+Which tags block a rater is one SQL expression (blocked_tags_sql), read by the seat's one
+statement and, through blocked_tags, by pages and services; level_for gives the level the
+manager's pages show, and `tests/raters/test_skills.py` checks that the two agree.
 """
 
 from __future__ import annotations
@@ -128,7 +129,11 @@ def skills_table(project) -> dict:
 
 
 def blocked_tags(membership) -> list[str]:
-    """The Python twin of blocked_tags_sql, for services outside the queue."""
-    held = {s.tag: s for s in membership.skills.all()}
-    rules = membership.project.skill_rules.all()
-    return sorted(r.tag for r in rules if (level_for(held.get(r.tag), r) or -1) < r.min_level)
+    """blocked_tags_sql for one rater, for services outside the queue: the same statement,
+    so the seat and every other door read one rule."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {blocked_tags_sql('%s', '%s')}",  # noqa: S608
+            [membership.pk, membership.project_id],
+        )
+        return sorted(blocked_from_row(cursor.fetchone()[0]))
