@@ -222,6 +222,7 @@ def suspect_page(project, table: SuspectTable, *, reason: str = "", page: int = 
     page = min(max(1, page), n_pages)
     chosen = idx[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     items = Item.objects.in_bulk([int(table.item_ids[i]) for i in chosen])
+    sent = relabel_status(project, list(items))
     rows = []
     for rank, i in enumerate(chosen, start=(page - 1) * PAGE_SIZE + 1):
         item = items.get(int(table.item_ids[i]))
@@ -239,9 +240,28 @@ def suspect_page(project, table: SuspectTable, *, reason: str = "", page: int = 
                 "model_label": table.labels[table.model[i]],
                 "model_prob": float(table.model_prob[i]),
                 "reasons": table.reasons[i],
+                "sent_back": sent.get(item.pk),
             }
         )
     return SuspectPage(rows=rows, number=page, n_pages=n_pages, total=total)
+
+
+def relabel_status(project, item_ids: list[int]) -> dict[int, dict]:
+    """{item id: {"open", "asked", "got"}} for the items a manager sent back for more labels:
+    the latest request of each, open until its labels are in; `got` counts the labels since."""
+    from quality.models import RelabelRequest
+
+    out: dict[int, dict] = {}
+    requests = (
+        RelabelRequest.objects.filter(project=project, item_id__in=item_ids)
+        .order_by("item_id", "-requested_at", "-pk")
+        .values_list("item_id", "extra_labels", "n_done_then", "resolved_at", "item__n_done")
+    )
+    for item_id, asked, then, resolved_at, n_done in requests:
+        if item_id not in out:  # the latest request of the item comes first
+            got = min(max(n_done - then, 0), asked)
+            out[item_id] = {"open": resolved_at is None, "asked": asked, "got": got}
+    return out
 
 
 def label_quality_by_item(project) -> dict[int, dict] | None:

@@ -101,7 +101,11 @@ def suspects(request, project_id):
 @login_required
 def suspects_relabel(request, project_id):
     project = project_for_manager(request.user, project_id)
-    form = RelabelForm(request.POST)
+    data = request.POST
+    if "one" in request.GET:  # a row's own button: that item alone, not the ticked ones
+        data = data.copy()
+        data.setlist("item_ids", [request.GET["one"]])
+    form = RelabelForm(data)
     back = reverse("modelruns:suspects", args=[project.pk])
     if request.POST.get("next", "").startswith(back):
         back = request.POST["next"]

@@ -489,11 +489,14 @@ def relabel_request(*, item: Item, user, extra_labels: int = 2, reason: str = ""
             open_request.extra_labels = max(open_request.extra_labels, extra_labels)
             open_request.save(update_fields=["extra_labels"])
             return open_request
+        # The caller's item may have been read before labels came in: the request is met
+        # at the votes it has now plus the extra ones.
+        n_done = Item.objects.filter(pk=item.pk).values_list("n_done", flat=True).get()
         return RelabelRequest.objects.create(
             project=item.project,
             item=item,
             extra_labels=extra_labels,
-            n_done_then=item.n_done,
+            n_done_then=n_done,
             reason=reason[:500],
             requested_by=user,
         )

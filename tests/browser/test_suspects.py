@@ -157,11 +157,16 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
     page.get_by_text("Page 1 of 1 · 4 items").wait_for()
 
     # Three of the four go back to the queue: one by its own button, two by the bulk form.
+    # A row's button sends its own item alone, whatever is ticked.
     sent, kept = planted[:3], planted[3]
+    page.get_by_label(f"Tick item {kept.pk}").check()
     page.locator(f'#suspects tr[data-item="{sent[0].pk}"]').get_by_role(
         "button", name="More labels"
     ).click()
     page.get_by_text("1 item(s) sent back for more labels.").wait_for()
+    row = page.locator(f'#suspects tr[data-item="{sent[0].pk}"] td.sent-back')
+    assert row.inner_text().split() == ["waiting", "0", "of", "2", "more"]
+    assert page.locator(f'#suspects tr[data-item="{kept.pk}"] td.sent-back').inner_text() == "—"
     # Back on the filtered page it came from.
     assert "reason=never_learned" in page.url
     for item in sent[1:]:
@@ -169,6 +174,7 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
     page.get_by_label("More labels per item").fill("1")
     page.get_by_role("button", name="Send ticked items back for more labels").click()
     page.get_by_text("2 item(s) sent back for more labels.").wait_for()
+    page.locator("#suspects").screenshot(path=ARTIFACTS / "suspects-sent-back.png")
     asked = dict(
         RelabelRequest.objects.filter(resolved_at__isnull=True).values_list(
             "item_id", "extra_labels"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from aggregation.services import aggregation_run_execute, aggregation_run_request
 from annotation.models import Annotation
@@ -381,6 +382,32 @@ def test_one_click_and_the_bulk_action_send_suspects_back_for_more_labels(
         "application/json",
     )
     assert api.status_code == 200 and RelabelRequest.objects.filter(item=items[3]).exists()
+
+
+def test_a_rows_own_button_sends_that_item_alone_and_the_page_says_what_was_sent_back(
+    text_project, manager, client
+):
+    project, items = text_project
+    run = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=run.pk)
+    client.force_login(manager)
+    url = reverse("modelruns:suspects-relabel", args=[project.pk])
+    ticked = {"item_ids": [items[1].pk, items[2].pk], "extra_labels": "3"}
+    res = client.post(f"{url}?one={items[7].pk}", ticked, follow=True)
+    assert "1 item(s) sent back for more labels" in res.content.decode()
+    assert dict(RelabelRequest.objects.values_list("item_id", "extra_labels")) == {items[7].pk: 3}
+
+    def sent_back_cell():
+        page = client.get(reverse("modelruns:suspects", args=[project.pk])).content.decode()
+        assert "{#" not in page and "comment %}" not in page  # no template comment leaks
+        row = page.split(f'data-item="{items[7].pk}"', 1)[1].split("</tr>", 1)[0]
+        return " ".join(row.split('class="sent-back">', 1)[1].split("</td>", 1)[0].split())
+
+    assert sent_back_cell() == '<span class="flag">waiting</span> 0 of 3 more'
+    RelabelRequest.objects.update(resolved_at=timezone.now())
+    assert sent_back_cell() == "done: 3 more"
+    res = client.post(f"{url}?one=x", ticked, follow=True)
+    assert "Tick at least one item" in res.content.decode()
 
 
 def test_the_suspects_api_says_so_when_there_is_no_model_run(client, project, manager):
