@@ -42,6 +42,10 @@ def policy_update(*, project: Project, **changes) -> QualityPolicy:
         if field in changes and not 0.0 <= float(changes[field]) <= 1.0:
             raise schemas.SchemaError(field, "must be between 0 and 1")
     policy, _ = QualityPolicy.objects.get_or_create(project=project)
+    leaving_uncertainty = (
+        policy.queue_order == "uncertainty"
+        and changes.get("queue_order", "uncertainty") != "uncertainty"
+    )
     for field, value in changes.items():
         setattr(policy, field, value)
     if policy.suspend_below > policy.warn_below:
@@ -56,7 +60,13 @@ def policy_update(*, project: Project, **changes) -> QualityPolicy:
         raise schemas.SchemaError(
             "overlap_min", f"must be between 1 and the project's overlap ({project.overlap})"
         )
-    policy.save()
+    with transaction.atomic():
+        policy.save()
+        if leaving_uncertainty:
+            # The runs wrote their levels over the queue's priorities: the manager's come back.
+            Item.objects.filter(project=project).exclude(priority=F("manager_priority")).update(
+                priority=F("manager_priority")
+            )
     return policy
 
 

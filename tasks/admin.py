@@ -21,7 +21,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "external_id", "priority", "n_done", "n_open"]
+    list_display = ["id", "project", "external_id", "manager_priority", "priority", "n_done"]
     list_filter = ["project"]
     search_fields = ["external_id"]
     raw_id_fields = ["project"]

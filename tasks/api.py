@@ -82,6 +82,9 @@ class ProjectDetailSerializer(ProjectSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    # What the manager set, not the queue's level of uncertainty-first order.
+    priority = serializers.IntegerField(source="manager_priority", read_only=True)
+
     class Meta:
         model = Item
         fields = ["id", "external_id", "data", "meta", "priority", "n_done", "is_gold"]

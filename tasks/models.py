@@ -70,7 +70,11 @@ class Item(models.Model):
     data = models.JSONField()
     # Provenance that raters must not see (source model names, batch, ...).
     meta = models.JSONField(default=dict, blank=True)
+    # The queue's order. Uncertainty-first order (quality.QualityPolicy.queue_order) writes
+    # its levels here, so what the manager set is kept apart in manager_priority and put back
+    # when the project returns to the default order (quality.services.policy_update).
     priority = models.IntegerField(default=0)
+    manager_priority = models.IntegerField(default=0, db_default=0)
     # content_hash(data), set on every save and by the importer; NULL only for rows
     # written by raw SQL (the benchmark's), which then match nothing.
     content_hash = models.BigIntegerField(null=True, blank=True, editable=False)

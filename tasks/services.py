@@ -422,6 +422,17 @@ class _SpoolWriter:
         self.created = self.labels = self.complete = 0
         self.now = timezone.now()
         self.key_prefix = f"import-{job.pk if job else 0}-"
+        # In uncertainty-first order new items wait at the runs' top level (unlabelled, no
+        # model yet) until a run places them, whatever priority the file gave them.
+        self.queue_level = None
+        if _runs_own_priorities(project):
+            from aggregation.numeric.overlap import LEVEL_UNLABELLED
+
+            self.queue_level = LEVEL_UNLABELLED
+
+    def queue_priority(self, priority: str) -> int:
+        """The queue's priority of a new item whose manager's priority is `priority`."""
+        return int(priority) if self.queue_level is None else self.queue_level
 
     def close(self) -> None:
         pass
@@ -474,13 +485,14 @@ class _SpoolCopy(_SpoolWriter):
                             f"{self.key_prefix}{item_id}\t{stamp}\t0\t{{}}\n"
                         )
                 items.write(
-                    f"{item_id}\t{project_id}\t{ext}\t{data}\t{meta}\t{priority}\tf\t"
+                    f"{item_id}\t{project_id}\t{ext}\t{data}\t{meta}\t"
+                    f"{self.queue_priority(priority)}\t{priority}\tf\t"
                     f"{n_done}\t0\t{stamp}\t{digest}\n"
                 )
             items.seek(0)
             cur.copy_expert(
                 f"COPY {self.item_table} (id, project_id, external_id, data, meta, priority, "
-                "is_gold, n_done, n_open, created_at, content_hash) FROM STDIN",
+                "manager_priority, is_gold, n_done, n_open, created_at, content_hash) FROM STDIN",
                 items,
             )
             if annotations.tell():
@@ -518,7 +530,8 @@ class _SpoolOrm(_SpoolWriter):
                 Item(
                     project=self.project,
                     external_id=importer.unescape(ext),
-                    priority=int(priority),
+                    priority=self.queue_priority(priority),
+                    manager_priority=int(priority),
                     data=json.loads(importer.unescape(data)),
                     meta=json.loads(importer.unescape(meta)),
                     n_done=len(labels),
@@ -830,8 +843,11 @@ def item_update(*, item: Item, record) -> Item:
             locked.external_id = external_id
             fields.append("external_id")
         if "priority" in record:
-            locked.priority = priority
-            fields.append("priority")
+            locked.manager_priority = priority
+            fields.append("manager_priority")
+            if not _runs_own_priorities(locked.project):
+                locked.priority = priority
+                fields.append("priority")
         if "meta" in record:
             locked.meta = meta
             fields.append("meta")
@@ -870,8 +886,20 @@ def items_priority_set(*, project: Project, item_ids, priority: int) -> BulkResu
             "priority",
             f"must be between {schemas.PRIORITY_MIN:,} and {schemas.PRIORITY_MAX:,}",
         )
-    n = Item.objects.filter(project=project, pk__in=list(item_ids)).update(priority=priority)
+    fields = {"manager_priority": priority}
+    if not _runs_own_priorities(project):
+        fields["priority"] = priority
+    n = Item.objects.filter(project=project, pk__in=list(item_ids)).update(**fields)
     return BulkResult(done=n, skipped=0)
+
+
+def _runs_own_priorities(project: Project) -> bool:
+    """In uncertainty-first order the aggregation runs write the queue's levels; a manager's
+    priority is then kept (manager_priority) for when the project returns to the default
+    order, and does not jump the item past the levels meanwhile."""
+    from quality.selectors import policy_for
+
+    return policy_for(project).queue_order == "uncertainty"
 
 
 def items_relabel_request(*, project: Project, item_ids, user, extra_labels: int) -> BulkResult:

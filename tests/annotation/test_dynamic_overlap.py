@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from aggregation.numeric.overlap import (
     LEVEL_DONE,
@@ -19,7 +20,7 @@ from annotation.queue.settle import stop_for
 from quality.models import GoldItem, QualityPolicy
 from quality.services import gold_create, policy_update
 from raters.models import Membership
-from tasks.models import Item, Project
+from tasks.models import ImportJob, Item, Project
 from tasks.schema import SchemaError
 from tests.aggregation.helpers import annotate
 from tests.aggregation.test_kinds import make, run_now
@@ -212,6 +213,47 @@ def test_uncertainty_first_order_serves_unlabelled_items_then_the_most_uncertain
         seat = queue.seat_read(project.pk, user=newcomer, item=lease.item.public_id)
         queue.submit(seat, value="yes", idempotency_key=f"n{lease.item.pk}")
     assert served == [fresh.pk, split.pk, agreed.pk]
+
+
+@pytest.mark.django_db
+def test_the_managers_priorities_survive_uncertainty_first_order_and_come_back_after_it(
+    project, manager, client
+):
+    from tasks.services import items_priority_set
+
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    raters = make_raters(project, 2)
+    urgent = ItemFactory(project=project, priority=50, manager_priority=50)
+    later = ItemFactory(project=project, priority=5, manager_priority=5)
+    annotate(later, raters[0], "yes")
+    annotate(later, raters[1], "no")
+    Item.objects.filter(pk=later.pk).update(n_done=2)
+    policy_update(project=project, queue_order="uncertainty")
+    run_now(project, method="majority")
+    levels = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
+    assert levels == {urgent.pk: LEVEL_UNLABELLED, later.pk: levels[later.pk]}
+    assert LEVEL_DONE < levels[later.pk] < LEVEL_UNLABELLED
+    # Set meanwhile, a priority is kept for later and leaves the runs' level alone.
+    items_priority_set(project=project, item_ids=[later.pk], priority=7)
+    assert Item.objects.get(pk=later.pk).priority == levels[later.pk]
+    client.force_login(manager)
+    shown = client.get(reverse("api:item-detail", args=[project.pk, later.pk])).json()
+    assert shown["priority"] == 7
+    # Imported meanwhile, an item waits at the top level until a run places it.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.services import import_create, import_run
+
+    upload = SimpleUploadedFile("new.jsonl", b'{"text": "new", "priority": 9}\n')
+    job = import_create(project=project, user=manager, upload=upload, preview=True)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    import_run(job_id=job.pk)
+    new = Item.objects.get(project=project, data__text="new")
+    assert (new.priority, new.manager_priority) == (LEVEL_UNLABELLED, 9)
+    policy_update(project=project, queue_order="priority")
+    back = dict(Item.objects.filter(project=project).values_list("pk", "priority"))
+    assert back == {urgent.pk: 50, later.pk: 7, new.pk: 9}
 
 
 @pytest.mark.django_db

@@ -46,6 +46,12 @@ def test_a_jsonl_file_becomes_items_with_their_fields(project, manager, run_on_c
         {"text": "b"},
     ]
     assert Item.objects.get(external_id="x1").priority == 0
+    # The manager's priority is kept apart from the queue's (uncertainty-first order).
+    assert (
+        Item.objects.get(data__text="b").manager_priority
+        == 5
+        == Item.objects.get(data__text="b").priority
+    )
     project.refresh_from_db()
     assert project.n_items == 2
 
