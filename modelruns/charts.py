@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 # Enough dots to see the shape; more only slows the page. A fixed sample keeps it stable.
 MAX_POINTS = 3_000
 
 
-def data_map_svg(confidence, variability, correctness, *, width=480, height=320) -> SafeString:
+def data_map_svg(
+    confidence, variability, correctness, *, names=None, width=480, height=320
+) -> SafeString:
     """Confidence (y) against variability (x), one dot per item, coloured by the share of
-    epochs the model got the given label right: the hard-to-learn corner is bottom left."""
+    epochs the model got the given label right: the hard-to-learn corner is bottom left.
+    ``names`` (one per item, escaped here) become each dot's tooltip."""
     conf = np.asarray(confidence, dtype=np.float64)
     var = np.asarray(variability, dtype=np.float64)
     corr = np.asarray(correctness, dtype=np.float64)
@@ -28,7 +32,8 @@ def data_map_svg(confidence, variability, correctness, *, width=480, height=320)
         cls = "dm-right" if corr[i] >= 2 / 3 else "dm-mid" if corr[i] >= 1 / 3 else "dm-wrong"
         x = pad_l + w * var[i] / x_max
         y = pad_t + h * (1 - conf[i])
-        dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="{cls}"/>')
+        title = f"<title>{escape(names[i])}</title>" if names is not None else ""
+        dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="{cls}">{title}</circle>')
     parts = [
         f'<svg class="chart data-map" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="Data map of {n} items: confidence against variability">',

@@ -246,6 +246,13 @@ def suspect_page(project, table: SuspectTable, *, reason: str = "", page: int = 
     return SuspectPage(rows=rows, number=page, n_pages=n_pages, total=total)
 
 
+def data_map_names(table: SuspectTable) -> list[str]:
+    """A tooltip per dot of the data map, "suspect #3 · item 812": the data map is in item-id
+    order (the order its predictions were read), the table in suspect order."""
+    rank = {int(pk): r for r, pk in enumerate(table.item_ids, start=1)}
+    return [f"suspect #{rank[int(pk)]} · item {pk}" for pk in np.sort(table.item_ids)]
+
+
 def relabel_status(project, item_ids: list[int]) -> dict[int, dict]:
     """{item id: {"open", "asked", "got"}} for the items a manager sent back for more labels:
     the latest request of each, open until its labels are in; `got` counts the labels since."""

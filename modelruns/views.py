@@ -6,7 +6,13 @@ from django.views.decorators.http import require_POST
 
 from modelruns.charts import data_map_svg
 from modelruns.forms import ModelRunUploadForm, RelabelForm
-from modelruns.selectors import REASONS, model_run_list, suspect_page, suspects_for_project
+from modelruns.selectors import (
+    REASONS,
+    data_map_names,
+    model_run_list,
+    suspect_page,
+    suspects_for_project,
+)
 from modelruns.services import ModelRunRejected, model_run_upload, noisy_cv_request
 from tasks import schema as schemas
 from tasks.selectors import project_for_manager
@@ -80,7 +86,9 @@ def suspects(request, project_id):
     chart = None
     if table.data_map is not None:
         dm = table.data_map
-        chart = data_map_svg(dm.confidence, dm.variability, dm.correctness)
+        chart = data_map_svg(
+            dm.confidence, dm.variability, dm.correctness, names=data_map_names(table)
+        )
     return render(
         request,
         "modelruns/suspects.html",

@@ -142,6 +142,17 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
     assert data_map.locator("circle.dm-wrong").count() == 4
     ranked = _rows(page)
     assert len(ranked) == 14 and set(ranked[:4]) == {i.pk for i in planted}
+    # Each dot names its item and its rank among the suspects.
+    red = data_map.locator("circle.dm-wrong title").all_text_contents()
+    assert sorted(red) == sorted(
+        f"suspect #{ranked.index(i.pk) + 1} · item {i.pk}" for i in planted
+    )
+    assert {t.split(" · ")[0] for t in red} == {
+        "suspect #1",
+        "suspect #2",
+        "suspect #3",
+        "suspect #4",
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "suspects-page.png", full_page=True)
 
