@@ -135,6 +135,33 @@ def _ranking_figures(label_kind, project, results: dict, rater_ids):
     return tau, [confusion[r].tolist() if seen[r] else None for r in range(n_r)]
 
 
+def _gold_votes(project, label_kind, rater_ids):
+    """Every scored gold answer of the project's raters as votes: (gold index, rater index,
+    said code) per answer and the true code per gold item, for gold with one accepted label.
+    Qualification, training, calibration and silent answers all count: each was given before
+    its feedback."""
+    from quality.models import GoldResponse
+
+    rows = GoldResponse.objects.filter(
+        membership__project=project, membership__user_id__in=rater_ids.tolist()
+    ).values_list("gold__item_id", "membership__user_id", "value", "gold__answer")
+    index: dict[int, int] = {}
+    truth: list[int] = []
+    gi, gr, gl = [], [], []
+    for item_id, user_id, value, answer in rows:
+        codes = label_kind.gold_vote_codes(project.schema, answer, value)
+        if codes is None:
+            continue
+        if item_id not in index:
+            index[item_id] = len(truth)
+            truth.append(codes[0])
+        gi.append(index[item_id])
+        gr.append(int(np.searchsorted(rater_ids, user_id)))
+        gl.append(codes[1])
+    as_int = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    return as_int(gi), as_int(gr), as_int(gl), as_int(truth)
+
+
 def rater_scores_compute(*, project_id: int) -> int:
     """Measure every rater of the project and store one RaterScore each; returns how many."""
     project = Project.objects.get(pk=project_id)
@@ -206,9 +233,18 @@ def rater_scores_compute(*, project_id: int) -> int:
                 np.round(ds.confusion[r], 4).tolist() if voted[r] else None for r in range(n_r)
             ]
             # Every rater, with votes or not, gets the stop rule's matrix: one without votes
-            # gets the crowd's.
+            # gets the crowd's. Gold answers join it, scored against the known answer, so the
+            # matrix carries both the run's quality and the trust earned on gold.
+            gi, gr, gl, truth = _gold_votes(project, label_kind, rater_ids)
+            n_gold = truth.size
             stop = numeric.rater_confusion(
-                li, lr, ll, ds.posterior, n_raters=n_r, confusion=ds.confusion
+                np.concatenate([li, n_items + gi]),
+                np.concatenate([lr, gr]),
+                np.concatenate([ll, gl]),
+                np.vstack([ds.posterior, np.eye(k)[truth]]),
+                n_raters=n_r,
+                confusion=ds.confusion,
+                known=np.r_[np.zeros(n_items, bool), np.ones(n_gold, bool)],
             )
             stop_confusion = [np.round(stop[r], 4).tolist() for r in range(n_r)]
             # Dynamic overlap's re-fit: reopen the settled items these matrices make unsure.

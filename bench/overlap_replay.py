@@ -25,8 +25,9 @@ No decision reads the truth; the truth only scores the end result. Two diagnosti
 on purpose, to ask what more knowledge of the raters would buy (docs/aggregation.md):
 
 * ``--gold-rate R`` turns a seeded share R of the items with a truth into silent gold: all of a
-  gold item's labels are revealed when it arrives, the re-fit credits their raters against the
-  truth (as known-answer rows of the posterior), and gold items are left out of every
+  gold item's labels are revealed when it arrives, the re-fit runs Dawid–Skene on the live
+  labels and credits the gold answers against the truth in the raters' matrices (as
+  aggregation.scoring does with a project's gold), and gold items are left out of every
   strategy's accuracy and labels per item, fixed k included. ``fixed5_ds_gold_acc`` is fixed
   k = 5 Dawid–Skene that also sees the gold answers, the fair baseline for this mode.
 * ``--oracle-raters`` gives the stop rule every rater's confusion matrix counted from the truth
@@ -261,10 +262,10 @@ class Server:
 
     def _refit_quality(self) -> None:
         c, rev = self.c, self.revealed
-        ds = fit(c, rev, "ds")
-        credit = ds.posterior
-        if self.gold.any():  # a gold answer is scored against the known answer
-            credit = np.where(self.gold[:, None], self._known, credit)
+        # As on the server: the run sees live labels only, and gold answers join the raters'
+        # matrices scored against the known answer.
+        ds = fit(c, rev & self.live[c.item], "ds")
+        credit = np.where(self.gold[:, None], self._known, ds.posterior)
         self.confusion = numeric.rater_confusion(
             c.item[rev],
             c.rater[rev],
@@ -272,6 +273,7 @@ class Server:
             credit,
             n_raters=c.n_raters,
             confusion=ds.confusion if self.s.leave_one_out else None,
+            known=self.gold,  # scored against the known answer, as the server's rater scores do
             prior_accuracy=self.s.prior_accuracy,
             strength=self.s.strength,
         )

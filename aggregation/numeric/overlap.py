@@ -151,6 +151,7 @@ def rater_confusion(
     *,
     n_raters,
     confusion=None,
+    known=None,
     prior_accuracy=STOP_PRIOR_ACCURACY,
     strength=STOP_STRENGTH,
     towards="crowd",
@@ -179,6 +180,10 @@ def rater_confusion(
     agreeing with themselves; that self-credit is what makes raters on items with two or three
     votes look better than they are. Votes alone on their item then say nothing about the
     rater, and are left out.
+
+    ``known`` (n_items,) bool marks rows of ``posterior`` that are known answers (gold items,
+    one-hot): their votes are credited against the answer as it is, alone or not, so trust
+    earned on gold and quality seen in the run land in one matrix.
     Votes: ``item_idx``, ``rater_idx``, ``label`` (n_votes,) int codes.
     """
     if towards not in ("crowd", "prior"):
@@ -196,6 +201,9 @@ def rater_confusion(
         credit /= credit.sum(axis=1, keepdims=True)
         alone = np.bincount(item, minlength=post.shape[0])[item] == 1
         credit[alone] = 0.0
+    if known is not None and item.size:
+        gold = np.asarray(known, dtype=bool)[item]
+        credit[gold] = post[item[gold]]
     counts = np.empty((n_raters * k, k))
     cell = rater * k + lab  # counts[r, l, true k] flattened on (r, l)
     for j in range(k):

@@ -212,6 +212,12 @@ class Kind:
         for kappa, Dawid–Skene and MACE competence; (None, None) otherwise."""
         return None, None
 
+    def gold_vote_codes(self, schema: dict, answer: dict, value: Any) -> tuple[int, int] | None:
+        """(true, said) codes, in categorical_codes' label order, of one answer to a gold item
+        whose accepted `answer` is a single label: gold evidence for the stop rule's rater
+        matrices (aggregation.scoring). None where the kind or the gold has no one label."""
+        return None
+
     def answer_keys(self, schema: dict, arrays):
         """One int per annotation, equal exactly when two answers are identical (straightlining)."""
         codes, _ = self.categorical_codes(schema, arrays)

@@ -151,6 +151,14 @@ class SingleChoice(Kind):
     def categorical_codes(self, schema: dict, arrays):
         return arrays["label"], [c["value"] for c in schema["choices"]]
 
+    def gold_vote_codes(self, schema: dict, answer: dict, value: Any) -> tuple[int, int] | None:
+        names = [c["value"] for c in schema["choices"]]
+        accept = answer.get("accept", []) if isinstance(answer, dict) else []
+        # A gold accepting several answers names no one true label.
+        if len(accept) != 1 or accept[0] not in names or value not in names:
+            return None
+        return names.index(accept[0]), names.index(value)
+
     def aggregate(self, schema, labels, method, params, raters, *, subjective, extra_data):
         from aggregation.methods import fit_single
 

@@ -150,6 +150,25 @@ def test_leave_one_out_credit_ignores_votes_alone_on_their_item():
     np.testing.assert_allclose(loo[0], [[0.7, 0.3], [0.3, 0.7]])  # no record: the prior
 
 
+def test_gold_answers_count_against_the_known_answer_even_alone_and_under_leave_one_out():
+    # Rater 0 answered five gold items (each alone, answer 1) wrongly, and two live items.
+    item = np.array([0, 0, 1, 1, 2, 3, 4, 5, 6])
+    rater = np.array([0, 1, 0, 1, 0, 0, 0, 0, 0])
+    label = np.array([0, 0, 1, 1, 0, 0, 0, 0, 0])
+    post = np.vstack([[[0.99, 0.01], [0.01, 0.99]], np.tile([0.0, 1.0], (5, 1))])
+    run = np.tile(np.array([[0.9, 0.1], [0.1, 0.9]]), (2, 1, 1))
+    known = np.array([False, False, True, True, True, True, True])
+    args = (item, rater, label, post)
+    kw = {"n_raters": 2, "confusion": run, "prior_accuracy": 0.7, "towards": "prior"}
+    with_gold = numeric.rater_confusion(*args, known=known, **kw)
+    without = numeric.rater_confusion(*args, **kw)
+    # Unmarked, the gold rows are votes alone on their items and say nothing; marked, five
+    # wrong answers on true 1 pull the rater's P(says 1 | 1) well below the prior.
+    assert without[0, 1, 1] > 0.7
+    assert with_gold[0, 1, 1] < 0.5
+    np.testing.assert_allclose(with_gold[1], without[1])  # rater 1 answered no gold
+
+
 # -- pairwise -----------------------------------------------------------------------------------
 
 

@@ -329,3 +329,36 @@ def test_the_dashboard_replays_silent_gold_to_compare_dynamic_and_fixed_overlap(
     assert g["n_gold"] == 2
     assert (g["fixed_accuracy"], g["dynamic_accuracy"]) == (1.0, 1.0)
     assert (g["fixed_labels_per_item"], g["dynamic_labels_per_item"]) == (3.0, 2.5)
+
+
+@pytest.mark.django_db
+def test_gold_answers_join_the_stop_rules_rater_matrices_beside_the_run(project):
+    from aggregation.models import RaterScore
+    from quality.models import GoldResponse
+
+    raters = make_raters(project, 3)
+    # The same live record for all three: they agree on every item, so the run alone cannot
+    # tell them apart.
+    for n in range(8):
+        item = ItemFactory(project=project)
+        for r in raters:
+            annotate(item, r, "yes" if n % 2 else "no")
+    run_now(project, method="majority")
+    careful, careless, unproven = (Membership.objects.get(project=project, user=r) for r in raters)
+    for n in range(10):
+        gold = gold_create(
+            project=project, data={"text": f"g{n}"}, pool=GoldItem.Pool.INJECTION, answer="no"
+        )
+        for m, value in ((careful, "no"), (careless, "yes")):
+            GoldResponse.objects.create(
+                gold=gold, membership=m, mode=GoldResponse.Mode.INJECTION, value=value, score=0.0
+            )
+    rater_scores_compute(project_id=project.pk)
+    no = [c["value"] for c in project.schema["choices"]].index("no")
+
+    def right_on_no(m):
+        score = RaterScore.objects.filter(project=project, rater=m.user).latest("computed_at")
+        return score.stop_confusion[no][no]
+
+    assert right_on_no(careful) > right_on_no(unproven) > right_on_no(careless)
+    assert right_on_no(careless) < 0.5  # ten wrong answers on gold outweigh the crowd prior
