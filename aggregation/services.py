@@ -570,11 +570,11 @@ def queue_after_run(project: Project, run_id: int, fit: methods.Fit) -> None:
 def _queue_levels(project: Project, fit: methods.Fit) -> tuple[list[int], list[int]]:
     """(item ids, queue levels) of uncertainty-first order (aggregation.numeric.overlap):
     the run's items by the aggregate's uncertainty (pairwise: the width of the interval for
-    P(A beats B) from the votes), and the unlabelled items the latest model run predicted by
+    P(A beats B) from the votes), and the unlabelled items the model run in use predicted by
     the model's uncertainty, above them. Items in neither get the top level."""
     from aggregation.numeric import overlap
     from modelruns.models import ModelPrediction
-    from modelruns.selectors import model_run_latest
+    from modelruns.selectors import model_run_in_use
 
     label_kind = kinds.get(project.kind)
     ids = [int(i) for i in fit.item_ids]
@@ -595,7 +595,7 @@ def _queue_levels(project: Project, fit: methods.Fit) -> tuple[list[int], list[i
         else:
             u = np.ones(len(ids))
         levels = [int(v) for v in overlap.uncertainty_levels(u)]
-    model = model_run_latest(project)
+    model = model_run_in_use(project)
     if model is not None:
         seen = set(ids)
         rows = [

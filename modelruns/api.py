@@ -16,7 +16,12 @@ from modelruns.selectors import (
     suspect_page,
     suspects_for_project,
 )
-from modelruns.services import ModelRunRejected, model_run_upload, noisy_cv_request
+from modelruns.services import (
+    ModelRunRejected,
+    model_run_pin,
+    model_run_upload,
+    noisy_cv_request,
+)
 from tasks.selectors import project_for_manager
 
 
@@ -40,6 +45,7 @@ class ModelRunSerializer(serializers.ModelSerializer):
             "n_epochs",
             "errors",
             "stats",
+            "pinned",
         ]
 
 
@@ -96,6 +102,31 @@ class ModelRunDetailApi(APIView):
     def get(self, request, project_id, run_id):
         project = project_for_manager(request.user, project_id)
         return Response(ModelRunSerializer(model_run_for_project(project, run_id)).data)
+
+
+class ModelRunPinSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField(
+        help_text="true: suggestions, suspects and the uncertainty-first queue read this run; "
+        "false: they go back to the latest finished run."
+    )
+
+
+class ModelRunPinApi(APIView):
+    @extend_schema(request=ModelRunPinSerializer, responses=ModelRunSerializer)
+    def post(self, request, project_id, run_id):
+        project = project_for_manager(request.user, project_id)
+        run = model_run_for_project(project, run_id)
+        body = ModelRunPinSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            if body.validated_data["pinned"]:
+                model_run_pin(project=project, run=run)
+            elif run.pinned:
+                model_run_pin(project=project, run=None)
+        except ModelRunRejected as exc:
+            return _rejected(exc)
+        run.refresh_from_db()
+        return Response(ModelRunSerializer(run).data)
 
 
 class NoisyCvApi(APIView):

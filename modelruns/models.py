@@ -53,11 +53,19 @@ class ModelRun(models.Model):
     id_field = models.CharField(max_length=16, default="item_id")
     # Free-form notes of how it was made (noisy CV: folds, accuracy).
     stats = models.JSONField(default=dict, blank=True)
+    # The run a manager chose for the project (at most one): suggestions, suspects and the
+    # uncertainty-first queue read it instead of the latest (modelruns.selectors).
+    pinned = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["project", "status", "-finished_at"], name="modelrun_latest")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(pinned=True), name="modelrun_one_pinned"
+            )
         ]
 
     def __str__(self) -> str:

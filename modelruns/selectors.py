@@ -44,12 +44,17 @@ def model_run_for_project(project, run_id) -> ModelRun:
         raise Http404 from None
 
 
-def model_run_latest(project) -> ModelRun | None:
-    return (
-        ModelRun.objects.filter(project=project, status=ModelRun.Status.DONE)
-        .order_by("-finished_at", "-id")
-        .first()
+def model_runs_by_use(project):
+    """The project's finished runs, the one in use first: the pinned run if a manager chose
+    one, else the latest. Every door that reads "the model" (suggestions, suspects, the
+    uncertainty-first queue, the export's label quality) takes the first of these."""
+    return ModelRun.objects.filter(project=project, status=ModelRun.Status.DONE).order_by(
+        "-pinned", "-finished_at", "-id"
     )
+
+
+def model_run_in_use(project) -> ModelRun | None:
+    return model_runs_by_use(project).first()
 
 
 def _current_labels(project, labels: list[str]) -> dict[int, int]:
@@ -134,13 +139,13 @@ def _empty(run, labels, note) -> SuspectTable:
 
 
 def suspects_for_project(project) -> SuspectTable:
-    """Score every item of the latest model run that has a current aggregate label.
+    """Score every item of the model run in use that has a current aggregate label.
 
     The consensus of raters plus model (quality.numeric.model_consensus) comes from the live
     votes; training dynamics join when the run has epochs (quality.numeric.model_run_suspects,
     which bench/model_loop.py --rte calls too).
     """
-    run = model_run_latest(project)
+    run = model_run_in_use(project)
     if run is None:
         return _empty(None, [], "No model run yet: upload one or run Vox's noisy cross-validation.")
     labels = list(run.labels)
@@ -272,7 +277,7 @@ def relabel_status(project, item_ids: list[int]) -> dict[int, dict]:
 
 
 def label_quality_by_item(project) -> dict[int, dict] | None:
-    """{item id: {"score", "reasons", "model_run"}} from the latest model run, for exports:
+    """{item id: {"score", "reasons", "model_run"}} from the model run in use, for exports:
     the suspects page's scores, so a file says which labels a model doubts. None without a
     model run that scored anything."""
     table = suspects_for_project(project)

@@ -270,6 +270,20 @@ def _save(run: ModelRun, item_ids: list[int], probs: np.ndarray, epochs) -> bool
 # --- Vox's own noisy cross-validation --------------------------------------------------------
 
 
+def model_run_pin(*, project: Project, run: ModelRun | None) -> ModelRun | None:
+    """Make `run` (a finished run of the project) the one suggestions, suspects and the
+    uncertainty-first queue read, or with None go back to the latest. One pinned run per
+    project: pinning one unpins the others in the same transaction."""
+    if run is not None and (run.project_id != project.pk or run.status != ModelRun.Status.DONE):
+        raise ModelRunRejected([parsing.UploadError(0, "run", "only a finished run can be pinned")])
+    with transaction.atomic():
+        ModelRun.objects.filter(project=project, pinned=True).update(pinned=False)
+        if run is not None:
+            ModelRun.objects.filter(pk=run.pk).update(pinned=True)
+            run.pinned = True
+    return run
+
+
 def noisy_cv_request(*, project: Project, user) -> ModelRun:
     """Queue Vox's own cross-validated model over the current aggregate labels."""
     labels = model_labels(project)

@@ -30,6 +30,7 @@ import numpy as np
 from django.db.models import Count, Exists, OuterRef
 
 from modelruns.models import ModelPrediction, ModelRun
+from modelruns.selectors import model_runs_by_use
 from quality.models import GoldItem
 from tasks import kinds
 
@@ -68,7 +69,8 @@ def _share(project) -> int:
 
 
 def _latest_run(project):
-    """The latest finished run, with whether some injection gold lacks a prediction in it."""
+    """The run in use (modelruns.selectors.model_runs_by_use), with whether some injection
+    gold lacks a prediction in it."""
     lacking = GoldItem.objects.filter(
         project_id=OuterRef("project_id"), pool=GoldItem.Pool.INJECTION
     ).exclude(
@@ -79,8 +81,7 @@ def _latest_run(project):
         )
     )
     return (
-        ModelRun.objects.filter(project=project, status=ModelRun.Status.DONE)
-        .order_by("-finished_at", "-id")
+        model_runs_by_use(project)
         .annotate(gold_gap=Exists(lacking))
         .values("pk", "labels", "gold_gap")
         .first()
@@ -88,7 +89,7 @@ def _latest_run(project):
 
 
 def suggestions_for(project, rater_id: int, item_ids) -> Suggestions | None:
-    """The latest run's label for each of `item_ids` that it predicts, and whether this
+    """The label of the run in use for each of `item_ids` that it predicts, and whether this
     rater sees them; None when the project shows no suggestions (share 0, a kind without
     classes, no finished run, or a run that misses some silent gold)."""
     share = _share(project)
@@ -142,7 +143,7 @@ def suggestion_status(project) -> dict:
             .count()
         )
         status["why"] = (
-            f"the latest run has no prediction for {missing} silent gold item"
+            f"the model run in use has no prediction for {missing} silent gold item"
             f"{'s' if missing != 1 else ''}; suggestions on live items only would mark the gold"
         )
         return status

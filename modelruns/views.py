@@ -9,11 +9,13 @@ from modelruns.forms import ModelRunUploadForm, RelabelForm
 from modelruns.selectors import (
     REASONS,
     data_map_names,
+    model_run_for_project,
+    model_run_in_use,
     model_run_list,
     suspect_page,
     suspects_for_project,
 )
-from modelruns.services import ModelRunRejected, model_run_upload, noisy_cv_request
+from modelruns.services import ModelRunRejected, model_run_pin, model_run_upload, noisy_cv_request
 from tasks import schema as schemas
 from tasks.selectors import project_for_manager
 from tasks.services import items_bulk_apply
@@ -54,7 +56,12 @@ def model_runs(request, project_id):
     return render(
         request,
         "modelruns/model-runs.html",
-        {"project": project, "form": form, "runs": model_run_list(project)[:50]},
+        {
+            "project": project,
+            "form": form,
+            "runs": model_run_list(project)[:50],
+            "in_use": model_run_in_use(project),
+        },
     )
 
 
@@ -68,6 +75,23 @@ def noisy_cv(request, project_id):
         messages.error(request, _errors_text(exc))
     else:
         messages.info(request, "Vox's noisy cross-validation is running.")
+    return redirect("modelruns:list", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def model_run_pin_form(request, project_id, run_id):
+    project = project_for_manager(request.user, project_id)
+    run = model_run_for_project(project, run_id)
+    pin = request.POST.get("pinned") == "1"
+    try:
+        model_run_pin(project=project, run=run if pin else None)
+    except ModelRunRejected as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(
+            request, f"{run} is the model in use." if pin else "The latest finished run is in use."
+        )
     return redirect("modelruns:list", project_id=project.pk)
 
 

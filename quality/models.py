@@ -74,12 +74,12 @@ class QualityPolicy(models.Model):
     )
     queue_order = models.CharField(max_length=16, choices=QUEUE_ORDERS, default="priority")
     # Model suggestions on the workbench (modelruns.suggestions): the share of raters, in
-    # percent, shown the latest model run's label for each item. The rest are the control
+    # percent, shown the label of the model run in use for each item. The rest are the control
     # group: the dashboard compares how often each group agrees with the model (anchoring).
     suggest_share = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Model suggestions: percent of raters shown the latest model run's label "
-        "(0: off). The others are the control for the anchoring measure.",
+        help_text="Model suggestions: percent of raters shown the model's label (the pinned "
+        "run, else the latest; 0: off). The others are the control for the anchoring measure.",
     )
 
     class Meta:

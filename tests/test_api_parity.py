@@ -38,6 +38,7 @@ UI_TO_API = {
     "dashboards:review-act": "dashboards:api-review-item",
     "modelruns:list": "modelruns:api-list",
     "modelruns:noisy-cv": "modelruns:api-noisy-cv",
+    "modelruns:pin": "modelruns:api-pin",
     # The suspects page sends items back through the item browser's bulk action "relabel".
     "modelruns:suspects-relabel": "api:item-bulk",
 }
@@ -103,6 +104,7 @@ def _resolves(name) -> bool:
         {"project_id": 1, "item_id": 1},
         {"project_id": 1, "membership_id": 1},
         {"import_id": 1},
+        {"project_id": 1, "run_id": 1},
     ):
         try:
             reverse(name, kwargs=kwargs)

@@ -131,6 +131,13 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
     assert run.status == "done" and run.n_items == 14 and run.n_epochs == 3
     assert ModelPrediction.objects.filter(run=run).count() == 14
     assert page.locator("#model-runs tbody tr").count() == 1
+    in_use = page.locator("#model-runs td.in-use")
+    assert in_use.inner_text().split()[:3] == ["in", "use", "(the"]
+    # Pinned, the run stays the model in use whatever runs come later.
+    page.get_by_role("button", name="Pin topic-bert 3").click()
+    page.get_by_text("topic-bert 3 is the model in use.").wait_for()
+    assert in_use.inner_text().split()[:3] == ["in", "use", "(pinned)"]
+    assert ModelRun.objects.get(pk=run.pk).pinned
 
     # The suspects page: a data map with one dot per scored item, the planted labels first.
     page.get_by_role("link", name="Suspects").first.click()

@@ -481,3 +481,50 @@ def test_noisy_cross_validation_without_text_fails_saying_why(text_project, mana
     run.refresh_from_db()
     assert run.status == "failed" and "no text fields" in run.errors[0]["message"]
     assert not ModelPrediction.objects.exists()
+
+
+def test_a_pinned_run_is_the_model_every_door_reads_until_it_is_unpinned(
+    text_project, manager, client
+):
+    from modelruns.selectors import model_run_in_use, suspects_for_project
+    from modelruns.suggestions import suggestion_status
+
+    project, items = text_project
+    cv = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=cv.pk)
+    # A newer upload that doubts item 3 instead: the latest run.
+    newer = upload(
+        project,
+        manager,
+        jsonl(
+            *(
+                {"item_id": it.pk, "probs": [0.01, 0.99] if n == 3 else [0.5, 0.5]}
+                for n, it in enumerate(items)
+            )
+        ),
+    )
+    assert model_run_in_use(project) == newer
+    client.force_login(manager)
+    pin_url = reverse("modelruns:api-pin", args=[project.pk, cv.pk])
+    res = client.post(pin_url, {"pinned": True}, "application/json")
+    assert res.status_code == 200 and res.json()["pinned"] is True
+    assert model_run_in_use(project).pk == cv.pk
+    assert suspects_for_project(project).run.pk == cv.pk
+    assert suggestion_status(project)["run"].pk == cv.pk
+    assert suspects_for_project(project).item_ids[0] == items[7].pk  # noisy CV's planted item
+    # The page says which run is in use; pinning another moves the pin, one per project.
+    page = client.get(reverse("modelruns:list", args=[project.pk])).content.decode()
+    assert "<strong>in use</strong> (pinned)" in page
+    client.post(reverse("modelruns:pin", args=[project.pk, newer.pk]), {"pinned": "1"})
+    assert list(ModelRun.objects.filter(pinned=True)) == [newer]
+    client.post(reverse("modelruns:pin", args=[project.pk, newer.pk]), {"pinned": "0"})
+    assert not ModelRun.objects.filter(pinned=True).exists()
+    assert model_run_in_use(project) == newer  # the latest again
+    # Only a finished run can be pinned.
+    failed = ModelRun.objects.create(project=project, name="broken", status=ModelRun.Status.FAILED)
+    res = client.post(
+        reverse("modelruns:api-pin", args=[project.pk, failed.pk]),
+        {"pinned": True},
+        "application/json",
+    )
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "run"
