@@ -419,7 +419,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("noisy-cv", cmd_noisy_cv, "fit Vox's own cross-validated model on the labels")
     p.add_argument("project", type=int)
 
-    p = command("suspects", cmd_suspects, "list the labels the latest model run doubts most")
+    p = command("suspects", cmd_suspects, "list the labels the model run in use doubts most")
     p.add_argument("project", type=int)
     p.add_argument("--reason", help="only suspects with this reason")
     p.add_argument("--page", type=int, default=1)

@@ -280,7 +280,7 @@ class Client:
         )
 
     def suspects(self, project_id: int, *, reason: str = "", page: int = 1) -> dict[str, Any]:
-        """The labels the latest model run doubts most, ranked, with their reasons."""
+        """The labels the model run in use doubts most, ranked, with their reasons."""
         params = {"page": page, **({"reason": reason} if reason else {})}
         return self._json("GET", f"/api/projects/{project_id}/suspects/", params=params)
 
