@@ -1007,7 +1007,10 @@ def items_bulk_apply(*, project: Project, item_ids, action: str, user, params) -
 
     if action == "priority":
         result = items_priority_set(project=project, item_ids=item_ids, priority=whole("priority"))
-        return BulkOutcome(result.done, result.skipped, "priority set", "")
+        note = "priority set"
+        if _runs_own_priorities(project):
+            note += " (kept for the default order: uncertainty-first order places items now)"
+        return BulkOutcome(result.done, result.skipped, note, "")
     if action == "relabel":
         result = items_relabel_request(
             project=project, item_ids=item_ids, user=user, extra_labels=whole("extra_labels")

@@ -219,7 +219,7 @@ def test_uncertainty_first_order_serves_unlabelled_items_then_the_most_uncertain
 def test_the_managers_priorities_survive_uncertainty_first_order_and_come_back_after_it(
     project, manager, client
 ):
-    from tasks.services import items_priority_set
+    from tasks.services import items_bulk_apply
 
     Project.objects.filter(pk=project.pk).update(overlap=3)
     project.refresh_from_db()
@@ -235,7 +235,14 @@ def test_the_managers_priorities_survive_uncertainty_first_order_and_come_back_a
     assert levels == {urgent.pk: LEVEL_UNLABELLED, later.pk: levels[later.pk]}
     assert LEVEL_DONE < levels[later.pk] < LEVEL_UNLABELLED
     # Set meanwhile, a priority is kept for later and leaves the runs' level alone.
-    items_priority_set(project=project, item_ids=[later.pk], priority=7)
+    outcome = items_bulk_apply(
+        project=project,
+        item_ids=[later.pk],
+        action="priority",
+        user=manager,
+        params={"priority": 7},
+    )
+    assert "kept for the default order" in outcome.note
     assert Item.objects.get(pk=later.pk).priority == levels[later.pk]
     client.force_login(manager)
     shown = client.get(reverse("api:item-detail", args=[project.pk, later.pk])).json()
