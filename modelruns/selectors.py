@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -138,12 +139,20 @@ def _empty(run, labels, note) -> SuspectTable:
     return SuspectTable(run, labels, z.astype(np.int64), z, z, z, z, [], {}, note=note)
 
 
+# How long a computed suspects table is kept. Its key names the model run and the
+# aggregation run it was scored against, so a new run of either computes it again.
+SUSPECTS_CACHE_SECONDS = 3600
+
+
 def suspects_for_project(project) -> SuspectTable:
     """Score every item of the model run in use that has a current aggregate label.
 
     The consensus of raters plus model (quality.numeric.model_consensus) comes from the live
     votes; training dynamics join when the run has epochs (quality.numeric.model_run_suspects,
-    which bench/model_loop.py --rte calls too).
+    which bench/model_loop.py --rte calls too). The table is kept in the cache per (model
+    run, aggregation run): the pages, filters and exports after the first read it instead of
+    scoring every item again. Votes that came in since the aggregation run count from the
+    next one, as the aggregate labels themselves do.
     """
     run = model_run_in_use(project)
     if run is None:
@@ -151,6 +160,29 @@ def suspects_for_project(project) -> SuspectTable:
     labels = list(run.labels)
     if labels != kinds.get(project.kind).aggregate_labels(project.schema):
         return _empty(run, labels, "The schema's labels changed since this run: upload a new one.")
+    aggregate = aggregation_run_current(project)
+    if aggregate is None:
+        return _suspects_compute(project, run, labels)
+    # Finish times keep keys apart across databases whose ids start again (tests, restores).
+    key = ":".join(
+        str(x)
+        for x in (
+            "suspects",
+            project.pk,
+            run.pk,
+            run.finished_at.timestamp() if run.finished_at else 0,
+            aggregate.pk,
+            aggregate.created_at.timestamp(),
+        )
+    )
+    table = cache.get(key)
+    if table is None:
+        table = _suspects_compute(project, run, labels)
+        cache.set(key, table, SUSPECTS_CACHE_SECONDS)
+    return table
+
+
+def _suspects_compute(project, run, labels) -> SuspectTable:
     by_item = _current_labels(project, labels)
     rows = ModelPrediction.objects.filter(run=run, item_id__in=list(by_item)).order_by("item_id")
     rows = list(rows.values_list("item_id", "probs", "epochs"))

@@ -528,3 +528,26 @@ def test_a_pinned_run_is_the_model_every_door_reads_until_it_is_unpinned(
         "application/json",
     )
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "run"
+
+
+def test_the_suspects_table_is_scored_once_per_model_run_and_aggregation_run(
+    text_project, manager, django_assert_max_num_queries
+):
+    from modelruns.selectors import suspects_for_project
+
+    project, items = text_project
+    cv = noisy_cv_request(project=project, user=manager)
+    noisy_cv_run(run_id=cv.pk)
+    first = suspects_for_project(project)
+    assert first.item_ids[0] == items[7].pk
+    # Again: the run in use, the schema and the current aggregation run, then the cache.
+    with django_assert_max_num_queries(3):
+        again = suspects_for_project(project)
+    np.testing.assert_array_equal(again.item_ids, first.item_ids)
+    # The raters fix item 7; the next aggregation run scores the table afresh.
+    Annotation.objects.filter(item=items[7]).update(value="sports")
+    run = aggregation_run_request(project=project, method="majority")
+    aggregation_run_execute(run_id=run.pk, then_score=False)
+    fresh = suspects_for_project(project)
+    row = int(np.flatnonzero(fresh.item_ids == items[7].pk)[0])
+    assert fresh.labels[fresh.given[row]] == "sports" and row > 0
