@@ -5,7 +5,8 @@ the simpler one wins): majority vote, weighted vote, one-coin Dawid–Skene, GLA
 Dawid–Skene. The choice, in order:
 
 1. **Identifiability.** A rater model is only fitted where it can be identified: a median of at
-   least ``MIN_RATERS_PER_ITEM`` (3) votes per labelled item, since with two raters a
+   least ``MIN_RATERS_PER_ITEM`` (3) votes on the items where raters disagree (on every
+   labelled item when none do; :func:`raters_where_contested`), since with two raters a
    disagreement cannot say which of them erred (latent-class models need three conditionally
    independent views; Kruskal 1977, Allman et al. 2009), and at least ``VOTES_PER_PARAMETER``
    (3) votes per free parameter of the model. Where no rater model qualifies, the majority
@@ -160,16 +161,31 @@ def unreliable_from_gold(votes, gold: np.ndarray) -> np.ndarray:
     return betaincinv(1.0 + k, 1.0 + n - k, 0.95) < UNRELIABLE_BELOW
 
 
+def raters_where_contested(votes) -> tuple[float, str]:
+    """The median number of votes on the items where the raters disagree, and what it is over.
+
+    A rater model learns who erred from disagreements, so what it needs is three votes where
+    raters disagree, not on every item: with dynamic overlap (docs/aggregation.md) most items
+    stop at two agreeing votes and every split gets a third, so a median over all items (2)
+    would call such a crowd unidentifiable and leave it to the majority vote. With no
+    disagreement at all, the median over every labelled item.
+    """
+    counts = vote_counts(votes)
+    contested = votes.voted & (counts.max(axis=1) < votes.counts)
+    per_item = votes.counts[contested] if contested.any() else votes.counts[votes.voted]
+    where = "item where raters disagree" if contested.any() else "item"
+    return (float(np.median(per_item)) if per_item.size else 0.0), where
+
+
 def _eligibility(votes, shape) -> dict[str, str | None]:
     """Why each candidate cannot be identified on these votes (None where it can)."""
-    per_item = votes.counts[votes.voted]
-    median = float(np.median(per_item)) if per_item.size else 0.0
+    median, where = raters_where_contested(votes)
     out = {"majority": None}
     for method in CANDIDATES[1:]:
         need = VOTES_PER_PARAMETER * free_parameters(method, **shape)
         if median < MIN_RATERS_PER_ITEM:
             out[method] = (
-                f"a median of {median:g} rater(s) per item; a rater model needs "
+                f"a median of {median:g} rater(s) per {where}; a rater model needs "
                 f"{MIN_RATERS_PER_ITEM} to tell who erred when raters disagree"
             )
         elif votes.n_votes < need:

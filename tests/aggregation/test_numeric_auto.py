@@ -78,6 +78,38 @@ def test_a_two_rater_pilot_falls_back_to_the_vote_and_keeps_both_raters_b():
     np.testing.assert_allclose(res.posterior.sum(axis=1), 1.0)
 
 
+def test_a_crowd_collected_with_dynamic_overlap_can_fit_a_rater_model():
+    # Most items stop at two agreeing votes; every split gets a third, as dynamic overlap
+    # collects them. Over all items the median is 2, yet every disagreement has a third
+    # vote: rater models are identified, and held-out likelihood chooses among them all.
+    rng = np.random.default_rng(0)
+    n_items, n_raters = 600, 30
+    accuracy = np.where(np.arange(n_raters) < 12, 0.5, 0.9)  # 40 % are coin-flippers
+    truth = rng.integers(0, 2, n_items)
+    item, rater, label = [], [], []
+    for i in range(n_items):
+        said = []
+        for r in rng.permutation(n_raters)[:3]:
+            right = rng.random() < accuracy[r]
+            said.append(truth[i] if right else 1 - truth[i])
+            item.append(i), rater.append(r), label.append(said[-1])
+            if len(said) == 2 and said[0] == said[1]:
+                break
+    votes = (np.array(item), np.array(rater), np.array(label))
+    shape = {"n_items": n_items, "n_raters": n_raters, "n_labels": 2}
+    assert np.median(np.bincount(votes[0])) == 2
+    res = numeric.auto(*votes, **shape)
+    for method in ("one_coin", "mace", "dawid_skene"):
+        assert res.scores[method]["eligible"], res.scores[method]["note"]
+        assert res.scores[method]["held_out_log_likelihood"] is not None
+    assert "held-out log-likelihood" in res.reason
+    # The same crowd cut to its first two votes per item is not identified: splits stay 1-1.
+    first_two = np.concatenate([[True], votes[0][1:] != votes[0][:-1]])
+    first_two |= np.concatenate([[False], first_two[:-1]]) & ~first_two
+    pilot = numeric.auto(*(v[first_two] for v in votes), **shape)
+    assert pilot.method == "majority" and "per item where raters disagree" in pilot.reason
+
+
 def test_a_one_rater_crowd_gets_that_raters_labels():
     votes, shape = crowd_of([[2], [0], [1], [1], [0]], 3)
     res = numeric.auto(*votes, **shape)
