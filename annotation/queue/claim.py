@@ -21,7 +21,7 @@ from django.db.models import Exists, F
 from django.utils import timezone
 
 from annotation.models import Assignment
-from annotation.queue import sql
+from annotation.queue import settle, sql
 from annotation.queue.gate import gate
 from config import rows
 from quality.injection import gold_pick_at, gold_slot_drawn
@@ -128,6 +128,7 @@ def claim(seat, *, status: str) -> Assignment | None:
     params = {
         "project": project.pk,
         "k": project.overlap,
+        "first": settle.first_wave(project, seat.policy),
         "rater": rater.pk,
         "now": now,
         "expires": lease.expires_at,

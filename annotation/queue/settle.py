@@ -32,6 +32,17 @@ def dynamic(policy) -> bool:
     return policy is not None and policy.confidence_target is not None
 
 
+def first_wave(project, policy) -> int:
+    """How many raters the claim sends to an item at once before its votes are in: with
+    dynamic overlap its minimum, then one at a time as votes arrive (the claim serves an
+    item while `n_open < max(first_wave - n_done, 1)`), so raters working side by side do
+    not all take the same item up to the maximum before the stop rule has seen a vote.
+    Otherwise the overlap, which leaves the claim as it was."""
+    if dynamic(policy) and kinds.get(project.kind).stop_rule is not None:
+        return min(policy.overlap_min, project.overlap)
+    return project.overlap
+
+
 def _accuracies(votes, prior=0.7) -> np.ndarray:
     """Each vote's rater accuracy: the latest run's, else their gold trust, else the prior."""
     from quality.selectors import trust_from_counts

@@ -129,8 +129,17 @@ def _not_own(item: str) -> str:
                = 'expired'"""
 
 
+def _in_flight_below_cap(item: str) -> str:
+    # With dynamic overlap an item is out with at most its missing minimum at once, then one
+    # rater at a time (annotation.queue.settle.first_wave); `first` is the overlap otherwise,
+    # and then this adds nothing to `n_done + n_open < k`.
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"{item}.n_open < {greatest}(%(first)s - {item}.n_done, 1)"
+
+
 _FREE = f"""i.n_done < %(k)s AND i.n_done + i.n_open < %(k)s AND NOT i.is_gold
-            AND NOT i.settled AND {skills.allowed_sql("i", "%(blocked)s")}"""
+            AND NOT i.settled AND {_in_flight_below_cap("i")}
+            AND {skills.allowed_sql("i", "%(blocked)s")}"""
 _WHERES = {
     # Closest to completion first among the first CLAIM_HEAD candidates; then the first
     # fresh item; then a full walk of the level, needed only when no fresh item is left.
@@ -138,7 +147,7 @@ _WHERES = {
                     SELECT c.id FROM {ITEMS} c
                     WHERE c.project_id = %(project)s AND c.priority = %(priority)s
                       AND c.n_done < %(k)s AND c.n_done + c.n_open < %(k)s AND NOT c.is_gold
-                      AND NOT c.settled
+                      AND NOT c.settled AND {_in_flight_below_cap("c")}
                       AND {skills.allowed_sql("c", "%(blocked)s")}
                     ORDER BY c.n_done DESC, c.id LIMIT {CLAIM_HEAD}) h
                 WHERE {_not_own("h.id")} LIMIT {CLAIM_HEAD_PICK})""",

@@ -145,6 +145,36 @@ def test_disagreement_keeps_the_item_open_up_to_the_maximum(project, dynamic):
 
 
 @pytest.mark.django_db
+def test_raters_working_side_by_side_take_an_item_only_as_far_as_its_minimum(project):
+    # Overlap 4, at least 2: four raters asking at once do not all take the first item.
+    Project.objects.filter(pk=project.pk).update(overlap=4)
+    project.refresh_from_db()
+    policy_update(project=project, confidence_target=0.95, overlap_min=2)
+    raters = make_raters(project, 4)
+    first, second = ItemFactory.create_batch(2, project=project)
+    leases = [queue.next_lease(queue.seat_read(project.pk, user=r)) for r in raters]
+    assert [lease.item.pk for lease in leases] == [first.pk, first.pk, second.pk, second.pk]
+    # Two votes that disagree leave the first item unsure: it goes out again, one at a time.
+    for lease, value in zip(leases[:2], ["yes", "no"], strict=True):
+        seat = queue.seat_read(project.pk, user=lease.rater, item=lease.item.public_id)
+        queue.submit(seat, value=value, idempotency_key=f"k{lease.pk}")
+    late = make_raters(project, 2, prefix="late")
+    third = queue.next_lease(queue.seat_read(project.pk, user=late[0]))
+    assert third.item.pk == first.pk
+    assert queue.next_lease(queue.seat_read(project.pk, user=late[1])) is None
+
+
+@pytest.mark.django_db
+def test_without_dynamic_overlap_raters_side_by_side_fill_an_item_up_to_the_overlap(project):
+    Project.objects.filter(pk=project.pk).update(overlap=3)
+    project.refresh_from_db()
+    raters = make_raters(project, 4)
+    first, second = ItemFactory.create_batch(2, project=project)
+    leases = [queue.next_lease(queue.seat_read(project.pk, user=r)) for r in raters]
+    assert [lease.item.pk for lease in leases] == [first.pk] * 3 + [second.pk]
+
+
+@pytest.mark.django_db
 def test_gold_items_run_the_same_check_and_are_never_settled(project, dynamic, settings):
     settings.VOX_GOLD_POLICY = "tests.annotation.test_gold_hook.every_slot_is_gold"
     first, second, _ = dynamic

@@ -182,7 +182,8 @@ def test_the_claims_check_of_the_raters_own_items_looks_up_one_lease_per_candida
     claim = CLAIM_LEASE[0]
     now = timezone.now()
     values = {
-        "project": project.pk, "k": project.overlap, "rater": rater.pk, "now": now,
+        "project": project.pk, "k": project.overlap, "first": project.overlap, "rater": rater.pk,
+        "now": now,
         "expires": now, "presentation": "{}", "priority": 0, "status": "active",
         "shuffle": False, "gold": False, "gold_at": 0, "blocked": [],
     }  # fmt: skip
