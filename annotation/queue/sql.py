@@ -342,13 +342,15 @@ def ITEM_VOTES() -> str:
     from aggregation.models import RaterScore
 
     scores = RaterScore._meta.db_table
-    latest = f"""FROM {scores} s WHERE s.project_id = a.project_id AND s.rater_id = a.rater_id
-               AND s.ds_accuracy IS NOT NULL ORDER BY s.computed_at DESC LIMIT 1"""
+    # The rater's latest score is found once, by id, and joined for its three columns.
+    latest = f"""(SELECT s2.id FROM {scores} s2
+                  WHERE s2.project_id = a.project_id AND s2.rater_id = a.rater_id
+                    AND s2.ds_accuracy IS NOT NULL ORDER BY s2.computed_at DESC LIMIT 1)"""
     return f"""SELECT a.value, m.gold_score_sum, m.gold_n,
-            (SELECT s.ds_accuracy {latest}), (SELECT s.n_annotations {latest}),
-            (SELECT s.stop_confusion {latest})
+            s.ds_accuracy, s.n_annotations, s.stop_confusion
         FROM {Annotation._meta.db_table} a
         JOIN {Membership._meta.db_table} m ON m.user_id = a.rater_id AND m.project_id = a.project_id
+        LEFT JOIN {scores} s ON s.id = {latest}
         WHERE a.item_id = %s"""  # noqa: S608
 
 

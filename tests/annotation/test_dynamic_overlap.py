@@ -399,3 +399,17 @@ def test_gold_answers_join_the_stop_rules_rater_matrices_beside_the_run(project)
 
     assert right_on_no(careful) > right_on_no(unproven) > right_on_no(careless)
     assert right_on_no(careless) < 0.5  # ten wrong answers on gold outweigh the crowd prior
+    # The submit path reads each voter's latest matrix with the item's votes.
+    from django.db import connection
+
+    from annotation.queue import sql
+    from config import rows
+
+    with connection.cursor() as cursor:
+        rows.execute(cursor, sql.ITEM_VOTES, [item.pk])
+        read = [json.loads(c) if isinstance(c, str) else c for *_, c in cursor]
+    latest = [
+        RaterScore.objects.filter(project=project, rater=r).latest("computed_at").stop_confusion
+        for r in raters
+    ]
+    assert sorted(map(str, read)) == sorted(map(str, latest))
