@@ -337,14 +337,17 @@ def fit_likert(schema, arrays, method, params):
 def split_to_tie(posterior, label):
     """(n_items,) labels with every exact A/B split named a tie (code 2).
 
-    Where A and B have the same posterior and lead, argmax names A, the side shown first: a
+    ``posterior`` (n_items, >= 2) with A and B in its first two columns (further columns,
+    tie or both bad, are left alone), ``label`` its argmax codes. Where A and B have the
+    same posterior and lead, argmax names A, the side shown first: a
     one-to-one split would then reach the preference export as "A chosen", a pair the raters
     never agreed on, and always on the same side. Near-equal posteriors from raters of
     different quality still pick a side.
     """
     post = np.asarray(posterior, dtype=np.float64)
     out = np.asarray(label).copy()
-    split = (out != 2) & (np.abs(post[:, 0] - post[:, 1]) <= 1e-9) & (post[:, :2].sum(1) > 0)
+    split = np.isin(out, (0, 1)) & (np.abs(post[:, 0] - post[:, 1]) <= 1e-9)
+    split &= post[:, :2].sum(1) > 0
     out[split] = 2
     return out
 

@@ -401,12 +401,16 @@ class Pairwise(Kind):
         """The answer most raters chose (the earliest of those tied), as the aggregate names
         it; an even split between A and B at the top is a tie, as in the aggregate
         (aggregation.methods.split_to_tie), never the side shown first."""
+        from aggregation.methods import split_to_tie
+
         choices = [v["choice"] for v in values]
         label = super().vote_label(schema, choices)
+        if label is None:
+            return None
         counts = Counter(choices)
-        if label in ("A", "B") and counts["A"] == counts["B"]:
-            return "tie"
-        return label
+        shares = np.array([[counts[name] for name in CODES]], dtype=float)
+        code = split_to_tie(shares, np.array([CODES[label]]))[0]
+        return next(name for name, c in CODES.items() if c == code)
 
     def votes(self, schema: dict, values: list) -> dict:
         return dict(Counter(v["choice"] for v in values))
