@@ -35,6 +35,13 @@ def jsonl(*records) -> SimpleUploadedFile:
     return SimpleUploadedFile("preds.jsonl", body.encode())
 
 
+def noisy_cv_done(project, user):
+    """Vox's noisy cross-validation, requested and run to the end as its job would."""
+    run = noisy_cv_request(project=project, user=user)
+    noisy_cv_run(run_id=run.pk)
+    return run
+
+
 def upload(project, user, file, **kwargs):
     return model_run_upload(
         project=project, user=user, name="bert", version="1", file=file, **kwargs
@@ -254,8 +261,7 @@ def test_noisy_cross_validation_ranks_the_planted_wrong_label_near_the_top(
     text_project, manager, client
 ):
     project, items = text_project
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    run = noisy_cv_done(project, manager)
     noisy_cv_run(run_id=run.pk)  # a redelivered job finds the run done
     run.refresh_from_db()
     assert run.name == "vox-noisy-cv" and run.status == "done", run.errors
@@ -301,8 +307,7 @@ def test_noisy_cross_validation_also_predicts_silent_gold_and_unlabelled_items_w
     )
     fresh = ItemFactory(project=project, data={"text": "garlic butter sauce simmer pan"})
     policy_update(project=project, suggest_share=100)
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    run = noisy_cv_done(project, manager)
     run.refresh_from_db()
     predicted = dict(ModelPrediction.objects.filter(run=run).values_list("item_id", "epochs"))
     # Learned from the 60 labelled items; predicted for the silent gold and the new item only
@@ -325,8 +330,7 @@ def test_the_suspects_page_shows_escaped_items_a_data_map_and_filters_by_reason(
 ):
     project, items = text_project
     Item.objects.filter(pk=items[7].pk).update(data={"text": "<script>alert(1)</script> oven"})
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    noisy_cv_done(project, manager)
     client.force_login(manager)
     url = reverse("modelruns:suspects", args=[project.pk])
     html = client.get(url).content.decode()
@@ -365,8 +369,7 @@ def test_one_click_and_the_bulk_action_send_suspects_back_for_more_labels(
     text_project, manager, client
 ):
     project, items = text_project
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    noisy_cv_done(project, manager)
     client.force_login(manager)
     url = reverse("modelruns:suspects-relabel", args=[project.pk])
     res = client.post(url, {"item_ids": [items[7].pk], "extra_labels": "2"}, follow=True)
@@ -388,8 +391,7 @@ def test_a_rows_own_button_sends_that_item_alone_and_the_page_says_what_was_sent
     text_project, manager, client
 ):
     project, items = text_project
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    noisy_cv_done(project, manager)
     client.force_login(manager)
     url = reverse("modelruns:suspects-relabel", args=[project.pk])
     ticked = {"item_ids": [items[1].pk, items[2].pk], "extra_labels": "3"}
@@ -420,8 +422,7 @@ def test_the_suspects_page_reads_a_fixed_number_of_queries_whatever_the_rows(
     text_project, manager, client, django_assert_max_num_queries
 ):
     project, _ = text_project
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    noisy_cv_done(project, manager)
     client.force_login(manager)
     url = reverse("modelruns:suspects", args=[project.pk])
     client.get(url)
@@ -476,8 +477,7 @@ def test_ids_past_the_database_range_are_named_by_line_not_an_error_page(
 def test_noisy_cross_validation_without_text_fails_saying_why(text_project, manager):
     project, _ = text_project
     Item.objects.filter(project=project).update(data={"n": 1})
-    run = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=run.pk)
+    run = noisy_cv_done(project, manager)
     run.refresh_from_db()
     assert run.status == "failed" and "no text fields" in run.errors[0]["message"]
     assert not ModelPrediction.objects.exists()
@@ -490,8 +490,7 @@ def test_a_pinned_run_is_the_model_every_door_reads_until_it_is_unpinned(
     from modelruns.suggestions import suggestion_status
 
     project, items = text_project
-    cv = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=cv.pk)
+    cv = noisy_cv_done(project, manager)
     # A newer upload that doubts item 3 instead: the latest run.
     newer = upload(
         project,
@@ -536,8 +535,7 @@ def test_the_suspects_table_is_scored_once_per_model_run_and_aggregation_run(
     from modelruns.selectors import suspects_for_project
 
     project, items = text_project
-    cv = noisy_cv_request(project=project, user=manager)
-    noisy_cv_run(run_id=cv.pk)
+    noisy_cv_done(project, manager)
     first = suspects_for_project(project)
     assert first.item_ids[0] == items[7].pk
     # Again: the run in use, the schema and the current aggregation run, then the cache.
