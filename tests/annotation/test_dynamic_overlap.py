@@ -28,6 +28,11 @@ from tests.conftest import make_raters
 from tests.factories import ItemFactory
 
 
+def _set_overlap(project, overlap):
+    Project.objects.filter(pk=project.pk).update(overlap=overlap)
+    project.refresh_from_db()
+
+
 def _votes(values, accuracy):
     """(value, gold score sum, gold n, run accuracy, run answers) rows, as the submit path
     reads them; a run that saw each rater on 1,000 answers, so its accuracy stands."""
@@ -94,8 +99,7 @@ def test_uncertainty_levels_put_the_most_uncertain_highest_and_below_unlabelled(
 @pytest.fixture
 def dynamic(project):
     """Overlap 3 at most, 2 at least, stop at 95 %; two raters proven on gold, one new."""
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     policy_update(project=project, confidence_target=0.95, overlap_min=2)
     raters = make_raters(project, 3)
     Membership.objects.filter(project=project, user__in=raters[:2]).update(
@@ -147,8 +151,7 @@ def test_disagreement_keeps_the_item_open_up_to_the_maximum(project, dynamic):
 @pytest.mark.django_db
 def test_raters_working_side_by_side_take_an_item_only_as_far_as_its_minimum(project):
     # Overlap 4, at least 2: four raters asking at once do not all take the first item.
-    Project.objects.filter(pk=project.pk).update(overlap=4)
-    project.refresh_from_db()
+    _set_overlap(project, 4)
     policy_update(project=project, confidence_target=0.95, overlap_min=2)
     raters = make_raters(project, 4)
     first, second = ItemFactory.create_batch(2, project=project)
@@ -166,8 +169,7 @@ def test_raters_working_side_by_side_take_an_item_only_as_far_as_its_minimum(pro
 
 @pytest.mark.django_db
 def test_without_dynamic_overlap_raters_side_by_side_fill_an_item_up_to_the_overlap(project):
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     raters = make_raters(project, 4)
     first, second = ItemFactory.create_batch(2, project=project)
     leases = [queue.next_lease(queue.seat_read(project.pk, user=r)) for r in raters]
@@ -220,8 +222,7 @@ def test_bad_dynamic_settings_are_refused_naming_the_field(project):
 
 @pytest.mark.django_db
 def test_uncertainty_first_order_serves_unlabelled_items_then_the_most_uncertain(project):
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     policy_update(project=project, queue_order="uncertainty")
     raters = make_raters(project, 3)
     agreed, split, fresh = ItemFactory.create_batch(3, project=project)
@@ -251,8 +252,7 @@ def test_the_managers_priorities_survive_uncertainty_first_order_and_come_back_a
 ):
     from tasks.services import items_bulk_apply
 
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     raters = make_raters(project, 2)
     urgent = ItemFactory(project=project, priority=50, manager_priority=50)
     later = ItemFactory(project=project, priority=5, manager_priority=5)
@@ -299,8 +299,7 @@ def test_unlabelled_items_are_ordered_by_the_models_uncertainty_above_labelled_o
 
     from modelruns.models import ModelPrediction, ModelRun
 
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     policy_update(project=project, queue_order="uncertainty")
     raters = make_raters(project, 2)
     labelled, unsure, sure, unseen = ItemFactory.create_batch(4, project=project)
@@ -344,8 +343,7 @@ def test_the_dashboard_replays_silent_gold_to_compare_dynamic_and_fixed_overlap(
     from quality.dashboard_services import dashboard_snapshot_compute
     from quality.models import GoldResponse
 
-    Project.objects.filter(pk=project.pk).update(overlap=3)
-    project.refresh_from_db()
+    _set_overlap(project, 3)
     policy_update(project=project, confidence_target=0.8, overlap_min=2)
     raters = make_raters(project, 3)
     memberships = list(Membership.objects.filter(project=project, user__in=raters))
