@@ -137,6 +137,8 @@ def test_a_manager_sends_three_suspects_from_the_data_map_page_and_a_rater_relab
     page.get_by_role("button", name="Pin topic-bert 3").click()
     page.get_by_text("topic-bert 3 is the model in use.").wait_for()
     assert in_use.inner_text().split()[:3] == ["in", "use", "(pinned)"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#model-runs").screenshot(path=ARTIFACTS / "model-runs-pinned.png")
     assert ModelRun.objects.get(pk=run.pk).pinned
 
     # The suspects page: a data map with one dot per scored item, the planted labels first.
