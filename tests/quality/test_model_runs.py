@@ -549,3 +549,30 @@ def test_the_suspects_table_is_scored_once_per_model_run_and_aggregation_run(
     fresh = suspects_for_project(project)
     row = int(np.flatnonzero(fresh.item_ids == items[7].pk)[0])
     assert fresh.labels[fresh.given[row]] == "sports" and row > 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"pinned": "\\u0000"}',
+        '{"pinned": 99999999999999999999999}',
+        "[" * 5000 + "]" * 5000,
+        "\x00",
+        '{"pinned": {"a": 1}}',
+    ],
+)
+def test_malformed_pin_requests_get_a_4xx_and_change_nothing(project, manager, client, body):
+    run = ModelRun.objects.create(project=project, name="m", status=ModelRun.Status.DONE)
+    client.force_login(manager)
+    url = reverse("modelruns:api-pin", args=[project.pk, run.pk])
+    assert 400 <= client.post(url, body, content_type="application/json").status_code < 500
+    past_bigint = "99999999999999999999999"
+    api = f"/api/projects/{project.pk}/model-runs/{past_bigint}/pin/"
+    assert (
+        400
+        <= client.post(api, '{"pinned": true}', content_type="application/json").status_code
+        < 500
+    )
+    page = f"/projects/{project.pk}/model-runs/{past_bigint}/pin/"
+    assert 400 <= client.post(page, {"pinned": "1"}).status_code < 500
+    assert not ModelRun.objects.filter(pinned=True).exists()
