@@ -125,13 +125,20 @@ def stop_for(project, policy, votes):
     )
 
 
+def item_votes(cursor, item_id: int) -> list[tuple]:
+    """The item's answers as stop_for reads them: (value, gold_score_sum, gold_n, run
+    accuracy, run's number of answers, stop-rule confusion matrix) per vote, in one
+    statement."""
+    rows.execute(cursor, sql.ITEM_VOTES, [item_id])
+    # JSON comes back as text (Django turns psycopg2's decoding off, as SQLite has none).
+    return [(json.loads(v) if isinstance(v, str) else v, *rest) for v, *rest in cursor]
+
+
 def after_answer(seat, item_id: int, rater_id: int) -> bool:
     """Settle the item when its rule says it is done; True when it did."""
     project, policy = seat.project, seat.policy
     with connection.cursor() as cursor:
-        rows.execute(cursor, sql.ITEM_VOTES, [item_id])
-        # JSON comes back as text (Django turns psycopg2's decoding off, as SQLite has none).
-        votes = [(json.loads(v) if isinstance(v, str) else v, *rest) for v, *rest in cursor]
+        votes = item_votes(cursor, item_id)
         stop = stop_for(project, policy, votes)
         if stop is None or not stop.done:
             return False

@@ -400,12 +400,10 @@ def test_gold_answers_join_the_stop_rules_rater_matrices_beside_the_run(project)
     # The submit path reads each voter's latest matrix with the item's votes.
     from django.db import connection
 
-    from annotation.queue import sql
-    from config import rows
+    from annotation.queue.settle import item_votes
 
     with connection.cursor() as cursor:
-        rows.execute(cursor, sql.ITEM_VOTES, [item.pk])
-        read = [json.loads(c) if isinstance(c, str) else c for *_, c in cursor]
+        read = [json.loads(c) if isinstance(c, str) else c for *_, c in item_votes(cursor, item.pk)]
     latest = [
         RaterScore.objects.filter(project=project, rater=r).latest("computed_at").stop_confusion
         for r in raters
